@@ -1,0 +1,50 @@
+/** Cold-start figures per target, from stored samples and histograms. */
+import type { ColdstartSample, Sample } from '../runner/records.js';
+import type { HistogramSet } from '../store/histograms.js';
+import { distribution, round3, statistic } from './stats.js';
+import type { ColdStartSummary } from './summary-schema.js';
+
+export function coldstartSamples(samples: readonly Sample[], target: string): ColdstartSample[] {
+  return samples.filter((s): s is ColdstartSample => s.kind === 'coldstart' && s.target === target);
+}
+
+export function summarizeColdStart(probe: string, target: string, samples: readonly Sample[], histograms: HistogramSet): ColdStartSummary {
+  const mine = coldstartSamples(samples, target);
+  const firsts = mine.filter((s) => s.request === 'first');
+  const okFirsts = firsts.filter((s) => s.ok);
+  const failed = firsts.filter((s) => !s.ok);
+  const errorsByCode: Record<string, number> = {};
+  for (const s of failed) errorsByCode[s.error?.code ?? 'unknown'] = (errorsByCode[s.error?.code ?? 'unknown'] ?? 0) + 1;
+  const hist = (stage: string, metric: string) => distribution(histograms.get({ target, probe, stage, metric })) ?? null;
+
+  const coldTtfb = okFirsts.filter((s) => s.cold === true).flatMap((s) => (s.ttfbMs === undefined ? [] : [s.ttfbMs]));
+  const warmTtfb = mine.filter((s) => s.request === 'warm' && s.ok).flatMap((s) => (s.ttfbMs === undefined ? [] : [s.ttfbMs]));
+  const median = (values: number[]) => (values.length ? round3(statistic(values, 'p50')) : null);
+  const phaseMedian = (pick: (s: ColdstartSample) => number | undefined) => median(okFirsts.flatMap((s) => pick(s) ?? []));
+
+  return {
+    probe,
+    samples: firsts.length,
+    cold: okFirsts.filter((s) => s.cold === true).length,
+    warm: okFirsts.filter((s) => s.cold === false).length,
+    unknown: okFirsts.filter((s) => s.cold === 'unknown').length,
+    errors: failed.length,
+    errorsByCode,
+    latencyMs: hist('first', 'latency'),
+    ttfbMs: hist('first', 'ttfb'),
+    coldLatencyMs: hist('cold', 'latency'),
+    warmLatencyMs: hist('warm', 'latency'),
+    warmTtfbMs: hist('warm', 'ttfb'),
+    coldOverheadMs:
+      coldTtfb.length && warmTtfb.length
+        ? { value: round3(median(coldTtfb)! - median(warmTtfb)!), coldSamples: coldTtfb.length, warmSamples: warmTtfb.length }
+        : null,
+    phasesMs: {
+      count: okFirsts.length,
+      dns: phaseMedian((s) => s.phases.dns),
+      connect: phaseMedian((s) => s.phases.connect),
+      tls: phaseMedian((s) => s.phases.tls),
+      ttfb: phaseMedian((s) => s.ttfbMs),
+    },
+  };
+}

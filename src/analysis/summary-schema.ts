@@ -1,0 +1,82 @@
+/**
+ * The shape of summary.json: the types analysis produces and the JSON Schema published in
+ * schema/summary.schema.json, from one definition.
+ */
+import { z } from 'zod';
+
+const distribution = z
+  .object({
+    count: z.int().nonnegative().meta({ description: 'Samples behind these figures' }),
+    p50: z.number(),
+    p90: z.number(),
+    p95: z.number(),
+    p99: z.number(),
+    max: z.number(),
+    mean: z.number(),
+  })
+  .nullable()
+  .meta({ description: 'Milliseconds; null when there were no samples (no data is not zero)' });
+
+const coldStart = z.object({
+  probe: z.string(),
+  samples: z.int().nonnegative().meta({ description: 'Rounds attempted: first requests sent or failed to send' }),
+  cold: z.int().nonnegative().meta({ description: 'First requests classified cold' }),
+  warm: z.int().nonnegative().meta({ description: 'First requests that met an already warm instance' }),
+  unknown: z.int().nonnegative(),
+  errors: z.int().nonnegative(),
+  errorsByCode: z.record(z.string(), z.int().nonnegative()),
+  latencyMs: distribution.meta({ description: 'Successful first requests: intended start to complete body' }),
+  ttfbMs: distribution.meta({ description: 'Successful first requests: intended start to response headers' }),
+  coldLatencyMs: distribution.meta({ description: 'First requests classified cold' }),
+  warmLatencyMs: distribution.meta({ description: 'Follow-up requests on the warm connection' }),
+  warmTtfbMs: distribution,
+  coldOverheadMs: z
+    .object({ value: z.number(), coldSamples: z.int(), warmSamples: z.int() })
+    .nullable()
+    .meta({ description: 'Median TTFB of cold first requests minus median TTFB of warm follow-ups; null without cold samples' }),
+  phasesMs: z.object({
+    count: z.int().nonnegative(),
+    dns: z.number().nullable(),
+    connect: z.number().nullable(),
+    tls: z.number().nullable(),
+    ttfb: z.number().nullable(),
+  }).meta({ description: 'Medians over successful first requests' }),
+});
+
+export const verdictStatus = z.enum(['pass', 'fail', 'inconclusive', 'insufficient', 'invalid', 'no-data']);
+
+const verdict = z.object({
+  id: z.string().meta({ description: 'Stable id of the check, e.g. cold-start-reduction' }),
+  title: z.string(),
+  claim: z.string().meta({ description: 'The claim in a few words, e.g. "≥50% lower"' }),
+  metric: z.string().meta({ description: 'What was compared, e.g. "cold start p50"' }),
+  status: verdictStatus,
+  observed: z.number().nullable(),
+  threshold: z.number(),
+  ci: z.object({ low: z.number(), high: z.number(), confidence: z.number() }).nullable(),
+  samples: z.record(z.string(), z.int().nonnegative()).meta({ description: 'Samples behind the verdict, per target' }),
+  values: z.record(z.string(), z.number().nullable()).meta({ description: 'The compared statistic per target, in ms' }),
+  detail: z.string(),
+});
+
+export const summarySchema = z.object({
+  schemaVersion: z.literal(1),
+  runId: z.string(),
+  scenario: z.string(),
+  status: z.enum(['running', 'completed', 'interrupted', 'failed']),
+  interrupted: z.boolean(),
+  incomplete: z.array(z.string()).meta({ description: 'Why the data may be partial; empty when whole' }),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  targets: z.record(z.string(), z.object({ coldStart: coldStart.optional() })),
+  verdicts: z.array(verdict),
+});
+
+export type Summary = z.infer<typeof summarySchema>;
+export type ColdStartSummary = z.infer<typeof coldStart>;
+export type VerdictResult = z.infer<typeof verdict>;
+export type VerdictStatus = z.infer<typeof verdictStatus>;
+
+export function summaryJsonSchema(): object {
+  return z.toJSONSchema(summarySchema);
+}

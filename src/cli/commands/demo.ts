@@ -1,0 +1,12 @@
+import { runDemo } from '../../demo.js';
+import { runAndPrint, type RunArgs } from './run.js';
+
+export function demoCommand(args: Omit<RunArgs, 'scenario'>): Promise<number> {
+  return runAndPrint(args, (options) =>
+    runDemo({
+      ...options,
+      onPlatforms: (urls) =>
+        process.stderr.write(`embedded platforms: ${Object.entries(urls).map(([name, url]) => `${name} ${url}`).join(', ')}\n`),
+    }),
+  );
+}

@@ -1,0 +1,46 @@
+import type { RunOutcome } from '../../run-scenario.js';
+import { runScenario } from '../../run-scenario.js';
+import { loadScenarioFile } from '../../scenario/load.js';
+import { ExitCode } from '../../errors.js';
+import { printSummary } from '../print.js';
+import { createProgress } from '../progress.js';
+import { abortOnSignals } from '../signals.js';
+
+export interface RunArgs {
+  scenario: string;
+  out: string;
+  samples?: number;
+  only?: string[];
+  json: boolean;
+}
+
+export async function runCommand(args: RunArgs): Promise<number> {
+  const plan = await loadScenarioFile(args.scenario);
+  return runAndPrint(args, (options) => runScenario(plan, options));
+}
+
+/** Shared by `run` and `demo`: progress on stderr, the result on stdout, signals handled. */
+export async function runAndPrint(
+  args: Omit<RunArgs, 'scenario'>,
+  start: (options: Parameters<typeof runScenario>[1]) => Promise<RunOutcome>,
+): Promise<number> {
+  const progress = createProgress({ stream: process.stderr });
+  const signals = abortOnSignals(() => undefined, ExitCode.runFailed);
+  try {
+    const outcome = await start({
+      outDir: args.out,
+      samples: args.samples,
+      only: args.only,
+      signal: signals.signal,
+      onStart: ({ dir }) => process.stderr.write(`writing ${dir}\n`),
+      onRecord: progress.onRecord,
+    });
+    progress.done();
+    if (outcome.error) process.stderr.write(`run failed: ${outcome.error}\n`);
+    if (args.json) process.stdout.write(JSON.stringify(outcome.summary, null, 2) + '\n');
+    else printSummary(outcome.summary, outcome.dir, process.stdout);
+    return outcome.exitCode;
+  } finally {
+    signals.dispose();
+  }
+}

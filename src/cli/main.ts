@@ -1,0 +1,113 @@
+/** The coldbench command line: parses arguments, calls the library, prints. Nothing else. */
+import yargs from 'yargs';
+import { CbError, ExitCode, ScenarioError } from '../errors.js';
+import { parseDuration } from '../scenario/units.js';
+import { TOOL_VERSION } from '../version.js';
+import { demoCommand } from './commands/demo.js';
+import { platformCommand } from './commands/platform.js';
+import { reportCommand } from './commands/report.js';
+import { runCommand } from './commands/run.js';
+
+const durationOption = (value: string | undefined) => {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(String(value));
+  if (ms === undefined) throw new CbError('CB_USAGE', `expected a duration like 500ms, 2s or 15m, got "${value}"`);
+  return ms;
+};
+
+export async function main(argv: string[]): Promise<void> {
+  let exitCode: number = ExitCode.pass;
+  const runOptions = {
+    out: { type: 'string', default: 'reports', describe: 'Directory that receives the run directory' },
+    samples: { type: 'number', describe: 'Override the rounds of cold-start probes' },
+    json: { type: 'boolean', default: false, describe: 'Print summary.json to stdout instead of tables' },
+  } as const;
+  const cli = yargs(argv)
+    .scriptName('coldbench')
+    .version(TOOL_VERSION)
+    .strict()
+    .usage('$0 <command>\n\nCold-start, load and stream benchmarks of side-by-side deployments.')
+    .command(
+      'run <scenario>',
+      'Run a scenario file and write a run directory',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', demandOption: true, describe: 'Scenario YAML file' })
+          .options(runOptions)
+          .option('only', { type: 'string', array: true, describe: 'Run only these targets' }),
+      async (args) => {
+        exitCode = await runCommand({ scenario: args.scenario, out: args.out, samples: args.samples, only: args.only, json: args.json });
+      },
+    )
+    .command(
+      'report <runDir>',
+      'Recompute summary.json and report.md from a run directory',
+      (y) =>
+        y
+          .positional('runDir', { type: 'string', demandOption: true })
+          .option('json', runOptions.json),
+      (args) => {
+        exitCode = reportCommand({ runDir: args.runDir, json: args.json });
+      },
+    )
+    .command(
+      'demo',
+      'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml against them',
+      (y) => y.options(runOptions),
+      async (args) => {
+        exitCode = await demoCommand({ out: args.out, samples: args.samples, json: args.json });
+      },
+    )
+    .command(
+      'platform <kind>',
+      'Run an embedded platform in the foreground (a stand-in for Cloud Run or Kubernetes)',
+      (y) =>
+        y
+          .positional('kind', { choices: ['scale-to-zero', 'always-on'] as const, demandOption: true })
+          .option('port', { type: 'number', default: 0, describe: '0 picks a free port' })
+          .option('host', { type: 'string', default: '127.0.0.1' })
+          .option('startup-delay', { type: 'string', default: '500ms', describe: 'Instance startup (image pull + model load)' })
+          .option('idle', { type: 'string', default: '1s', describe: 'scale-to-zero: stop an instance idle this long' })
+          .option('concurrency', { type: 'number', default: 80, describe: 'scale-to-zero: requests per instance before another starts' })
+          .option('max-request-duration', { type: 'string', describe: 'End requests older than this (Cloud Run request timeout)' })
+          .option('replicas', { type: 'number', default: 2, describe: 'always-on: instances kept running' }),
+      async (args) => {
+        exitCode = await platformCommand({
+          kind: args.kind,
+          port: args.port,
+          host: args.host,
+          startupDelay: durationOption(args.startupDelay)!,
+          idle: durationOption(args.idle)!,
+          concurrency: args.concurrency,
+          maxRequestDuration: durationOption(args.maxRequestDuration),
+          replicas: args.replicas,
+        });
+      },
+    )
+    .demandCommand(1, 'name a command')
+    .epilog('Exit codes: 0 pass, 1 a verdict failed, 2 inconclusive or too few samples, 3 bad scenario or usage, 4 the run failed or was interrupted.')
+    .fail((message, error) => {
+      throw error ?? new CbError('CB_USAGE', message);
+    })
+    .help();
+
+  try {
+    await cli.parseAsync();
+  } catch (error) {
+    exitCode = reportError(error);
+  }
+  process.exitCode = exitCode;
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof ScenarioError) {
+    process.stderr.write(`${error.code}: ${error.message}\n${error.details.map((d) => `  ${d}`).join('\n')}\n`);
+    return ExitCode.badInput;
+  }
+  if (error instanceof CbError) {
+    process.stderr.write(`${error.code}: ${error.message}\n`);
+    return ExitCode.badInput;
+  }
+  process.stderr.write(`coldbench failed: ${(error as Error)?.stack ?? String(error)}\n`);
+  return ExitCode.runFailed;
+}

@@ -1,0 +1,44 @@
+/**
+ * The demo: both embedded platforms on free loopback ports, scenarios/demo.yaml run against
+ * them (their URLs passed in through the environment, as a user passes real ones), and
+ * every process stopped afterwards, on interrupt too.
+ */
+import { fileURLToPath } from 'node:url';
+import { startAlwaysOn } from './platforms/always-on.js';
+import type { Platform } from './platforms/front-server.js';
+import { startScaleToZero } from './platforms/scale-to-zero.js';
+import { runScenario, type RunOutcome, type RunScenarioOptions } from './run-scenario.js';
+import { loadScenarioFile } from './scenario/load.js';
+
+export const DEMO_SCENARIO = fileURLToPath(new URL('../../scenarios/demo.yaml', import.meta.url));
+
+export interface DemoPlatformOptions {
+  /** Startup of a scale-to-zero instance: image pull plus model load. */
+  startupDelayMs: number;
+  idleMs: number;
+}
+
+export const DEMO_PLATFORMS: DemoPlatformOptions = { startupDelayMs: 800, idleMs: 500 };
+
+export async function runDemo(options: RunScenarioOptions & { platforms?: DemoPlatformOptions; onPlatforms?: (urls: Record<string, string>) => void }): Promise<RunOutcome> {
+  const settings = options.platforms ?? DEMO_PLATFORMS;
+  const started: Platform[] = [];
+  try {
+    const scaleToZero = await startScaleToZero({ startupDelayMs: settings.startupDelayMs, idleMs: settings.idleMs, concurrency: 80 });
+    started.push(scaleToZero);
+    const alwaysOn = await startAlwaysOn({ replicas: 2 });
+    started.push(alwaysOn);
+    options.onPlatforms?.({ 'scale-to-zero': scaleToZero.url, 'always-on': alwaysOn.url });
+    const plan = await loadScenarioFile(DEMO_SCENARIO, {
+      env: {
+        ...process.env,
+        DEMO_SCALE_TO_ZERO_URL: scaleToZero.url,
+        DEMO_ALWAYS_ON_URL: alwaysOn.url,
+        DEMO_IDLE: `${settings.idleMs * 2}ms`,
+      },
+    });
+    return await runScenario(plan, options);
+  } finally {
+    await Promise.all(started.map((platform) => platform.close()));
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Errors that reach a user carry a stable code (like undici's UND_ERR_*), so a CI log
+ * and a test can match them without depending on the wording.
+ */
+export type ErrorCode =
+  | 'CB_SCENARIO_NOT_FOUND'
+  | 'CB_SCENARIO_SYNTAX'
+  | 'CB_SCENARIO_INVALID'
+  | 'CB_USAGE'
+  | 'CB_RUN_DIR_INVALID';
+
+export class CbError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: readonly string[] = [],
+  ) {
+    super(message);
+    this.name = 'CbError';
+  }
+}
+
+/** One problem found in a scenario file, located as precisely as the YAML allows. */
+export interface ScenarioIssue {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path into the document, e.g. `probes[0].samples`. */
+  path: string;
+  message: string;
+}
+
+export function formatScenarioIssue(issue: ScenarioIssue): string {
+  const where = issue.path ? ` ${issue.path}:` : '';
+  return `${issue.file}:${issue.line}${where} ${issue.message}`;
+}
+
+export class ScenarioError extends CbError {
+  constructor(
+    code: 'CB_SCENARIO_SYNTAX' | 'CB_SCENARIO_INVALID',
+    readonly issues: readonly ScenarioIssue[],
+  ) {
+    const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+    super(code, `scenario has ${count}`, issues.map(formatScenarioIssue));
+    this.name = 'ScenarioError';
+  }
+}
+
+/** Exit codes, documented in README.md. */
+export const ExitCode = {
+  pass: 0,
+  fail: 1,
+  inconclusive: 2,
+  badInput: 3,
+  runFailed: 4,
+} as const;

@@ -1,0 +1,69 @@
+/**
+ * The reference app: the system under test inside the embedded platforms. Run as a child
+ * process (one process = one instance). It waits `COLDBENCH_STARTUP_MS` before listening,
+ * standing for image pull and model load, then reports its port to the parent over IPC.
+ * Every response carries the identity headers coldbench uses to tell cold from warm.
+ * Kept to node:http only, so that the process itself starts as fast as Node can.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+export interface ReadyMessage {
+  type: 'ready';
+  port: number;
+  instanceId: string;
+}
+
+const processStart = performance.timeOrigin;
+const instanceId = process.env.COLDBENCH_INSTANCE_ID ?? randomUUID();
+const startupDelayMs = Number(process.env.COLDBENCH_STARTUP_MS ?? 0);
+let requestCount = 0;
+
+function uptimeMs(): number {
+  return Math.round(performance.timeOrigin + performance.now() - processStart);
+}
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  requestCount += 1;
+  res.setHeader('x-instance-id', instanceId);
+  res.setHeader('x-req-count', String(requestCount));
+  res.setHeader('x-uptime-ms', String(uptimeMs()));
+  const url = new URL(req.url ?? '/', 'http://instance');
+  if (url.pathname === '/health') {
+    sendJson(res, 200, { status: 'ok', instanceId, startedAt: new Date(processStart).toISOString(), uptimeMs: uptimeMs(), requestCount });
+  } else if (url.pathname === '/api/work') {
+    const ms = Math.min(Number(url.searchParams.get('ms') ?? 0) || 0, 600_000);
+    const timer = setTimeout(() => sendJson(res, 200, { instanceId, workedMs: ms }), ms);
+    res.on('close', () => clearTimeout(timer));
+  } else {
+    sendJson(res, 404, { error: 'not found', path: url.pathname });
+  }
+  req.resume();
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function start(): void {
+  const server = createServer(handle);
+  server.keepAliveTimeout = 65_000;
+  server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const ready: ReadyMessage = { type: 'ready', port, instanceId };
+    if (process.send) process.send(ready);
+    else console.log(JSON.stringify(ready));
+  });
+  process.on('SIGTERM', () => {
+    server.close();
+    server.closeAllConnections();
+    process.exit(0);
+  });
+}
+
+// An instance must not outlive the platform that started it.
+process.on('disconnect', () => process.exit(0));
+setTimeout(start, startupDelayMs);

@@ -1,0 +1,22 @@
+/** report.md: what a person reads first in a run directory. */
+import type { Summary } from '../analysis/summary-schema.js';
+import { coldStartTable, renderMarkdownTable, verdictLine } from './text.js';
+
+export function renderMarkdownReport(summary: Summary): string {
+  const out: string[] = [`# coldbench run ${summary.runId}`, ''];
+  out.push(`Scenario **${summary.scenario}**, ${summary.startedAt} → ${summary.endedAt ?? 'unfinished'}, status **${summary.status}**.`, '');
+  if (summary.incomplete.length) {
+    out.push('> **Incomplete data:**', ...summary.incomplete.map((reason) => `> - ${reason}`), '');
+  }
+  out.push('## Verdicts', '');
+  if (summary.verdicts.length === 0) out.push('No verdicts in this scenario.', '');
+  for (const verdict of summary.verdicts) {
+    out.push(`- **${verdict.status.toUpperCase()}** ${verdict.title}`, `  - \`${verdictLine(verdict)}\``, `  - ${verdict.detail}`);
+  }
+  const coldStart = coldStartTable(summary);
+  if (coldStart.rows.length) {
+    out.push('', '## Cold start', '', renderMarkdownTable(coldStart), '');
+    out.push('Latencies are measured from the intended send time; `n` is the number of samples behind each figure.');
+  }
+  return out.join('\n') + '\n';
+}

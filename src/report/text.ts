@@ -1,0 +1,54 @@
+/** Plain-text renderings shared by the terminal and report.md. */
+import type { ColdStartSummary, Summary, VerdictResult } from '../analysis/summary-schema.js';
+import { formatMs } from '../scenario/units.js';
+
+/** benchstat/criterion style: `cold start p50  k8s 41ms  cloudrun 812ms  ratio 0.05 [0.04–0.06] (n=30+30)  PASS: ≥50% lower` */
+export function verdictLine(verdict: VerdictResult): string {
+  const sides = Object.entries(verdict.values).map(([target, value]) => `${target} ${value === null ? 'no data' : formatMs(value)}`);
+  const ratio = verdict.observed === null ? 'ratio n/a' : `ratio ${verdict.observed.toFixed(2)}`;
+  const interval = verdict.ci ? ` [${verdict.ci.low.toFixed(2)}–${verdict.ci.high.toFixed(2)}]` : '';
+  const n = `(n=${Object.values(verdict.samples).join('+')})`;
+  return `${verdict.metric}  ${sides.join('  ')}  ${ratio}${interval} ${n}  ${verdict.status.toUpperCase()}: ${verdict.claim}`;
+}
+
+export interface Table {
+  header: string[];
+  rows: string[][];
+}
+
+const dist = (d: { p50: number; p95: number; count: number } | null) => (d ? `${formatMs(d.p50)} / ${formatMs(d.p95)} (n=${d.count})` : 'no data');
+const maybeMs = (value: number | null | undefined) => (value === null || value === undefined ? '–' : formatMs(value));
+
+export function coldStartTable(summary: Summary): Table {
+  const entries = Object.entries(summary.targets).filter((e): e is [string, { coldStart: ColdStartSummary }] => !!e[1].coldStart);
+  return {
+    header: ['target', 'rounds', 'cold', 'warm hit', 'errors', 'first latency p50/p95', 'first ttfb p50/p95', 'warm ttfb p50/p95', 'cold overhead', 'dns / connect / tls'],
+    rows: entries.map(([name, { coldStart: c }]) => [
+      name,
+      String(c.samples),
+      String(c.cold),
+      String(c.warm),
+      c.errors ? `${c.errors} (${Object.entries(c.errorsByCode).map(([code, n]) => `${code}×${n}`).join(', ')})` : '0',
+      dist(c.latencyMs),
+      dist(c.ttfbMs),
+      dist(c.warmTtfbMs),
+      c.coldOverheadMs ? `${formatMs(c.coldOverheadMs.value)} (n=${c.coldOverheadMs.coldSamples})` : '–',
+      [c.phasesMs.dns, c.phasesMs.connect, c.phasesMs.tls].map(maybeMs).join(' / '),
+    ]),
+  };
+}
+
+export function renderAligned(table: Table): string {
+  const widths = table.header.map((h, i) => Math.max(h.length, ...table.rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(table.header), ...table.rows.map(line)].join('\n');
+}
+
+export function renderMarkdownTable(table: Table): string {
+  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  return [
+    `| ${table.header.map(escape).join(' | ')} |`,
+    `| ${table.header.map(() => '---').join(' | ')} |`,
+    ...table.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ].join('\n');
+}

@@ -1,0 +1,46 @@
+/** Turns whatever a request threw into a stable, countable cause. */
+
+export type ErrorClass = 'refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'aborted' | 'trigger' | 'other';
+
+export interface SampleError {
+  /** The OS or library code as thrown (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, …) or one of coldbench's own. */
+  code: string;
+  class: ErrorClass;
+  message: string;
+}
+
+const CLASS_BY_CODE: Record<string, ErrorClass> = {
+  ECONNREFUSED: 'refused',
+  ENOTFOUND: 'dns',
+  EAI_AGAIN: 'dns',
+  EAI_FAIL: 'dns',
+  ETIMEDOUT: 'timeout',
+  UND_ERR_CONNECT_TIMEOUT: 'timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  UND_ERR_BODY_TIMEOUT: 'timeout',
+  CB_REQUEST_TIMEOUT: 'timeout',
+  ECONNRESET: 'reset',
+  EPIPE: 'reset',
+  UND_ERR_SOCKET: 'reset',
+  UND_ERR_CLOSED: 'reset',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'tls',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'tls',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'tls',
+  CERT_HAS_EXPIRED: 'tls',
+  CB_ABORTED: 'aborted',
+};
+
+export function classifyError(error: unknown): SampleError {
+  const err = error as (Error & { code?: string; cause?: unknown }) | undefined;
+  const code = err?.code ?? causeCode(err) ?? (err?.name === 'AbortError' ? 'CB_ABORTED' : 'CB_UNKNOWN');
+  return { code, class: CLASS_BY_CODE[code] ?? (code.startsWith('ERR_SSL') ? 'tls' : 'other'), message: String(err?.message ?? error) };
+}
+
+function causeCode(error: { cause?: unknown } | undefined): string | undefined {
+  const cause = error?.cause as { code?: string } | undefined;
+  return typeof cause?.code === 'string' ? cause.code : undefined;
+}
+
+export function codedError(code: string, message: string): Error & { code: string } {
+  return Object.assign(new Error(message), { code });
+}

@@ -1,0 +1,192 @@
+/**
+ * HTTP timing, in one place for every probe. A Connection is one undici Client over one
+ * socket that coldbench opens itself, so DNS, TCP connect and TLS are timed separately and
+ * nothing (socket, DNS answer) is carried over from an earlier connection. The moment the
+ * request headers hit the socket comes from undici's diagnostics_channel.
+ */
+import { subscribe } from 'node:diagnostics_channel';
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Client } from 'undici';
+import { classifyError, codedError, type SampleError } from './error-class.js';
+
+export const now = (): number => performance.now();
+export const toEpochMs = (monotonicMs: number): number => performance.timeOrigin + monotonicMs;
+
+export interface HttpRequestSpec {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** Durations in ms. dns/connect/tls are phase lengths; sent/ttfb/total are offsets from the request start. */
+export interface Phases {
+  dns?: number;
+  connect?: number;
+  tls?: number;
+  sent?: number;
+  ttfb?: number;
+  total: number;
+}
+
+export interface TimedResult {
+  /** Monotonic ms (performance.now) when the request was handed to the connection. */
+  startedAt: number;
+  phases: Phases;
+  status?: number;
+  bytes: number;
+  headers: Record<string, string>;
+  /** The body as text, kept only up to `keepBodyBytes`. */
+  body?: string;
+  remoteAddress?: string;
+  error?: SampleError;
+}
+
+export interface Connection {
+  request(spec: HttpRequestSpec, options: { timeoutMs: number; signal?: AbortSignal; keepBodyBytes?: number }): Promise<TimedResult>;
+  close(): Promise<void>;
+}
+
+interface ConnectionPhases {
+  dns?: number;
+  connect?: number;
+  tls?: number;
+  remoteAddress?: string;
+}
+
+const headersWritten = new WeakMap<object, (at: number) => void>();
+subscribe('undici:client:sendHeaders', (message) => {
+  const { socket } = message as { socket: object };
+  headersWritten.get(socket)?.(now());
+});
+
+export function openConnection(origin: string, connectTimeoutMs: number): Connection {
+  const setup: ConnectionPhases = {};
+  let onHeadersWritten: ((at: number) => void) | undefined;
+  let firstRequest = true;
+  const client = new Client(origin, {
+    pipelining: 1,
+    connect: (options, callback) => {
+      connectTimed(options, connectTimeoutMs, setup)
+        .then((socket) => {
+          headersWritten.set(socket, (at) => onHeadersWritten?.(at));
+          callback(null, socket);
+        })
+        .catch((error: Error) => callback(error, null));
+    },
+  });
+
+  return {
+    async request(spec, { timeoutMs, signal, keepBodyBytes = 0 }) {
+      const startedAt = now();
+      const phases: Phases = { total: 0 };
+      const withSetup = firstRequest;
+      firstRequest = false;
+      const timeout = AbortSignal.timeout(Math.ceil(timeoutMs));
+      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      let result: Omit<TimedResult, 'phases' | 'startedAt'> = { bytes: 0, headers: {} };
+      onHeadersWritten = (at) => (phases.sent ??= at - startedAt);
+      try {
+        const response = await client.request({
+          method: spec.method as 'GET',
+          path: spec.path,
+          headers: spec.headers,
+          body: spec.body,
+          signal: combined,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
+        phases.ttfb = now() - startedAt;
+        result.status = response.statusCode;
+        result.headers = flattenHeaders(response.headers);
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        for await (const chunk of response.body as AsyncIterable<Buffer>) {
+          result.bytes += chunk.length;
+          if (kept < keepBodyBytes) {
+            chunks.push(chunk.subarray(0, keepBodyBytes - kept));
+            kept += Math.min(chunk.length, keepBodyBytes - kept);
+          }
+        }
+        if (keepBodyBytes > 0) result.body = Buffer.concat(chunks).toString('utf8');
+      } catch (error) {
+        result = { ...result, error: timeout.aborted && !signal?.aborted ? timeoutError(timeoutMs) : classifyError(error) };
+      }
+      phases.total = now() - startedAt;
+      if (withSetup) Object.assign(phases, { dns: setup.dns, connect: setup.connect, tls: setup.tls });
+      return { startedAt, phases, remoteAddress: setup.remoteAddress, ...result };
+    },
+    close: () => client.destroy().catch(() => undefined),
+  };
+}
+
+function timeoutError(timeoutMs: number): SampleError {
+  return { code: 'CB_REQUEST_TIMEOUT', class: 'timeout', message: `no complete response within ${timeoutMs}ms` };
+}
+
+async function connectTimed(
+  options: { hostname: string; protocol: string; port: string; servername?: string | null },
+  timeoutMs: number,
+  setup: ConnectionPhases,
+): Promise<net.Socket> {
+  const deadline = now() + timeoutMs;
+  const hostname = options.hostname.replace(/^\[|\]$/g, '');
+  const secure = options.protocol === 'https:';
+  const port = Number(options.port) || (secure ? 443 : 80);
+  let address = hostname;
+  if (!net.isIP(hostname)) {
+    const started = now();
+    address = (await withDeadline(lookup(hostname), deadline, `DNS lookup of ${hostname}`)).address;
+    setup.dns = now() - started;
+  } else {
+    setup.dns = 0;
+  }
+  setup.remoteAddress = address;
+  const tcpStarted = now();
+  const socket = net.connect({ host: address, port });
+  socket.setNoDelay(true);
+  await withDeadline(onceEvent(socket, 'connect'), deadline, `TCP connect to ${address}:${port}`, () => socket.destroy());
+  setup.connect = now() - tcpStarted;
+  if (!secure) return socket;
+  const tlsStarted = now();
+  const servername = options.servername || (net.isIP(hostname) ? undefined : hostname);
+  const secured = tls.connect({ socket, servername, ALPNProtocols: ['http/1.1'] });
+  await withDeadline(onceEvent(secured, 'secureConnect'), deadline, `TLS handshake with ${hostname}`, () => secured.destroy());
+  setup.tls = now() - tlsStarted;
+  return secured;
+}
+
+function onceEvent(emitter: net.Socket, event: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    emitter.once(event, () => {
+      emitter.off('error', reject);
+      resolve();
+    });
+    emitter.once('error', reject);
+  });
+}
+
+async function withDeadline<T>(work: Promise<T>, deadline: number, what: string, onTimeout?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(codedError('UND_ERR_CONNECT_TIMEOUT', `${what} timed out`));
+    }, Math.max(0, deadline - now()));
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}

@@ -1,0 +1,136 @@
+/**
+ * What makes a target cold before a sample: run a command (revision bump), wait out the
+ * idle timeout, then wait until a check says the target is ready to be measured.
+ * A failure becomes a SampleError for that round, never an exception.
+ */
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import type { Trigger, WaitFor } from '../scenario/schema.js';
+import type { SampleError } from './error-class.js';
+import { now, toEpochMs } from './http.js';
+import type { TriggerWaiting } from './records.js';
+
+export interface TriggerContext {
+  target: string;
+  round: number;
+  /** Monotonic ms when the last request to this target finished. */
+  lastActivityAt: number;
+  signal: AbortSignal;
+  onStep(step: TriggerWaiting['step'], until?: number): void;
+}
+
+const STDERR_TAIL_BYTES = 2000;
+
+export async function runTrigger(trigger: Trigger, context: TriggerContext): Promise<SampleError | undefined> {
+  const env = { ...process.env, COLDBENCH_ROUND: String(context.round), COLDBENCH_TARGET: context.target };
+  if (trigger.command !== undefined) {
+    context.onStep('command');
+    const outcome = await runCommand(trigger.command, env, trigger.timeout, context.signal);
+    if (outcome.error) return { ...outcome.error, message: `trigger command: ${outcome.error.message}` };
+  }
+  if (trigger.idle !== undefined) {
+    const until = context.lastActivityAt + trigger.idle;
+    context.onStep('idle', toEpochMs(until));
+    if (!(await pause(until - now(), context.signal))) return aborted();
+  }
+  if (trigger.waitFor !== undefined) {
+    context.onStep('waitFor');
+    return waitUntilReady(trigger.waitFor, env, context.signal);
+  }
+  return undefined;
+}
+
+async function waitUntilReady(waitFor: WaitFor, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<SampleError | undefined> {
+  const deadline = now() + waitFor.timeout;
+  let last = 'not checked';
+  for (;;) {
+    const remaining = deadline - now();
+    const outcome = waitFor.command !== undefined
+      ? await runCommand(waitFor.command, env, Math.max(1, remaining), signal)
+      : await checkHttp(waitFor.http!, Math.max(1, remaining), signal);
+    if (!outcome.error) return undefined;
+    if (signal.aborted) return aborted();
+    last = outcome.error.message;
+    if (now() + waitFor.interval > deadline) {
+      return { code: 'CB_WAIT_FOR_TIMEOUT', class: 'trigger', message: `waitFor not satisfied within ${waitFor.timeout}ms; last check: ${last}` };
+    }
+    if (!(await pause(waitFor.interval, signal))) return aborted();
+  }
+}
+
+interface Outcome {
+  error?: SampleError;
+}
+
+async function checkHttp(check: NonNullable<WaitFor['http']>, timeoutMs: number, signal: AbortSignal): Promise<Outcome> {
+  try {
+    const response = await request(check.url, { method: check.method, signal: AbortSignal.any([signal, AbortSignal.timeout(Math.ceil(timeoutMs))]) });
+    const body = await response.body.text();
+    if (response.statusCode !== check.status) return failed(`status ${response.statusCode}, expected ${check.status}`);
+    if (check.bodyMatches !== undefined && !new RegExp(check.bodyMatches).test(body)) {
+      return failed(`body does not match /${check.bodyMatches}/: ${body.slice(0, 200)}`);
+    }
+    return {};
+  } catch (error) {
+    return failed(`${check.url}: ${(error as Error).message}`);
+  }
+}
+
+function runCommand(command: string, env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', command], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+    });
+    // detached: the command gets its own process group, so a timeout stops its children too.
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutMs);
+    const onAbort = () => killGroup();
+    signal.addEventListener('abort', onAbort, { once: true });
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ error: { code: 'CB_TRIGGER_FAILED', class: 'trigger', message: error.message } });
+    });
+    child.once('close', (code, killedBy) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      const tail = stderr.trim() ? `: ${stderr.trim()}` : '';
+      if (timedOut) resolve({ error: { code: 'CB_TRIGGER_TIMEOUT', class: 'trigger', message: `\`${command}\` still running after ${timeoutMs}ms${tail}` } });
+      else if (signal.aborted) resolve({ error: aborted() });
+      else if (code !== 0) resolve({ error: { code: 'CB_TRIGGER_FAILED', class: 'trigger', message: `\`${command}\` exited with ${code ?? killedBy}${tail}` } });
+      else resolve({});
+    });
+  });
+}
+
+/** Sleeps; false when the run was aborted meanwhile. */
+export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  if (ms <= 0) return true;
+  try {
+    await sleep(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function failed(message: string): Outcome {
+  return { error: { code: 'CB_CHECK_FAILED', class: 'trigger', message } };
+}
+
+function aborted(): SampleError {
+  return { code: 'CB_ABORTED', class: 'aborted', message: 'run interrupted' };
+}

@@ -1,0 +1,76 @@
+/**
+ * `${VAR}` and `${VAR:-default}` in string values, resolved from the environment.
+ * Done on parsed values, not on the raw text, so that line numbers stay right and a
+ * variable's value can never inject YAML structure.
+ */
+export type Path = readonly (string | number)[];
+
+export interface InterpolationIssue {
+  path: Path;
+  message: string;
+}
+
+/** Set by the runner for trigger commands; left in place for the shell to expand. */
+export const RUNTIME_VARIABLES = new Set(['COLDBENCH_ROUND', 'COLDBENCH_TARGET']);
+
+const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+export function interpolateString(
+  text: string,
+  env: NodeJS.ProcessEnv,
+  onMissing: (name: string) => void,
+): string {
+  return text.replace(REFERENCE, (whole, name: string | undefined, fallback: string | undefined) => {
+    if (whole === '$$') return '$';
+    if (RUNTIME_VARIABLES.has(name!)) return whole;
+    const value = env[name!];
+    if (value !== undefined && value !== '') return value;
+    if (fallback !== undefined) return fallback;
+    onMissing(name!);
+    return '';
+  });
+}
+
+export function interpolate(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: Path = [],
+  issues: InterpolationIssue[] = [],
+): { value: unknown; issues: InterpolationIssue[] } {
+  if (typeof value === 'string') {
+    const resolved = interpolateString(value, env, (name) =>
+      issues.push({ path, message: `environment variable ${name} is not set (use \${${name}:-default} for a default)` }),
+    );
+    return { value: resolved, issues };
+  }
+  if (Array.isArray(value)) {
+    return { value: value.map((item, index) => interpolate(item, env, [...path, index], issues).value), issues };
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(([key, item]) => [key, interpolate(item, env, [...path, key], issues).value]);
+    return { value: Object.fromEntries(entries), issues };
+  }
+  return { value, issues };
+}
+
+/** Names of the environment variables a value refers to (to redact their values later). */
+export function referencedVariables(value: unknown, names = new Set<string>()): Set<string> {
+  if (typeof value === 'string') {
+    for (const match of value.matchAll(REFERENCE)) if (match[1]) names.add(match[1]);
+  } else if (Array.isArray(value)) {
+    for (const item of value) referencedVariables(item, names);
+  } else if (value !== null && typeof value === 'object') {
+    for (const item of Object.values(value)) referencedVariables(item, names);
+  }
+  return names;
+}
+
+export function formatPath(path: Path): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(part)) out += out ? `.${part}` : part;
+    else out += `[${JSON.stringify(part)}]`;
+  }
+  return out;
+}

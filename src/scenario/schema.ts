@@ -1,0 +1,192 @@
+/**
+ * The one definition of a scenario file. Validation, the typed plan and the published
+ * JSON Schema (schema/scenario.schema.json) all come from it, so they cannot drift apart.
+ * Objects are strict: an unknown key is an error, because a typo must not silently
+ * change a benchmark.
+ */
+import { z } from 'zod';
+import { parseDuration, parsePercent } from './units.js';
+
+function duration(what = 'a duration like 500ms, 2s or 15m') {
+  return z
+    .string({ error: `expected ${what}` })
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected ${what}` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .meta({ description: 'Duration: a number with a unit (us, ms, s, m, h), e.g. 500ms, 2s, 15m, 1h30m', pattern: '^(\\d+(\\.\\d+)?(us|ms|s|m|h))+$' });
+}
+
+function positiveDuration() {
+  return duration('a positive duration like 500ms, 2s or 15m').refine((ms) => ms > 0, { message: 'expected a positive duration' });
+}
+
+const percent = z
+  .string({ error: 'expected a percentage like 50%' })
+  .transform((text, ctx) => {
+    const ratio = parsePercent(text);
+    if (ratio === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected a percentage between 0% and 100%, like 50%' });
+      return z.NEVER;
+    }
+    return ratio;
+  })
+  .meta({ description: 'Percentage, e.g. 50% or 99.9%', pattern: '^\\d+(\\.\\d+)?%$' });
+
+const positiveInt = z.int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
+const nonNegativeInt = z.int({ error: 'expected a whole number ≥ 0' }).nonnegative({ error: 'expected a whole number ≥ 0' });
+const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
+const headers = z.record(z.string(), z.string({ error: 'expected a header value as a string' }), { error: 'expected a map of header names to values' });
+
+const httpUrl = z
+  .string({ error: 'expected an http:// or https:// URL' })
+  .refine((text) => /^https?:\/\/[^\s/]+/.test(text) && URL.canParse(text), { message: 'expected an http:// or https:// URL' });
+
+const targetName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, {
+  message: 'target names start with a letter and use letters, digits, - and _',
+});
+
+const httpCheck = z.strictObject({
+  url: httpUrl,
+  method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
+  status: z.int().min(100).max(599).default(200).meta({ description: 'Status the check must return' }),
+  bodyMatches: z
+    .string()
+    .refine((text) => isValidRegExp(text), { message: 'expected a valid regular expression' })
+    .optional()
+    .meta({ description: 'Regular expression the response body must match, e.g. "\\"instances\\":0"' }),
+});
+
+const waitFor = z
+  .strictObject({
+    command: nonEmptyString.optional().meta({ description: 'Shell command that must exit 0' }),
+    http: httpCheck.optional(),
+    timeout: positiveDuration().prefault('5m'),
+    interval: positiveDuration().prefault('1s'),
+  })
+  .refine((w) => (w.command === undefined) !== (w.http === undefined), {
+    message: 'waitFor takes exactly one of command or http',
+  });
+
+const trigger = z.strictObject({
+  idle: duration()
+    .optional()
+    .meta({ description: 'Wait this long since the last request to the target (scale-to-zero idle timeout plus margin)' }),
+  command: nonEmptyString
+    .optional()
+    .meta({ description: 'Shell command run before each sample; COLDBENCH_ROUND and COLDBENCH_TARGET are set' }),
+  timeout: positiveDuration().prefault('5m').meta({ description: 'Limit for the trigger command' }),
+  waitFor: waitFor.optional(),
+});
+
+const identity = z.strictObject({
+  instanceIdHeader: nonEmptyString.default('x-instance-id'),
+  requestCountHeader: nonEmptyString.default('x-req-count'),
+  uptimeHeader: nonEmptyString.default('x-uptime-ms'),
+  coldStartHeader: nonEmptyString.default('x-keda-http-cold-start'),
+  coldUptime: positiveDuration().prefault('30s').meta({ description: 'An instance younger than this at the request counts as cold' }),
+  body: z
+    .strictObject({
+      instanceId: nonEmptyString.optional(),
+      requestCount: nonEmptyString.optional(),
+      uptimeMs: nonEmptyString.optional(),
+      cold: nonEmptyString.optional(),
+    })
+    .optional()
+    .meta({ description: 'Dotted paths of identity fields in a JSON response body' }),
+  coldLatency: positiveDuration()
+    .optional()
+    .meta({ description: 'Last resort: a first request slower than this counts as cold' }),
+});
+
+const target = z.strictObject({
+  url: httpUrl,
+  headers: headers.optional(),
+  timeout: positiveDuration().prefault('60s').meta({ description: 'Limit for one request, connection included' }),
+  identity: identity.prefault({}),
+  coldStart: z.strictObject({ trigger: trigger.prefault({}) }).optional(),
+});
+
+const request = z.strictObject({
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+  path: z.string().startsWith('/', { error: 'expected a path starting with /' }).default('/'),
+  headers: headers.optional(),
+  body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())], { error: 'expected a string or a JSON object' }).optional(),
+});
+
+const coldstartProbe = z.strictObject({
+  kind: z.literal('coldstart'),
+  name: nonEmptyString.optional(),
+  request: request.prefault({}),
+  samples: positiveInt,
+  warmFollowUps: nonNegativeInt.default(10),
+  targets: z.array(nonEmptyString).min(1).optional().meta({ description: 'Targets to probe; all when omitted' }),
+});
+
+const probe = z.discriminatedUnion('kind', [coldstartProbe], {
+  error: 'expected a probe with kind: coldstart',
+});
+
+const coldStartReduction = z.strictObject({
+  baseline: nonEmptyString,
+  candidate: nonEmptyString,
+  metric: z.enum(['p50', 'p90', 'p95', 'p99', 'mean']).default('p50'),
+  measure: z.enum(['latency', 'ttfb']).default('latency'),
+  population: z
+    .enum(['first', 'cold'])
+    .default('first')
+    .meta({
+      description:
+        'first: every successful first request after the trigger (what a user meets after idle); cold: only samples classified cold',
+    }),
+  atLeast: percent,
+  confidence: percent.prefault('90%'),
+  resamples: z.int().min(1000).default(10_000),
+  seed: z.int().default(1),
+});
+
+const verdict = z
+  .strictObject({ coldStartReduction: coldStartReduction.optional() })
+  .refine((v) => Object.keys(v).length === 1, { message: 'each verdict names exactly one check, e.g. coldStartReduction' });
+
+export const scenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string({ error: 'expected a scenario name' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+    message: 'scenario names use letters, digits, ., - and _',
+  }),
+  description: z.string().optional(),
+  targets: z
+    .record(targetName, target, { error: 'expected a map of target names to targets' })
+    .refine((t) => Object.keys(t).length > 0, { message: 'name at least one target' }),
+  probes: z.array(probe, { error: 'expected a list of probes' }).min(1, { error: 'name at least one probe' }),
+  verdicts: z.array(verdict).default([]),
+});
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = z.output<typeof scenarioSchema>;
+export type Target = Scenario['targets'][string];
+export type Identity = Target['identity'];
+export type Trigger = NonNullable<Target['coldStart']>['trigger'];
+export type WaitFor = NonNullable<Trigger['waitFor']>;
+export type Probe = Scenario['probes'][number];
+export type ColdstartProbe = Extract<Probe, { kind: 'coldstart' }>;
+export type RequestSpec = ColdstartProbe['request'];
+export type Verdict = Scenario['verdicts'][number];
+export type ColdStartReductionSpec = NonNullable<Verdict['coldStartReduction']>;
+
+function isValidRegExp(text: string): boolean {
+  try {
+    new RegExp(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function scenarioJsonSchema(): object {
+  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' });
+}

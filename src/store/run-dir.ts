@@ -1,0 +1,64 @@
+/** Reads a run directory back. Analysis and reports work only from what this returns. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CbError } from '../errors.js';
+import type { Sample } from '../runner/records.js';
+import { HistogramSet, type HistogramsFile } from './histograms.js';
+import type { RunManifest } from './manifest.js';
+import { RUN_FILES } from './run-writer.js';
+import { sampleMetrics } from './sample-metrics.js';
+
+export interface StoredRun {
+  dir: string;
+  manifest: RunManifest;
+  samples: Sample[];
+  histograms: HistogramSet;
+  /** Why the stored data may be partial (crash, truncated file, rebuilt histograms). Empty when whole. */
+  incomplete: string[];
+}
+
+export function loadRun(dir: string): StoredRun {
+  const manifestPath = join(dir, RUN_FILES.manifest);
+  if (!existsSync(manifestPath)) {
+    throw new CbError('CB_RUN_DIR_INVALID', `${dir} is not a run directory: ${RUN_FILES.manifest} is missing`);
+  }
+  const manifest = readJson<RunManifest>(manifestPath);
+  const incomplete: string[] = [];
+  if (manifest.status === 'running') incomplete.push('the run did not finish (no end recorded: it crashed or is still running)');
+  if (manifest.interrupted) incomplete.push('the run was interrupted');
+
+  const samplesPath = join(dir, RUN_FILES.samples);
+  const samples: Sample[] = [];
+  if (existsSync(samplesPath)) {
+    const lines = readFileSync(samplesPath, 'utf8').split('\n');
+    lines.forEach((line, index) => {
+      if (!line.trim()) return;
+      try {
+        samples.push(JSON.parse(line) as Sample);
+      } catch {
+        incomplete.push(`${RUN_FILES.samples} line ${index + 1} is truncated or not JSON; skipped`);
+      }
+    });
+  } else {
+    incomplete.push(`${RUN_FILES.samples} is missing`);
+  }
+
+  const histogramsPath = join(dir, RUN_FILES.histograms);
+  let histograms: HistogramSet;
+  if (existsSync(histogramsPath)) {
+    histograms = HistogramSet.fromFile(readJson<HistogramsFile>(histogramsPath));
+  } else {
+    histograms = new HistogramSet();
+    for (const sample of samples) for (const [key, ms] of sampleMetrics(sample)) histograms.record(key, ms, sample.startedAt);
+    if (samples.length > 0) incomplete.push(`${RUN_FILES.histograms} is missing; rebuilt from ${RUN_FILES.samples}`);
+  }
+  return { dir, manifest, samples, histograms, incomplete };
+}
+
+function readJson<T>(path: string): T {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (error) {
+    throw new CbError('CB_RUN_DIR_INVALID', `cannot read ${path}: ${(error as Error).message}`);
+  }
+}
