@@ -21,7 +21,9 @@ export function distribution(histogram: Histogram | undefined): Distribution | u
     p90: at(90),
     p95: at(95),
     p99: at(99),
-    max: round3(usToMs(histogram.maxValue)),
+    // The 100th percentile, not maxValue: a decoded histogram only knows bucket bounds, and
+    // the live one must print the same figure as the one rebuilt from histograms.json.
+    max: at(100),
     mean: round3(usToMs(histogram.mean)),
   };
 }

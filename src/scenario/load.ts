@@ -93,7 +93,7 @@ function schemaIssues(
   }
   const input = 'input' in zodIssue ? zodIssue.input : undefined;
   if (input === undefined && zodIssue.code === 'invalid_type') {
-    return [issue(path, `missing required key (${zodIssue.message.replace(/^Invalid input: /, '')})`)];
+    return [issue(path, `missing required key; ${zodIssue.message.replace(/^Invalid input: /, '')}`)];
   }
   const got = input !== undefined && (typeof input !== 'object' || input === null) ? `, got ${describe(input)}` : '';
   return [issue(path, `${zodIssue.message.replace(/^Invalid input: /, '')}${got}`)];

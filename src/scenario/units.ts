@@ -24,7 +24,7 @@ export function parseDuration(text: string): number | undefined {
 export function parsePercent(text: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
   if (!match) return undefined;
-  const value = Number(match[1]) / 100;
+  const value = Number((Number(match[1]) / 100).toPrecision(12));
   return value <= 1 ? value : undefined;
 }
 

@@ -1,0 +1,8 @@
+/** `npm run schema`: writes the published JSON Schemas from their definitions. */
+import { writeFileSync } from 'node:fs';
+import { summaryJsonSchema } from '../analysis/summary-schema.js';
+import { scenarioJsonSchema } from '../scenario/schema.js';
+
+const target = new URL('../../../schema/', import.meta.url);
+writeFileSync(new URL('scenario.schema.json', target), JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
+writeFileSync(new URL('summary.schema.json', target), JSON.stringify(summaryJsonSchema(), null, 2) + '\n');

@@ -1,0 +1,138 @@
+/** The coldbench command as a user runs it: a real process, real platforms, real files. */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { startAlwaysOn } from '../src/platforms/always-on.js';
+import { startScaleToZero } from '../src/platforms/scale-to-zero.js';
+import { CLI, instancesOf, platform, readJsonLines, ROOT, tempDir } from './helpers.js';
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[], cwd = ROOT): { child: ChildProcess; done: Promise<Finished>; stderrSoFar: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise<Finished>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done, stderrSoFar: () => stderr };
+}
+
+const coldbench = (...args: string[]) => start(args).done;
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const runDirOf = (stderr: string) => /writing (\S+)/.exec(stderr)![1]!;
+
+describe('coldbench CLI', () => {
+  it('prints help listing its commands', async () => {
+    const { code, stdout } = await coldbench('--help');
+    assert.equal(code, 0);
+    for (const command of ['run <scenario>', 'report <runDir>', 'demo', 'platform <kind>']) assert.ok(stdout.includes(command), command);
+  });
+
+  it('exits 3 on a bad scenario and lists every problem with file and line', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'name: bad\ntargets:\n  a: { url: "http://127.0.0.1:1", timout: 2s }\nprobes:\n  - { kind: coldstart, samples: -1 }\n');
+    const { code, stderr } = await coldbench('run', file, '--out', dir);
+    assert.equal(code, 3);
+    assert.match(stderr, /CB_SCENARIO_INVALID: scenario has 2 problems/);
+    assert.match(stderr, /bad\.yaml:3 targets\.a\.timout: unknown key "timout" \(did you mean "timeout"\?\)/);
+    assert.match(stderr, /bad\.yaml:5 probes\[0\]\.samples: expected a positive integer, got -1/);
+  });
+
+  it('exits 3 naming a missing scenario file', async () => {
+    const { code, stderr } = await coldbench('run', 'no/such/file.yaml');
+    assert.equal(code, 3);
+    assert.match(stderr, /CB_SCENARIO_NOT_FOUND: cannot read scenario no\/such\/file\.yaml: no such file/);
+  });
+
+  it('runs the demo to a PASS verdict and leaves no process behind', async () => {
+    const out = tempDir();
+    const { child, done } = start(['demo', '--samples', '10', '--out', out]);
+    const { code, stdout, stderr } = await done;
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /cold start p50 {2}k8s \S+ {2}cloudrun \S+ {2}ratio 0\.\d\d \[0\.\d\d–0\.\d\d\] \(n=10\+10\) {2}PASS: ≥50% lower/);
+    assert.match(stdout, /cloudrun +10 +10 +0 +0 /, 'ten rounds, ten cold, no warm hit, no error');
+    assert.deepEqual(instancesOf(child.pid!), []);
+
+    // The summary follows the published schema, and `report` rebuilds it from the stored data alone.
+    const dir = runDirOf(stderr);
+    const summary: Record<string, unknown> = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'schema/summary.schema.json'), 'utf8')));
+    const valid = validate({ ...summary });
+    assert.ok(valid, JSON.stringify(validate.errors));
+    const again = await coldbench('report', dir, '--json');
+    assert.equal(again.code, 0);
+    assert.deepEqual(JSON.parse(again.stdout), summary);
+
+    // Without histograms.json (a crash before the end) they are rebuilt from samples.jsonl: same figures.
+    rmSync(join(dir, 'histograms.json'));
+    appendFileSync(join(dir, 'samples.jsonl'), '{"type":"sample","kind":"colds');
+    const rebuilt = JSON.parse((await coldbench('report', dir, '--json')).stdout);
+    assert.deepEqual(rebuilt.targets, summary.targets);
+    assert.deepEqual(rebuilt.incomplete, [
+      'samples.jsonl line 121 is truncated or not JSON; skipped',
+      'histograms.json is missing; rebuilt from samples.jsonl',
+    ]);
+    assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /Incomplete data/);
+  });
+
+  it('keeps what it measured when interrupted with SIGINT', async () => {
+    const cold = await platform(startScaleToZero({ startupDelayMs: 200, idleMs: 100, concurrency: 10 }));
+    const warm = await platform(startAlwaysOn({ replicas: 1 }));
+    const out = tempDir();
+    const file = join(out, 'long.yaml');
+    writeFileSync(
+      file,
+      `name: long
+targets:
+  cloudrun: { url: "${cold.url}", coldStart: { trigger: { idle: 300ms } } }
+  k8s: { url: "${warm.url}", coldStart: { trigger: { idle: 300ms } } }
+probes:
+  - { kind: coldstart, samples: 1000, warmFollowUps: 2 }
+verdicts:
+  - coldStartReduction: { baseline: cloudrun, candidate: k8s, atLeast: 50% }
+`,
+    );
+    const { child, done, stderrSoFar } = start(['run', file, '--out', out]);
+    await until(() => (stderrSoFar().match(/ first /g) ?? []).length >= 4, 20_000);
+    child.kill('SIGINT');
+    const { code, stderr } = await done;
+    assert.equal(code, 4, stderr);
+    const dir = runDirOf(stderr);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.interrupted, true);
+    assert.equal(manifest.status, 'interrupted');
+    const samples = readJsonLines<{ request: string }>(join(dir, 'samples.jsonl'));
+    assert.ok(samples.filter((s) => s.request === 'first').length >= 4, 'samples measured before the signal are kept');
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    assert.equal(summary.interrupted, true);
+    assert.ok(summary.targets.cloudrun.coldStart.samples >= 2);
+  });
+
+  it('stops the demo platforms on SIGINT', async () => {
+    const out = tempDir();
+    const { child, done, stderrSoFar } = start(['demo', '--out', out]);
+    await until(() => / first /.test(stderrSoFar()), 20_000);
+    assert.ok(instancesOf(child.pid!).length > 0, 'the demo runs platform instances');
+    child.kill('SIGINT');
+    const { code } = await done;
+    assert.equal(code, 4);
+    assert.deepEqual(instancesOf(child.pid!), []);
+  });
+});

@@ -1,0 +1,42 @@
+/** Shared test fixtures: real platforms on loopback, temp dirs, scenario text. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Platform } from '../src/platforms/front-server.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = join(ROOT, 'bin/coldbench.js');
+
+export function tempDir(prefix = 'coldbench-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Starts a platform and stops it when the test file ends. */
+export async function platform(start: Promise<Platform>): Promise<Platform> {
+  const started = await start;
+  after(() => started.close());
+  return started;
+}
+
+/** Processes started by an embedded platform inside process `pid` that are still alive. */
+export function instancesOf(pid: number): number[] {
+  const alive: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
+      if (new RegExp(`COLDBENCH_INSTANCE_ID=i\\d+-${pid}-`).test(environ)) alive.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return alive;
+}
+
+export function readJsonLines<T>(path: string): T[] {
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+}

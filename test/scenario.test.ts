@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { CbError, ScenarioError } from '../src/errors.js';
+import { interpolateString } from '../src/scenario/interpolate.js';
+import { loadScenarioFile, parseScenario } from '../src/scenario/load.js';
+import { scenarioJsonSchema } from '../src/scenario/schema.js';
+import { parseDuration, parsePercent } from '../src/scenario/units.js';
+import { ROOT, tempDir } from './helpers.js';
+
+const VALID = `name: cutover-coldstart
+targets:
+  cloudrun:
+    url: https://api-abc123-uc.a.run.app
+    headers: { Authorization: "Bearer \${CLOUDRUN_TOKEN}" }
+    coldStart:
+      trigger: { command: "gcloud run services update api --update-env-vars COLD_NONCE=\${COLDBENCH_ROUND}", timeout: 5m }
+  k8s:
+    url: https://api.k8s.example.com
+    coldStart:
+      trigger: { idle: 20m }
+probes:
+  - kind: coldstart
+    request: { method: GET, path: /health }
+    samples: 30
+    warmFollowUps: 10
+verdicts:
+  - coldStartReduction: { baseline: cloudrun, candidate: k8s, metric: p50, atLeast: 50% }
+`;
+
+function issuesOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseScenario(text, 'scenarios/x.yaml', { env });
+  } catch (error) {
+    assert.ok(error instanceof ScenarioError, String(error));
+    return [...error.details];
+  }
+  assert.fail('expected the scenario to be rejected');
+}
+
+describe('scenario files', () => {
+  it('turns the issue example into a plan with parsed durations and percentages', () => {
+    const plan = parseScenario(VALID, 'x.yaml', { env: { CLOUDRUN_TOKEN: 'tok-123456' } });
+    const { cloudrun, k8s } = plan.scenario.targets;
+    assert.equal(cloudrun!.headers!.Authorization, 'Bearer tok-123456');
+    assert.equal(cloudrun!.coldStart!.trigger.timeout, 300_000);
+    assert.match(cloudrun!.coldStart!.trigger.command!, /COLD_NONCE=\$\{COLDBENCH_ROUND\}$/, 'runtime variables are left for the shell');
+    assert.equal(k8s!.coldStart!.trigger.idle, 20 * 60_000);
+    assert.equal(plan.scenario.verdicts[0]!.coldStartReduction!.atLeast, 0.5);
+    assert.deepEqual(plan.substitutions, { CLOUDRUN_TOKEN: 'tok-123456' });
+  });
+
+  it('reports every problem at once, each with file, line and path', () => {
+    const text = VALID.replace('samples: 30', 'samples: many')
+      .replace('warmFollowUps: 10', 'warmFollowUp: 10')
+      .replace('url: https://api.k8s.example.com', 'url: not-a-url')
+      .replace('candidate: k8s', 'candidate: k8z')
+      .replace('idle: 20m', 'idle: 20 minutes');
+    const issues = issuesOf(text, { CLOUDRUN_TOKEN: 'x' });
+    assert.deepEqual(issues, [
+      'scenarios/x.yaml:9 targets.k8s.url: expected an http:// or https:// URL, got "not-a-url"',
+      'scenarios/x.yaml:11 targets.k8s.coldStart.trigger.idle: expected a duration like 500ms, 2s or 15m, got "20 minutes"',
+      'scenarios/x.yaml:15 probes[0].samples: expected a positive integer, got "many"',
+      'scenarios/x.yaml:16 probes[0].warmFollowUp: unknown key "warmFollowUp" (did you mean "warmFollowUps"?)',
+      'scenarios/x.yaml:18 verdicts[0].coldStartReduction.candidate: unknown target "k8z" (targets: cloudrun, k8s)',
+    ]);
+  });
+
+  it('names an unset environment variable where it is used', () => {
+    assert.deepEqual(issuesOf(VALID), [
+      'scenarios/x.yaml:5 targets.cloudrun.headers.Authorization: environment variable CLOUDRUN_TOKEN is not set (use ${CLOUDRUN_TOKEN:-default} for a default)',
+    ]);
+  });
+
+  it('rejects unknown probe kinds, missing keys and a second coldstart probe', () => {
+    const text = `name: x
+targets:
+  a: { url: "http://127.0.0.1:1" }
+probes:
+  - kind: coldstart
+    samples: 3
+  - kind: coldstrat
+  - kind: coldstart
+`;
+    assert.deepEqual(issuesOf(text), [
+      'scenarios/x.yaml:7 probes[1].kind: expected a probe with kind: coldstart, got "coldstrat"',
+      'scenarios/x.yaml:8 probes[2].samples: missing required key; expected a positive integer',
+      'scenarios/x.yaml:8 probes[2].kind: only one coldstart probe per scenario',
+    ]);
+  });
+
+  it('reports YAML syntax errors with line and column', () => {
+    const error = (() => {
+      try {
+        parseScenario('name: x\ntargets:\n  a: { url: "http://x"\nprobes: []\n', 'bad.yaml');
+      } catch (e) {
+        return e as ScenarioError;
+      }
+    })();
+    assert.equal(error?.code, 'CB_SCENARIO_SYNTAX');
+    assert.match(error!.details[0]!, /^bad\.yaml:\d+ YAML syntax error at column \d+: /);
+  });
+
+  it('names a missing file', async () => {
+    await assert.rejects(loadScenarioFile('/nonexistent/x.yaml'), (error: CbError) => {
+      assert.equal(error.code, 'CB_SCENARIO_NOT_FOUND');
+      assert.match(error.message, /\/nonexistent\/x\.yaml: no such file/);
+      return true;
+    });
+  });
+
+  it('reads a file from disk and names it relative to the working directory', async () => {
+    const dir = tempDir();
+    const file = join(dir, 's.yaml');
+    writeFileSync(file, VALID.replace('samples: 30', 'samples: 0'));
+    await assert.rejects(loadScenarioFile(file, { env: { CLOUDRUN_TOKEN: 'x' } }), (error: ScenarioError) => {
+      assert.equal(error.code, 'CB_SCENARIO_INVALID');
+      assert.equal(error.details.length, 1);
+      assert.ok(error.details[0]!.startsWith(`${file}:15 probes[0].samples: expected a positive integer, got 0`), error.details[0]);
+      return true;
+    });
+  });
+
+  it('ships scenarios that validate', async () => {
+    const plan = await loadScenarioFile(join(ROOT, 'scenarios/demo.yaml'), {
+      env: { DEMO_SCALE_TO_ZERO_URL: 'http://127.0.0.1:1', DEMO_ALWAYS_ON_URL: 'http://127.0.0.1:2' },
+    });
+    assert.equal(plan.scenario.name, 'demo');
+  });
+
+  it('publishes a JSON Schema generated from the same definition', () => {
+    const committed = JSON.parse(readFileSync(join(ROOT, 'schema/scenario.schema.json'), 'utf8'));
+    assert.deepEqual(committed, scenarioJsonSchema(), 'run `npm run schema` and commit schema/');
+  });
+});
+
+describe('interpolation', () => {
+  it('substitutes ${VAR} and ${VAR:-default}, keeps $$ as $', () => {
+    const missing: string[] = [];
+    const out = interpolateString('a=${A} b=${B:-two} c=${C} cost=$$5', { A: 'one' }, (name) => missing.push(name));
+    assert.equal(out, 'a=one b=two c= cost=$5');
+    assert.deepEqual(missing, ['C']);
+  });
+
+  it('inserts a value as it is, never expanding references inside it', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), (value) => {
+        assert.equal(interpolateString('<${X}>', { X: value }, () => assert.fail('not missing')), `<${value}>`);
+      }),
+    );
+  });
+
+  it('treats an empty variable as unset, as the shell does for ${VAR:-default}', () => {
+    assert.equal(interpolateString('${X:-fallback}', { X: '' }, () => assert.fail('has a default')), 'fallback');
+  });
+});
+
+describe('units', () => {
+  it('parses durations of every unit and combinations', () => {
+    assert.equal(parseDuration('500ms'), 500);
+    assert.equal(parseDuration('2s'), 2000);
+    assert.equal(parseDuration('15m'), 900_000);
+    assert.equal(parseDuration('1h30m'), 5_400_000);
+    assert.equal(parseDuration('1.5s'), 1500);
+    for (const bad of ['', '5', 'ms', '5x', '-1s', '1 s']) assert.equal(parseDuration(bad), undefined, bad);
+  });
+
+  it('round-trips any whole number of a unit', () => {
+    const units = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+    fc.assert(
+      fc.property(fc.nat(100_000), fc.constantFrom(...(Object.keys(units) as Array<keyof typeof units>)), (n, unit) => {
+        assert.equal(parseDuration(`${n}${unit}`), n * units[unit]);
+      }),
+    );
+  });
+
+  it('parses percentages within 0–100%', () => {
+    assert.equal(parsePercent('50%'), 0.5);
+    assert.equal(parsePercent('99.9%'), 0.999);
+    assert.equal(parsePercent('101%'), undefined);
+    assert.equal(parsePercent('50'), undefined);
+  });
+});
