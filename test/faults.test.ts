@@ -108,3 +108,37 @@ describe('faults during a run', () => {
     assert.equal(manifest.scenario.targets.api.headers.Authorization, '[redacted]');
   });
 });
+
+describe('TLS targets', () => {
+  async function httpsServer(): Promise<number> {
+    const { execFileSync } = await import('node:child_process');
+    const { createServer: createHttpsServer } = await import('node:https');
+    const dir = tempDir();
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    after(() => server.close());
+    return (server.address() as AddressInfo).port;
+  }
+
+  it('times DNS, TCP connect and the TLS handshake separately', async () => {
+    const port = await httpsServer();
+    const { samples } = await runTargets(`\n  secure: { url: "https://localhost:${port}", insecureSkipTLSVerify: true }`);
+    const first = samples.find((s) => s.request === 'first')!;
+    assert.equal(first.ok, true, JSON.stringify(first.error));
+    assert.ok(first.phases.dns! > 0 && first.phases.connect! > 0 && first.phases.tls! > 0, JSON.stringify(first.phases));
+    assert.ok(first.phases.ttfb! >= first.phases.dns! + first.phases.connect! + first.phases.tls!);
+    const warm = samples.find((s) => s.request === 'warm')!;
+    assert.equal(warm.phases.tls, undefined, 'follow-ups reuse the connection: no new handshake');
+  });
+
+  it('records an untrusted certificate as a TLS error', async () => {
+    const port = await httpsServer();
+    const { samples } = await runTargets(`\n  secure: { url: "https://localhost:${port}" }`);
+    assert.ok(samples.every((s) => s.error?.class === 'tls'), JSON.stringify(samples.map((s) => s.error)));
+  });
+});

@@ -54,7 +54,10 @@ export async function runColdstartProbe({ probe, probeName, targets, emit, signa
           emit(failedSample(base, firedAt, triggerError));
           return;
         }
-        const connection = openConnection(target.url, target.timeout);
+        const connection = openConnection(target.url, {
+          connectTimeoutMs: target.timeout,
+          rejectUnauthorized: !target.insecureSkipTLSVerify,
+        });
         try {
           await sampleTarget(connection, probe, target, base, firedAt, seenInstances.get(name)!, emit, signal);
         } finally {

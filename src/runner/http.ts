@@ -62,14 +62,19 @@ subscribe('undici:client:sendHeaders', (message) => {
   headersWritten.get(socket)?.(now());
 });
 
-export function openConnection(origin: string, connectTimeoutMs: number): Connection {
+export interface ConnectionOptions {
+  connectTimeoutMs: number;
+  rejectUnauthorized: boolean;
+}
+
+export function openConnection(origin: string, options: ConnectionOptions): Connection {
   const setup: ConnectionPhases = {};
   let onHeadersWritten: ((at: number) => void) | undefined;
   let firstRequest = true;
   const client = new Client(origin, {
     pipelining: 1,
-    connect: (options, callback) => {
-      connectTimed(options, connectTimeoutMs, setup)
+    connect: (target, callback) => {
+      connectTimed(target, options, setup)
         .then((socket) => {
           headersWritten.set(socket, (at) => onHeadersWritten?.(at));
           callback(null, socket);
@@ -127,14 +132,14 @@ function timeoutError(timeoutMs: number): SampleError {
 }
 
 async function connectTimed(
-  options: { hostname: string; protocol: string; port: string; servername?: string | null },
-  timeoutMs: number,
+  target: { hostname: string; protocol: string; port: string; servername?: string | null },
+  options: ConnectionOptions,
   setup: ConnectionPhases,
 ): Promise<net.Socket> {
-  const deadline = now() + timeoutMs;
-  const hostname = options.hostname.replace(/^\[|\]$/g, '');
-  const secure = options.protocol === 'https:';
-  const port = Number(options.port) || (secure ? 443 : 80);
+  const deadline = now() + options.connectTimeoutMs;
+  const hostname = target.hostname.replace(/^\[|\]$/g, '');
+  const secure = target.protocol === 'https:';
+  const port = Number(target.port) || (secure ? 443 : 80);
   let address = hostname;
   if (!net.isIP(hostname)) {
     const started = now();
@@ -151,8 +156,8 @@ async function connectTimed(
   setup.connect = now() - tcpStarted;
   if (!secure) return socket;
   const tlsStarted = now();
-  const servername = options.servername || (net.isIP(hostname) ? undefined : hostname);
-  const secured = tls.connect({ socket, servername, ALPNProtocols: ['http/1.1'] });
+  const servername = target.servername || (net.isIP(hostname) ? undefined : hostname);
+  const secured = tls.connect({ socket, host: hostname, servername, ALPNProtocols: ['http/1.1'], rejectUnauthorized: options.rejectUnauthorized });
   await withDeadline(onceEvent(secured, 'secureConnect'), deadline, `TLS handshake with ${hostname}`, () => secured.destroy());
   setup.tls = now() - tlsStarted;
   return secured;

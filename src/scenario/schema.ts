@@ -107,6 +107,7 @@ const target = z.strictObject({
   url: httpUrl,
   headers: headers.optional(),
   timeout: positiveDuration().prefault('60s').meta({ description: 'Limit for one request, connection included' }),
+  insecureSkipTLSVerify: z.boolean().default(false).meta({ description: 'Accept any TLS certificate (self-signed test deployments)' }),
   identity: identity.prefault({}),
   coldStart: z.strictObject({ trigger: trigger.prefault({}) }).optional(),
 });
