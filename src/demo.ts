@@ -20,11 +20,22 @@ export interface DemoPlatformOptions {
 
 export const DEMO_PLATFORMS: DemoPlatformOptions = { startupDelayMs: 800, idleMs: 500 };
 
-export async function runDemo(options: RunScenarioOptions & { platforms?: DemoPlatformOptions; onPlatforms?: (urls: Record<string, string>) => void }): Promise<RunOutcome> {
+/** Requests one scale-to-zero instance takes at once, low enough that the 10x stage makes it scale out. */
+const DEMO_CONCURRENCY = 4;
+/** Each instance is a Node process: more than this would starve the load generator of CPU on a small machine. */
+const DEMO_MAX_INSTANCES = 10;
+
+export interface DemoOptions extends RunScenarioOptions {
+  platforms?: DemoPlatformOptions;
+  maxRate?: number;
+  onPlatforms?: (urls: Record<string, string>) => void;
+}
+
+export async function runDemo(options: DemoOptions): Promise<RunOutcome> {
   const settings = options.platforms ?? DEMO_PLATFORMS;
   const started: Platform[] = [];
   try {
-    const scaleToZero = await startScaleToZero({ startupDelayMs: settings.startupDelayMs, idleMs: settings.idleMs, concurrency: 80 });
+    const scaleToZero = await startScaleToZero({ startupDelayMs: settings.startupDelayMs, idleMs: settings.idleMs, concurrency: DEMO_CONCURRENCY, maxInstances: DEMO_MAX_INSTANCES });
     started.push(scaleToZero);
     const alwaysOn = await startAlwaysOn({ replicas: 2 });
     started.push(alwaysOn);
@@ -36,6 +47,7 @@ export async function runDemo(options: RunScenarioOptions & { platforms?: DemoPl
         DEMO_ALWAYS_ON_URL: alwaysOn.url,
         DEMO_IDLE: `${settings.idleMs * 2}ms`,
       },
+      maxRate: options.maxRate,
     });
     return await runScenario(plan, options);
   } finally {

@@ -58,8 +58,11 @@ export function statistic(values: ArrayLike<number>, which: Statistic): number {
     for (let i = 0; i < values.length; i++) sum += values[i]!;
     return sum / values.length;
   }
-  const sorted = Float64Array.from(values).sort();
-  return quantileSorted(sorted, Number(which.slice(1)) / 100);
+  return quantile(values, Number(which.slice(1)) / 100);
+}
+
+export function quantile(values: ArrayLike<number>, q: number): number {
+  return quantileSorted(Float64Array.from(values).sort(), q);
 }
 
 export interface RatioInterval {

@@ -1,25 +1,42 @@
 /** A stored run → summary.json. Pure: reads nothing but its argument. */
-import { probeName } from '../scenario/plan.js';
+import { planStages, probeName } from '../scenario/plan.js';
 import type { StoredRun } from '../store/run-dir.js';
+import { summarizeCapacity } from './capacity.js';
 import { summarizeColdStart } from './coldstart.js';
+import { summarizeLoad } from './load.js';
 import type { Summary, VerdictResult } from './summary-schema.js';
 import { coldStartReduction } from './verdicts/cold-start-reduction.js';
+import { loadMultiplierVerdict, sloVerdict } from './verdicts/stage-slo.js';
 
 export function summarize(run: StoredRun): Summary {
   const { scenario } = run.manifest;
   const targets: Summary['targets'] = {};
-  const ranTargets = Object.keys(scenario.targets);
-  for (const name of ranTargets) targets[name] = {};
+  for (const name of Object.keys(scenario.targets)) targets[name] = {};
   scenario.probes.forEach((probe, index) => {
     const name = probeName(probe, index, scenario.probes);
-    for (const target of probe.targets ?? ranTargets) {
-      if (!targets[target]) continue;
-      if (probe.kind === 'coldstart') targets[target].coldStart = summarizeColdStart(name, target, run.samples, run.histograms);
+    for (const target of probe.targets ?? Object.keys(scenario.targets)) {
+      const entry = targets[target];
+      if (!entry) continue;
+      switch (probe.kind) {
+        case 'coldstart':
+          entry.coldStart = summarizeColdStart(name, target, run.samples, run.histograms);
+          break;
+        case 'load':
+          entry.load = { ...entry.load, ...summarizeLoad(run, probe, name, planStages(probe), target) };
+          break;
+        case 'capacity': {
+          const capacity = summarizeCapacity(run, name, target);
+          if (capacity) entry.capacity = capacity;
+          break;
+        }
+      }
     }
   });
-  const verdicts: VerdictResult[] = scenario.verdicts.flatMap((verdict) =>
-    verdict.coldStartReduction ? [coldStartReduction(verdict.coldStartReduction, run.samples)] : [],
-  );
+  const verdicts: VerdictResult[] = scenario.verdicts.map((verdict) => {
+    if (verdict.coldStartReduction) return coldStartReduction(verdict.coldStartReduction, run.samples);
+    if (verdict.loadMultiplier) return loadMultiplierVerdict(verdict.loadMultiplier, targets);
+    return sloVerdict(verdict.slo!, targets);
+  });
   return {
     schemaVersion: 1,
     runId: run.manifest.runId,

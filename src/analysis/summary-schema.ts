@@ -45,6 +45,52 @@ const coldStart = z.object({
 
 export const verdictStatus = z.enum(['pass', 'fail', 'inconclusive', 'insufficient', 'invalid', 'no-data']);
 
+const sloCheck = z.object({
+  metric: z.string().meta({ description: 'successRate, p50, p95, p99, …' }),
+  limit: z.string().meta({ description: 'As written in the scenario, e.g. ">= 99.9%" or "< 800ms"' }),
+  status: verdictStatus,
+  observed: z.number().nullable(),
+  bound: z.number().nullable().meta({ description: 'The 95% one-sided confidence bound the pass decision used' }),
+  samples: z.int().nonnegative(),
+  detail: z.string(),
+});
+
+const loadStage = z.object({
+  probe: z.string(),
+  targetRate: z.number().meta({ description: 'Mean scheduled arrival rate, requests per second' }),
+  achievedRate: z.number().meta({ description: 'Requests sent (not dropped) per second of the stage' }),
+  durationMs: z.number(),
+  requests: z.int().nonnegative().meta({ description: 'Requests sent: successes plus errors' }),
+  successes: z.int().nonnegative(),
+  errors: z.int().nonnegative(),
+  errorsByClass: z.record(z.string(), z.int().nonnegative()),
+  dropped: z.int().nonnegative().meta({ description: 'Due while maxInFlight requests were in flight: never sent' }),
+  latencyMs: distribution.meta({ description: 'Corrected: from the intended send time (successful requests)' }),
+  uncorrectedLatencyMs: distribution.meta({ description: 'From the socket write, as closed-model tools report (successful requests)' }),
+  ttfbMs: distribution,
+  scheduleLagMs: distribution.meta({ description: 'Socket write minus intended send time' }),
+  peakInstances: z.int().nonnegative().nullable().meta({ description: 'Most distinct instance ids answering within one second' }),
+  firstNewInstanceAfterMs: z.number().nullable().meta({ description: 'From the stage start to the first answer by an instance not seen before it' }),
+  valid: z.boolean().meta({ description: 'False when the load generator, not the server, was the limit' }),
+  invalidReason: z.string().nullable(),
+  aborted: z.string().nullable().meta({ description: 'Why an abort rule stopped the probe during this stage' }),
+  slo: z.array(sloCheck),
+});
+
+const capacity = z.object({
+  probe: z.string(),
+  connections: z.int(),
+  pipelining: z.int(),
+  durationMs: z.number(),
+  requests: z.int().nonnegative(),
+  successes: z.int().nonnegative(),
+  errors: z.int().nonnegative(),
+  timeouts: z.int().nonnegative(),
+  non2xx: z.int().nonnegative(),
+  requestsPerSecond: z.number().meta({ description: 'Maximum throughput found (closed model)' }),
+  latencyMs: distribution.meta({ description: "autocannon's latency of 2xx responses (closed model: uncorrected, whole ms)" }),
+});
+
 const verdict = z.object({
   id: z.string().meta({ description: 'Stable id of the check, e.g. cold-start-reduction' }),
   title: z.string(),
@@ -68,7 +114,14 @@ export const summarySchema = z.object({
   incomplete: z.array(z.string()).meta({ description: 'Why the data may be partial; empty when whole' }),
   startedAt: z.string(),
   endedAt: z.string().nullable(),
-  targets: z.record(z.string(), z.object({ coldStart: coldStart.optional() })),
+  targets: z.record(
+    z.string(),
+    z.object({
+      coldStart: coldStart.optional(),
+      load: z.record(z.string(), loadStage).optional().meta({ description: 'Per stage name' }),
+      capacity: capacity.optional(),
+    }),
+  ),
   verdicts: z.array(verdict),
 });
 
@@ -76,6 +129,9 @@ export type Summary = z.infer<typeof summarySchema>;
 export type ColdStartSummary = z.infer<typeof coldStart>;
 export type VerdictResult = z.infer<typeof verdict>;
 export type VerdictStatus = z.infer<typeof verdictStatus>;
+export type LoadStageSummary = z.infer<typeof loadStage>;
+export type SloCheck = z.infer<typeof sloCheck>;
+export type CapacitySummary = z.infer<typeof capacity>;
 
 export function summaryJsonSchema(): object {
   return z.toJSONSchema(summarySchema);

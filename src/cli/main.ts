@@ -1,12 +1,21 @@
 /** The coldbench command line: parses arguments, calls the library, prints. Nothing else. */
 import yargs from 'yargs';
 import { CbError, ExitCode, ScenarioError } from '../errors.js';
-import { parseDuration } from '../scenario/units.js';
+import { parseDuration, parseRate } from '../scenario/units.js';
 import { TOOL_VERSION } from '../version.js';
 import { demoCommand } from './commands/demo.js';
 import { platformCommand } from './commands/platform.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+
+/** A safety cap against typos that would flood a production service; raise it deliberately. */
+const DEFAULT_MAX_RATE = '1000/s';
+
+const rateOption = (value: string) => {
+  const perSecond = parseRate(String(value)) ?? (Number.isFinite(Number(value)) ? Number(value) : undefined);
+  if (perSecond === undefined || perSecond <= 0) throw new CbError('CB_USAGE', `--max-rate expects a rate like 1000/s, got "${value}"`);
+  return perSecond;
+};
 
 const durationOption = (value: string | undefined) => {
   if (value === undefined) return undefined;
@@ -21,6 +30,11 @@ export async function main(argv: string[]): Promise<void> {
     out: { type: 'string', default: 'reports', describe: 'Directory that receives the run directory' },
     samples: { type: 'number', describe: 'Override the rounds of cold-start probes' },
     json: { type: 'boolean', default: false, describe: 'Print summary.json to stdout instead of tables' },
+    'max-rate': {
+      type: 'string',
+      default: DEFAULT_MAX_RATE,
+      describe: 'Hard cap on any arrival rate per target; a scenario above it is rejected',
+    },
   } as const;
   const cli = yargs(argv)
     .scriptName('coldbench')
@@ -36,7 +50,14 @@ export async function main(argv: string[]): Promise<void> {
           .options(runOptions)
           .option('only', { type: 'string', array: true, describe: 'Run only these targets' }),
       async (args) => {
-        exitCode = await runCommand({ scenario: args.scenario, out: args.out, samples: args.samples, only: args.only, json: args.json });
+        exitCode = await runCommand({
+          scenario: args.scenario,
+          out: args.out,
+          samples: args.samples,
+          only: args.only,
+          json: args.json,
+          maxRate: rateOption(args.maxRate),
+        });
       },
     )
     .command(
@@ -55,7 +76,7 @@ export async function main(argv: string[]): Promise<void> {
       'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml against them',
       (y) => y.options(runOptions),
       async (args) => {
-        exitCode = await demoCommand({ out: args.out, samples: args.samples, json: args.json });
+        exitCode = await demoCommand({ out: args.out, samples: args.samples, json: args.json, maxRate: rateOption(args.maxRate) });
       },
     )
     .command(

@@ -1,12 +1,16 @@
 /** What the CLI prints at the end of a run or report. */
 import type { Summary } from '../analysis/summary-schema.js';
-import { coldStartTable, renderAligned, verdictLine } from '../report/text.js';
+import { capacityTable, coldStartTable, loadTable, renderAligned, verdictLine } from '../report/text.js';
 
 export function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream): void {
   const lines: string[] = [''];
   if (summary.incomplete.length) lines.push(...summary.incomplete.map((reason) => `incomplete: ${reason}`), '');
   const coldStart = coldStartTable(summary);
   if (coldStart.rows.length) lines.push('cold start (p50 / p95, n = samples)', renderAligned(coldStart), '');
+  const load = loadTable(summary);
+  if (load.rows.length) lines.push('load (latency from the intended send time, successful requests)', renderAligned(load), '');
+  const capacity = capacityTable(summary);
+  if (capacity.rows.length) lines.push('capacity', renderAligned(capacity), '');
   for (const verdict of summary.verdicts) lines.push(verdictLine(verdict), `  ${verdict.detail}`);
   lines.push('', `run directory: ${dir}`);
   out.write(lines.join('\n') + '\n');

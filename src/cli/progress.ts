@@ -1,11 +1,12 @@
 /**
- * Live progress for long runs (30 rounds of a 20-minute idle take hours): each first-request
- * sample as a line when it lands, plus the round, what is being waited on, and an ETA.
- * On a TTY that status line is redrawn in place every second; otherwise (CI logs) a line is
- * printed when a round starts and when a long wait begins.
+ * Live progress on stderr. Cold start (hours for 30 rounds of a 20-minute idle): each first
+ * request as a line, plus round, what is being waited on and an ETA. Load: stage, elapsed,
+ * achieved vs target rate, p95, errors and instances per target. On a TTY the status line is
+ * redrawn in place; in CI logs a plain line is printed per round, per long wait and every
+ * few seconds of load.
  */
-import type { RunRecord, TriggerWaiting } from '../runner/records.js';
-import { formatMs } from '../scenario/units.js';
+import type { ColdstartSample, RunRecord, StageStarted, Tick, TriggerWaiting } from '../runner/records.js';
+import { formatMs, formatRate } from '../scenario/units.js';
 
 export interface ProgressOptions {
   stream: NodeJS.WriteStream;
@@ -14,29 +15,39 @@ export interface ProgressOptions {
 
 /** Waits shorter than this are not worth a line in a CI log. */
 const LOGGED_WAIT_MS = 2000;
+/** In CI logs, one load line per this many seconds. */
+const LOAD_LOG_EVERY_S = 5;
 
 export function createProgress({ stream, now = Date.now }: ProgressOptions) {
   const tty = stream.isTTY === true;
-  let probeStartedAt = 0;
-  let round = 0;
-  let rounds = 0;
+  let status = '';
   let drawn = false;
-  const waiting = new Map<string, Pick<TriggerWaiting, 'step' | 'until'>>();
+  const cold = { startedAt: 0, round: 0, rounds: 0, waiting: new Map<string, Pick<TriggerWaiting, 'step' | 'until'>>() };
+  const load = { probeStart: 0, stages: new Map<string, StageStarted>(), ticks: new Map<string, Tick>() };
 
-  const eta = () => {
-    if (round <= 1) return '';
-    const perRound = (now() - probeStartedAt) / (round - 1);
-    return `  ETA ${formatMs(perRound * (rounds - round + 1))}`;
-  };
   const describeWait = ({ step, until }: Pick<TriggerWaiting, 'step' | 'until'>) =>
     until === undefined ? step : `${step} ${formatMs(Math.max(0, until - now()))} left`;
-  const status = () => {
-    const waits = [...waiting.entries()].map(([target, wait]) => `${target}: ${describeWait(wait)}`).join(', ');
-    return `round ${round}/${rounds}${waits ? `  waiting (${waits})` : ''}${eta()}`;
+  const coldStatus = () => {
+    const waits = [...cold.waiting.entries()].map(([target, wait]) => `${target}: ${describeWait(wait)}`).join(', ');
+    const eta = cold.round > 1 ? `  ETA ${formatMs(((now() - cold.startedAt) / (cold.round - 1)) * (cold.rounds - cold.round + 1))}` : '';
+    return `round ${cold.round}/${cold.rounds}${waits ? `  waiting (${waits})` : ''}${eta}`;
   };
-  const redraw = () => {
-    if (!tty || rounds === 0) return;
-    stream.write(`\r\x1b[2K${status()}`);
+  const loadStatus = (tick: Tick) => {
+    const stage = load.stages.get(tick.stage);
+    if (!stage) return status;
+    const elapsed = Math.min(stage.durationMs, Math.max(0, load.probeStart + (tick.second + 1) * 1000 - stage.at));
+    const parts = [...load.ticks.values()].map((t) => {
+      const errors = t.completed ? ` err ${((t.errors / t.completed) * 100).toFixed(1)}%` : '';
+      const dropped = t.dropped ? ` dropped ${t.dropped}` : '';
+      return `${t.target} ${formatRate(t.sent)} p95 ${t.p95Ms === null ? '–' : formatMs(t.p95Ms)}${errors}${dropped} inst ${t.instances}`;
+    });
+    return `${stage.probe} ${stage.stage} ${formatMs(elapsed)}/${formatMs(stage.durationMs)} target ${formatRate(stage.targetRate)} | ${parts.join(' | ')}`;
+  };
+
+  const redraw = (next = status) => {
+    status = next;
+    if (!tty || !status) return;
+    stream.write(`\r\x1b[2K${status}`);
     drawn = true;
   };
   const line = (text: string) => {
@@ -47,25 +58,49 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
       stream.write(`${text}\n`);
     }
   };
-  const ticker = tty ? setInterval(redraw, 1000) : undefined;
+  const ticker = tty ? setInterval(() => cold.rounds && load.stages.size === 0 && redraw(coldStatus()), 1000) : undefined;
   ticker?.unref();
 
   return {
     onRecord(record: RunRecord): void {
-      if (record.type === 'round') {
-        if (record.round === 1) probeStartedAt = now();
-        round = record.round;
-        rounds = record.rounds;
-        waiting.clear();
-        if (tty) redraw();
-        else line(`${record.probe} ${status()}`);
-      } else if (record.type === 'trigger') {
-        waiting.set(record.target, record);
-        if (tty) redraw();
-        else if (record.until !== undefined && record.until - now() >= LOGGED_WAIT_MS) line(`  ${record.target}: ${describeWait(record)}`);
-      } else if (record.request === 'first' || !record.ok) {
-        waiting.delete(record.target);
-        line(sampleLine(record));
+      switch (record.type) {
+        case 'round':
+          if (record.round === 1) cold.startedAt = now();
+          Object.assign(cold, { round: record.round, rounds: record.rounds });
+          cold.waiting.clear();
+          if (tty) redraw(coldStatus());
+          else line(`${record.probe} ${coldStatus()}`);
+          break;
+        case 'trigger':
+          cold.waiting.set(record.target, record);
+          if (tty) redraw(coldStatus());
+          else if (record.until !== undefined && record.until - now() >= LOGGED_WAIT_MS) line(`  ${record.target}: ${describeWait(record)}`);
+          break;
+        case 'stage':
+          if (![...load.stages.values()].some((s) => s.probe === record.probe)) {
+            load.stages.clear();
+            load.ticks.clear();
+            load.probeStart = record.at;
+          }
+          load.stages.set(record.stage, record);
+          line(`${record.probe} stage ${record.stage}: ${formatRate(record.targetRate)} for ${formatMs(record.durationMs)}`);
+          break;
+        case 'tick':
+          load.ticks.set(record.target, record);
+          if (tty) redraw(loadStatus(record));
+          else if (record.second % LOAD_LOG_EVERY_S === LOAD_LOG_EVERY_S - 1 && isLastTarget(record)) line(loadStatus(record));
+          break;
+        case 'abort':
+          line(`${record.probe} ABORTED by ${record.target}: ${record.reason}`);
+          break;
+        case 'sample':
+          if (record.kind === 'coldstart' && (record.request === 'first' || !record.ok)) {
+            cold.waiting.delete(record.target);
+            line(coldstartLine(record));
+          } else if (record.kind === 'capacity') {
+            line(`${record.probe} ${record.target}: ${Math.round(record.requestsPerSecond)} req/s with ${record.connections} connections (${record.requests} requests, ${record.errors + record.non2xx} errors)`);
+          }
+          break;
       }
     },
     /** Stops the ticker and clears the status line before the final output. */
@@ -74,9 +109,13 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
       if (drawn) stream.write('\r\x1b[2K');
     },
   };
+
+  function isLastTarget(tick: Tick): boolean {
+    return [...load.ticks.keys()].at(-1) === tick.target;
+  }
 }
 
-function sampleLine(sample: Extract<RunRecord, { type: 'sample' }>): string {
+function coldstartLine(sample: ColdstartSample): string {
   const head = `  ${String(sample.round).padStart(3)}  ${sample.target.padEnd(12)} ${sample.request === 'first' ? 'first' : `warm#${sample.followUp}`}`;
   if (!sample.ok) return `${head}  ERROR ${sample.error?.code}: ${sample.error?.message.split('\n')[0]}`;
   const cold = sample.cold === true ? 'cold' : sample.cold === false ? 'warm' : 'cold?';

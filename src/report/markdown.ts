@@ -1,6 +1,6 @@
 /** report.md: what a person reads first in a run directory. */
 import type { Summary } from '../analysis/summary-schema.js';
-import { coldStartTable, renderMarkdownTable, verdictLine } from './text.js';
+import { capacityTable, coldStartTable, loadTable, renderMarkdownTable, verdictLine } from './text.js';
 
 export function renderMarkdownReport(summary: Summary): string {
   const out: string[] = [`# coldbench run ${summary.runId}`, ''];
@@ -18,5 +18,12 @@ export function renderMarkdownReport(summary: Summary): string {
     out.push('', '## Cold start', '', renderMarkdownTable(coldStart), '');
     out.push('Latencies are measured from the intended send time; `n` is the number of samples behind each figure.');
   }
+  const load = loadTable(summary);
+  if (load.rows.length) {
+    out.push('', '## Load', '', renderMarkdownTable(load), '');
+    out.push('Corrected latency runs from the intended send time (no coordinated omission); uncorrected from the socket write.');
+  }
+  const capacity = capacityTable(summary);
+  if (capacity.rows.length) out.push('', '## Capacity (closed model, autocannon)', '', renderMarkdownTable(capacity), '');
   return out.join('\n') + '\n';
 }

@@ -1,11 +1,11 @@
 /** Plain-text renderings shared by the terminal and report.md. */
 import type { ColdStartSummary, Summary, VerdictResult } from '../analysis/summary-schema.js';
-import { formatMs } from '../scenario/units.js';
+import { formatMs, formatRate } from '../scenario/units.js';
 
 /** benchstat/criterion style: `cold start p50  k8s 41ms  cloudrun 812ms  ratio 0.05 [0.04–0.06] (n=30+30)  PASS: ≥50% lower` */
 export function verdictLine(verdict: VerdictResult): string {
   const sides = Object.entries(verdict.values).map(([target, value]) => `${target} ${value === null ? 'no data' : formatMs(value)}`);
-  const ratio = verdict.observed === null ? 'ratio n/a' : `ratio ${verdict.observed.toFixed(2)}`;
+  const ratio = verdict.observed === null ? 'ratio n/a' : verdict.id === 'cold-start-reduction' ? `ratio ${verdict.observed.toFixed(2)}` : `x${verdict.observed}`;
   const interval = verdict.ci ? ` [${verdict.ci.low.toFixed(2)}–${verdict.ci.high.toFixed(2)}]` : '';
   const n = `(n=${Object.values(verdict.samples).join('+')})`;
   return `${verdict.metric}  ${sides.join('  ')}  ${ratio}${interval} ${n}  ${verdict.status.toUpperCase()}: ${verdict.claim}`;
@@ -36,6 +36,45 @@ export function coldStartTable(summary: Summary): Table {
       [c.phasesMs.dns, c.phasesMs.connect, c.phasesMs.tls].map(maybeMs).join(' / '),
     ]),
   };
+}
+
+export function loadTable(summary: Summary): Table {
+  const rows: string[][] = [];
+  for (const [target, { load }] of Object.entries(summary.targets)) {
+    for (const [stage, l] of Object.entries(load ?? {})) {
+      const errors = l.errors ? `${l.errors} (${Object.entries(l.errorsByClass).map(([c, n]) => `${c}×${n}`).join(', ')})` : '0';
+      const latency = l.latencyMs ? `${formatMs(l.latencyMs.p50)} / ${formatMs(l.latencyMs.p95)} / ${formatMs(l.latencyMs.p99)} (n=${l.latencyMs.count})` : 'no data';
+      const instances = l.peakInstances === null ? '–' : `${l.peakInstances}${l.firstNewInstanceAfterMs === null ? '' : ` (new after ${formatMs(l.firstNewInstanceAfterMs)})`}`;
+      const slo = l.slo.map((c) => `${c.metric} ${c.status}`).join(', ') || '–';
+      rows.push([
+        target,
+        stage,
+        `${formatRate(l.targetRate)} → ${formatRate(l.achievedRate)}`,
+        String(l.requests),
+        errors,
+        String(l.dropped),
+        latency,
+        maybeMs(l.uncorrectedLatencyMs?.p99),
+        maybeMs(l.scheduleLagMs?.p99),
+        instances,
+        l.aborted ? 'aborted' : l.valid ? 'yes' : `NO: ${l.invalidReason}`,
+        slo,
+      ]);
+    }
+  }
+  return {
+    header: ['target', 'stage', 'rate (target → achieved)', 'requests', 'errors', 'dropped', 'latency p50/p95/p99', 'uncorrected p99', 'lag p99', 'instances', 'valid', 'slo'],
+    rows,
+  };
+}
+
+export function capacityTable(summary: Summary): Table {
+  const rows = Object.entries(summary.targets).flatMap(([target, { capacity: c }]) =>
+    c
+      ? [[target, `${Math.round(c.requestsPerSecond)}/s`, String(c.connections), String(c.requests), String(c.errors + c.non2xx), c.latencyMs ? `${formatMs(c.latencyMs.p50)} / ${formatMs(c.latencyMs.p99)} (n=${c.latencyMs.count})` : 'no data']]
+      : [],
+  );
+  return { header: ['target', 'max throughput', 'connections', 'requests', 'errors', 'latency p50/p99 (closed model)'], rows };
 }
 
 export function renderAligned(table: Table): string {

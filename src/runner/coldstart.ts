@@ -6,7 +6,7 @@
  */
 import type { ColdstartProbe, Target } from '../scenario/schema.js';
 import { detectCold } from './cold-detect.js';
-import type { SampleError } from './error-class.js';
+import { statusError, type SampleError } from './error-class.js';
 import { now, openConnection, toEpochMs, type Connection, type TimedResult } from './http.js';
 import type { ColdstartSample, Emit } from './records.js';
 import { buildRequest } from './request-spec.js';
@@ -123,7 +123,7 @@ function toSample(
     ok,
     status: result.status,
     bytes: result.bytes,
-    error: result.error ?? (ok ? undefined : { code: `HTTP_${result.status}`, class: 'other', message: `status ${result.status}` }),
+    error: result.error ?? (ok ? undefined : statusError(result.status!)),
     instance: 'instance' in cold ? cold.instance : undefined,
     cold: cold.cold,
     coldReason: cold.reason,

@@ -1,6 +1,17 @@
 /** Turns whatever a request threw into a stable, countable cause. */
 
-export type ErrorClass = 'refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'aborted' | 'trigger' | 'other';
+export type ErrorClass =
+  | 'refused'
+  | 'dns'
+  | 'timeout'
+  | 'reset'
+  | 'tls'
+  | 'aborted'
+  | 'trigger'
+  | 'status-429'
+  | 'status-5xx'
+  | 'status-other'
+  | 'other';
 
 export interface SampleError {
   /** The OS or library code as thrown (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, …) or one of coldbench's own. */
@@ -28,7 +39,15 @@ const CLASS_BY_CODE: Record<string, ErrorClass> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'tls',
   CERT_HAS_EXPIRED: 'tls',
   CB_ABORTED: 'aborted',
+  UND_ERR_ABORTED: 'aborted',
+  UND_ERR_DESTROYED: 'aborted',
 };
+
+/** A response that arrived but is not a success. */
+export function statusError(status: number): SampleError {
+  const errorClass = status === 429 ? 'status-429' : status >= 500 ? 'status-5xx' : 'status-other';
+  return { code: `HTTP_${status}`, class: errorClass, message: `status ${status}` };
+}
 
 export function classifyError(error: unknown): SampleError {
   const err = error as (Error & { code?: string; cause?: unknown }) | undefined;

@@ -10,6 +10,7 @@ import { CbError, ScenarioError, type ScenarioIssue } from '../errors.js';
 import { formatPath, interpolate, referencedVariables, type Path } from './interpolate.js';
 import { scenarioJsonSchema, scenarioSchema, type Scenario } from './schema.js';
 import { allowedKeys, closest } from './suggest.js';
+import { formatMs, formatRate, parseDuration, parseRate } from './units.js';
 
 export interface Plan {
   /** Path of the scenario file as given. */
@@ -23,6 +24,8 @@ export interface Plan {
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
+  /** Hard cap on any arrival rate, in requests per second per target (the CLI's --max-rate). */
+  maxRate?: number;
 }
 
 export async function loadScenarioFile(file: string, options: LoadOptions = {}): Promise<Plan> {
@@ -62,7 +65,7 @@ export function parseScenario(source: string, file: string, options: LoadOptions
   const issues: ScenarioIssue[] = interpolated.issues.map((i) => issue(i.path, i.message));
   const parsed = scenarioSchema.safeParse(interpolated.value, { reportInput: true });
   if (!parsed.success) issues.push(...parsed.error.issues.flatMap((i) => schemaIssues(i, interpolated.value, issue)));
-  issues.push(...crossReferenceIssues(interpolated.value).map((i) => issue(i.path, i.message)));
+  issues.push(...crossReferenceIssues(interpolated.value, options.maxRate).map((i) => issue(i.path, i.message)));
 
   if (issues.length > 0 || !parsed.success) {
     issues.sort((a, b) => a.line - b.line || a.column - b.column);
@@ -105,7 +108,7 @@ interface RawIssue {
 }
 
 /** Checks that name other parts of the scenario; done on raw data so they run even when other parts are malformed. */
-function crossReferenceIssues(document: unknown): RawIssue[] {
+function crossReferenceIssues(document: unknown, maxRate: number | undefined): RawIssue[] {
   const doc = asRecord(document);
   const targetNames = Object.keys(asRecord(doc.targets));
   const known = targetNames.join(', ') || 'none';
@@ -123,8 +126,24 @@ function crossReferenceIssues(document: unknown): RawIssue[] {
     const selected = asRecord(probe).targets;
     if (Array.isArray(selected)) selected.forEach((name, j) => checkTarget(name, ['probes', i, 'targets', j]));
   });
+  const stages = loadStageIssues(probes, maxRate, issues);
   const verdicts = Array.isArray(doc.verdicts) ? doc.verdicts : [];
   verdicts.forEach((verdict, i) => {
+    for (const check of ['loadMultiplier', 'slo'] as const) {
+      const spec = asRecord(asRecord(verdict)[check]);
+      if (Object.keys(spec).length === 0) continue;
+      const base: Path = ['verdicts', i, check];
+      checkTarget(spec.target, [...base, 'target']);
+      for (const key of ['stage', 'baselineStage']) {
+        const name = spec[key];
+        if (typeof name === 'string' && !stages.has(name)) {
+          issues.push({ path: [...base, key], message: `no load stage named "${name}" (stages: ${[...stages.keys()].join(', ') || 'none'})` });
+        }
+      }
+      if (check === 'slo' && typeof spec.stage === 'string' && stages.has(spec.stage) && !stages.get(spec.stage)!.hasSlo) {
+        issues.push({ path: [...base, 'stage'], message: `the load probe of stage "${spec.stage}" has no slo to judge` });
+      }
+    }
     const reduction = asRecord(asRecord(verdict).coldStartReduction);
     if (Object.keys(reduction).length === 0) return;
     const base: Path = ['verdicts', i, 'coldStartReduction'];
@@ -136,6 +155,41 @@ function crossReferenceIssues(document: unknown): RawIssue[] {
     if (coldstartProbes.length === 0) issues.push({ path: base, message: 'coldStartReduction needs a probe of kind coldstart' });
   });
   return issues;
+}
+
+/**
+ * Stage names must be unique across load probes (summaries and verdicts name stages alone);
+ * rates stay under --max-rate; a stage must send at least one request.
+ */
+function loadStageIssues(probes: unknown[], maxRate: number | undefined, issues: RawIssue[]): Map<string, { hasSlo: boolean }> {
+  const stages = new Map<string, { hasSlo: boolean }>();
+  probes.forEach((probe, i) => {
+    const record = asRecord(probe);
+    if (record.kind !== 'load' || !Array.isArray(record.stages)) return;
+    let previousRate = 0;
+    record.stages.forEach((stage, j) => {
+      const s = asRecord(stage);
+      const path: Path = ['probes', i, 'stages', j];
+      if (typeof s.name === 'string') {
+        if (stages.has(s.name)) issues.push({ path: [...path, 'name'], message: `stage name "${s.name}" is used twice` });
+        stages.set(s.name, { hasSlo: record.slo !== undefined });
+      }
+      const key = s.rate !== undefined ? 'rate' : 'rampTo';
+      const rate = typeof s[key] === 'string' ? parseRate(s[key]) : undefined;
+      const duration = typeof s.duration === 'string' ? parseDuration(s.duration) : undefined;
+      if (rate === undefined) return;
+      if (maxRate !== undefined && rate > maxRate) {
+        issues.push({ path: [...path, key], message: `${s[key]} exceeds --max-rate ${formatRate(maxRate)}` });
+      }
+      if (key === 'rate' && rate === 0) issues.push({ path: [...path, key], message: 'a constant stage needs a rate above 0' });
+      const mean = key === 'rate' ? rate : (previousRate + rate) / 2;
+      if (duration !== undefined && duration > 0 && (mean * duration) / 1000 < 1) {
+        issues.push({ path: [...path, 'duration'], message: `this stage would send no request (${formatRate(mean)} for ${formatMs(duration)})` });
+      }
+      previousRate = rate;
+    });
+  });
+  return stages;
 }
 
 function locateNode(doc: Document, lines: LineCounter, path: Path, atKey: boolean): { line: number; column: number } {

@@ -1,6 +1,6 @@
 /** Helpers over a validated scenario that both the runner and analysis need. */
 import { CbError } from '../errors.js';
-import type { Probe, Scenario } from './schema.js';
+import type { LoadProbe, Probe, Scenario } from './schema.js';
 
 /** A probe's name in samples and histograms: its `name`, else its kind (numbered when the kind repeats). */
 export function probeName(probe: Probe, index: number, probes: readonly Probe[]): string {
@@ -30,4 +30,28 @@ export function applyOverrides(scenario: Scenario, overrides: Overrides): Scenar
     probes = probes.map((p) => (p.kind === 'coldstart' ? { ...p, samples: overrides.samples! } : p));
   }
   return { ...scenario, targets, probes };
+}
+
+/** A load stage with its place in the probe's timeline and its start and end rates. */
+export interface StagePlan {
+  name: string;
+  offsetMs: number;
+  durationMs: number;
+  fromRate: number;
+  toRate: number;
+  /** Mean arrival rate over the stage, requests per second. */
+  targetRate: number;
+}
+
+export function planStages(probe: LoadProbe): StagePlan[] {
+  let offsetMs = 0;
+  let previousRate = 0;
+  return probe.stages.map((stage) => {
+    const toRate = stage.rate ?? stage.rampTo!;
+    const fromRate = stage.rate ?? previousRate;
+    const plan = { name: stage.name, offsetMs, durationMs: stage.duration, fromRate, toRate, targetRate: (fromRate + toRate) / 2 };
+    offsetMs += stage.duration;
+    previousRate = toRate;
+    return plan;
+  });
 }

@@ -5,7 +5,7 @@
  * change a benchmark.
  */
 import { z } from 'zod';
-import { parseDuration, parsePercent } from './units.js';
+import { parseComparison, parseDuration, parsePercent, parseRate, type Comparison } from './units.js';
 
 function duration(what = 'a duration like 500ms, 2s or 15m') {
   return z
@@ -18,7 +18,7 @@ function duration(what = 'a duration like 500ms, 2s or 15m') {
       }
       return ms;
     })
-    .meta({ description: 'Duration: a number with a unit (us, ms, s, m, h), e.g. 500ms, 2s, 15m, 1h30m', pattern: '^(\\d+(\\.\\d+)?(us|ms|s|m|h))+$' });
+    .meta({ description: 'Duration: a number with a unit (us, ms, s, m, h), e.g. 500ms, 2s, 15m, 1h30m' });
 }
 
 function positiveDuration() {
@@ -35,7 +35,7 @@ const percent = z
     }
     return ratio;
   })
-  .meta({ description: 'Percentage, e.g. 50% or 99.9%', pattern: '^\\d+(\\.\\d+)?%$' });
+  .meta({ description: 'Percentage, e.g. 50% or 99.9%' });
 
 const positiveInt = z.int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
 const nonNegativeInt = z.int({ error: 'expected a whole number ≥ 0' }).nonnegative({ error: 'expected a whole number ≥ 0' });
@@ -128,8 +128,89 @@ const coldstartProbe = z.strictObject({
   targets: z.array(nonEmptyString).min(1).optional().meta({ description: 'Targets to probe; all when omitted' }),
 });
 
-const probe = z.discriminatedUnion('kind', [coldstartProbe], {
-  error: 'expected a probe with kind: coldstart',
+const rate = z
+  .string({ error: 'expected a rate like 20/s' })
+  .transform((text, ctx) => {
+    const perSecond = parseRate(text);
+    if (perSecond === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected a rate like 20/s, 1200/m or 50/h' });
+      return z.NEVER;
+    }
+    return perSecond;
+  })
+  .meta({ description: 'Requests per unit of time: 20/s, 1200/m, 50/h' });
+
+function comparison(what: string, example: string, ops: readonly Comparison[], parseValue: (text: string) => number | undefined) {
+  const message = `expected ${what} like "${example}"`;
+  return z
+    .string({ error: message })
+    .transform((text, ctx) => {
+      const parsed = parseComparison(text, parseValue);
+      if (!parsed || !ops.includes(parsed.op)) {
+        ctx.addIssue({ code: 'custom', message: `${message} (${ops.join(' or ')})` });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .meta({ description: `${what}, e.g. "${example}"` });
+}
+
+const latencyLimit = () => comparison('a latency limit', '< 800ms', ['<', '<='], parseDuration);
+
+const slo = z
+  .strictObject({
+    successRate: comparison('a success-rate floor', '>= 99.9%', ['>', '>='], parsePercent).optional(),
+    p50: latencyLimit().optional(),
+    p75: latencyLimit().optional(),
+    p90: latencyLimit().optional(),
+    p95: latencyLimit().optional(),
+    p99: latencyLimit().optional(),
+    p999: latencyLimit().optional(),
+  })
+  .meta({ description: 'Service-level objectives per target and stage; latencies are corrected (from the intended send time)' });
+
+const stage = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'stage names use letters, digits, ., - and _' }),
+    rate: rate.optional().meta({ description: 'Constant arrival rate for the whole stage' }),
+    rampTo: rate.optional().meta({ description: 'Ramp linearly from the previous stage\'s rate (0 for the first stage) to this rate' }),
+    duration: positiveDuration(),
+  })
+  .refine((s) => (s.rate === undefined) !== (s.rampTo === undefined), { message: 'a stage takes exactly one of rate or rampTo' });
+
+const loadProbe = z.strictObject({
+  kind: z.literal('load'),
+  name: nonEmptyString.optional(),
+  request: request.prefault({}),
+  stages: z.array(stage).min(1, { error: 'name at least one stage' }),
+  maxInFlight: positiveInt.default(1000).meta({ description: 'Requests in flight per target; a request due beyond it is counted as dropped' }),
+  connections: positiveInt.optional().meta({ description: 'Connections per target (default: maxInFlight); requests beyond them queue before the socket write' }),
+  timeout: positiveDuration().optional().meta({ description: 'Limit for one request (default: the target timeout)' }),
+  slo: slo.optional(),
+  abort: z
+    .strictObject({
+      errorRate: comparison('an error-rate ceiling', '> 20%', ['>', '>='], parsePercent),
+      window: positiveDuration().prefault('10s'),
+      after: duration().prefault('10s').meta({ description: 'Grace period from the probe start before the rule applies' }),
+    })
+    .optional()
+    .meta({ description: 'Stop the probe early when the error rate over the window crosses the ceiling' }),
+  targets: z.array(nonEmptyString).min(1).optional(),
+});
+
+const capacityProbe = z.strictObject({
+  kind: z.literal('capacity'),
+  name: nonEmptyString.optional(),
+  request: request.prefault({}),
+  connections: positiveInt.default(50),
+  pipelining: positiveInt.default(1),
+  duration: positiveDuration().prefault('10s'),
+  timeout: positiveDuration().prefault('10s'),
+  targets: z.array(nonEmptyString).min(1).optional(),
+});
+
+const probe = z.discriminatedUnion('kind', [coldstartProbe, loadProbe, capacityProbe], {
+  error: 'expected a probe with kind: coldstart, load or capacity',
 });
 
 const coldStartReduction = z.strictObject({
@@ -150,8 +231,21 @@ const coldStartReduction = z.strictObject({
   seed: z.int().default(1),
 });
 
+const loadMultiplier = z.strictObject({
+  target: nonEmptyString,
+  stage: nonEmptyString.meta({ description: 'The stage that must hold, e.g. 10x' }),
+  baselineStage: nonEmptyString.meta({ description: "Today's load" }),
+  atLeast: z.number({ error: 'expected a multiplier like 10' }).positive({ error: 'expected a positive multiplier' }),
+});
+
+const sloVerdict = z.strictObject({ target: nonEmptyString, stage: nonEmptyString });
+
 const verdict = z
-  .strictObject({ coldStartReduction: coldStartReduction.optional() })
+  .strictObject({
+    coldStartReduction: coldStartReduction.optional(),
+    loadMultiplier: loadMultiplier.optional(),
+    slo: sloVerdict.optional().meta({ description: "A load stage's SLOs on one target" }),
+  })
   .refine((v) => Object.keys(v).length === 1, { message: 'each verdict names exactly one check, e.g. coldStartReduction' });
 
 export const scenarioSchema = z.strictObject({
@@ -178,6 +272,12 @@ export type ColdstartProbe = Extract<Probe, { kind: 'coldstart' }>;
 export type RequestSpec = ColdstartProbe['request'];
 export type Verdict = Scenario['verdicts'][number];
 export type ColdStartReductionSpec = NonNullable<Verdict['coldStartReduction']>;
+export type LoadProbe = Extract<Probe, { kind: 'load' }>;
+export type CapacityProbe = Extract<Probe, { kind: 'capacity' }>;
+export type Stage = LoadProbe['stages'][number];
+export type Slo = NonNullable<LoadProbe['slo']>;
+export type LoadMultiplierSpec = NonNullable<Verdict['loadMultiplier']>;
+export type SloVerdictSpec = NonNullable<Verdict['slo']>;
 
 function isValidRegExp(text: string): boolean {
   try {

@@ -41,3 +41,39 @@ export function formatMs(ms: number): string {
   if (ms >= 10) return `${ms.toFixed(1)}ms`;
   return `${ms.toFixed(2)}ms`;
 }
+
+const RATE_UNITS_PER_SECOND: Record<string, number> = { s: 1, m: 1 / 60, h: 1 / 3600 };
+
+/** `20/s`, `1200/m`, `50/h` → requests per second. Returns undefined when malformed. */
+export function parseRate(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(s|m|h)\s*$/.exec(text);
+  if (!match) return undefined;
+  return Number(match[1]) * RATE_UNITS_PER_SECOND[match[2]!]!;
+}
+
+export function formatRate(perSecond: number): string {
+  return `${perSecond >= 100 ? Math.round(perSecond) : Number(perSecond.toPrecision(3))}/s`;
+}
+
+export type Comparison = '<' | '<=' | '>' | '>=';
+
+/** `>= 99.9%`, `< 800ms`: a comparison with a value parsed by `parseValue`. */
+export function parseComparison(text: string, parseValue: (text: string) => number | undefined): { op: Comparison; value: number } | undefined {
+  const match = /^\s*(<=|>=|<|>)\s*(.+?)\s*$/.exec(text);
+  if (!match) return undefined;
+  const value = parseValue(match[2]!);
+  return value === undefined ? undefined : { op: match[1] as Comparison, value };
+}
+
+export function compare(observed: number, op: Comparison, limit: number): boolean {
+  switch (op) {
+    case '<':
+      return observed < limit;
+    case '<=':
+      return observed <= limit;
+    case '>':
+      return observed > limit;
+    case '>=':
+      return observed >= limit;
+  }
+}

@@ -4,6 +4,8 @@
  * loses start and end times, so they are stored beside it.
  */
 import * as hdr from 'hdr-histogram-js';
+import type { Sample } from '../runner/records.js';
+import { sampleMetrics, sampleTime } from './sample-metrics.js';
 
 export type Histogram = hdr.Histogram;
 
@@ -53,6 +55,31 @@ export class HistogramSet {
     entry.histogram.endTimeStampMsec = Math.max(entry.histogram.endTimeStampMsec, atEpochMs);
   }
 
+  /** Adds a whole histogram recorded elsewhere (autocannon's), already in µs. */
+  merge(key: HistogramKey, histogram: Histogram, startTimeMs: number, endTimeMs: number): void {
+    const id = keyOf(key);
+    let entry = this.byKey.get(id);
+    if (!entry) {
+      entry = { key, histogram: newHistogram() };
+      entry.histogram.startTimeStampMsec = startTimeMs;
+      this.byKey.set(id, entry);
+    }
+    entry.histogram.add(histogram);
+    entry.histogram.startTimeStampMsec = Math.min(entry.histogram.startTimeStampMsec, startTimeMs);
+    entry.histogram.endTimeStampMsec = Math.max(entry.histogram.endTimeStampMsec, endTimeMs);
+  }
+
+  /** Feeds one sample into the histograms it belongs to. */
+  recordSample(sample: Sample): void {
+    if (sample.kind === 'capacity') {
+      const key = { target: sample.target, probe: sample.probe, stage: 'capacity', metric: 'latency' };
+      this.merge(key, decodeHistogram(sample.latencyHistogram), sample.startedAt, sample.endedAt);
+      return;
+    }
+    const at = sampleTime(sample);
+    for (const [key, ms] of sampleMetrics(sample)) this.record(key, ms, at);
+  }
+
   get(key: HistogramKey): Histogram | undefined {
     return this.byKey.get(keyOf(key))?.histogram;
   }
@@ -64,7 +91,7 @@ export class HistogramSet {
         startTimeMs: histogram.startTimeStampMsec,
         endTimeMs: histogram.endTimeStampMsec,
         count: histogram.totalCount,
-        encoded: hdr.encodeIntoCompressedBase64(histogram),
+        encoded: encodeHistogram(histogram),
       }))
       .sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
     return { version: 1, unit: 'us', histograms };
@@ -73,7 +100,7 @@ export class HistogramSet {
   static fromFile(file: HistogramsFile): HistogramSet {
     const set = new HistogramSet();
     for (const stored of file.histograms) {
-      const histogram = hdr.decodeFromCompressedBase64(stored.encoded, 32, false) as Histogram;
+      const histogram = decodeHistogram(stored.encoded);
       histogram.startTimeStampMsec = stored.startTimeMs;
       histogram.endTimeStampMsec = stored.endTimeMs;
       const { target, probe, stage, metric } = stored;
@@ -81,4 +108,12 @@ export class HistogramSet {
     }
     return set;
   }
+}
+
+export function encodeHistogram(histogram: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(histogram);
+}
+
+export function decodeHistogram(encoded: string): Histogram {
+  return hdr.decodeFromCompressedBase64(encoded, 32, false) as Histogram;
 }

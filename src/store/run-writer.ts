@@ -3,18 +3,19 @@
  * samples.jsonl the moment it lands (so a crash or Ctrl-C loses nothing already measured),
  * histograms and the final manifest at the end.
  */
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../scenario/load.js';
 import type { RunRecord } from '../runner/records.js';
 import { HistogramSet } from './histograms.js';
 import { newManifest, type RunManifest } from './manifest.js';
 import { redact } from './redact.js';
-import { sampleMetrics } from './sample-metrics.js';
+import { openAppendLog } from './append-log.js';
 
 export const RUN_FILES = {
   manifest: 'manifest.json',
   samples: 'samples.jsonl',
+  series: 'series.jsonl',
   histograms: 'histograms.json',
   summary: 'summary.json',
   report: 'report.md',
@@ -35,7 +36,8 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runId?: s
   const manifest = newManifest(runId, plan, options.manifestOptions ?? {});
   const writeJson = (name: string, value: unknown) => writeFileSync(join(dir, name), JSON.stringify(value, null, 2) + '\n');
   writeJson(RUN_FILES.manifest, manifest);
-  const samplesFd = openSync(join(dir, RUN_FILES.samples), 'a');
+  const samples = openAppendLog(join(dir, RUN_FILES.samples));
+  const series = openAppendLog(join(dir, RUN_FILES.series));
   const histograms = new HistogramSet();
   let finished = false;
 
@@ -44,16 +46,21 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runId?: s
     dir,
     histograms,
     write(record) {
-      if (record.type !== 'sample' || finished) return;
-      // Only an error message can carry a secret (a URL with credentials, a header echoed back).
-      const safe = record.error ? { ...record, error: redact(record.error, plan.substitutions) } : record;
-      writeSync(samplesFd, JSON.stringify(safe) + '\n');
-      for (const [key, ms] of sampleMetrics(record)) histograms.record(key, ms, record.startedAt);
+      if (finished) return;
+      if (record.type === 'sample') {
+        // Only an error message can carry a secret (a URL with credentials, a header echoed back).
+        const safe = 'error' in record && record.error ? { ...record, error: redact(record.error, plan.substitutions) } : record;
+        samples.append(safe);
+        histograms.recordSample(record);
+      } else if (record.type === 'tick' || record.type === 'stage' || record.type === 'abort') {
+        series.append(record.type === 'abort' ? redact(record, plan.substitutions) : record);
+      }
     },
     finish({ interrupted, error }) {
       if (!finished) {
         finished = true;
-        closeSync(samplesFd);
+        samples.close();
+        series.close();
       }
       writeJson(RUN_FILES.histograms, histograms.toFile());
       const final: RunManifest = {

@@ -2,21 +2,34 @@
 import type { Sample } from '../runner/records.js';
 import type { HistogramKey } from './histograms.js';
 
+/**
+ * Latency histograms hold successful requests only (k6's `expected_response:true`): a fast
+ * refusal must not make a percentile look better. Failures are counted in success rates.
+ */
 export function sampleMetrics(sample: Sample): Array<[HistogramKey, number]> {
-  if (!sample.ok) return [];
+  if (sample.kind === 'capacity' || !sample.ok) return [];
   const out: Array<[HistogramKey, number]> = [];
-  const stages = sample.request === 'first' && sample.cold === true ? [sample.request, 'cold'] : [sample.request];
-  const values: Record<string, number | undefined> = {
-    latency: sample.latencyMs,
-    ttfb: sample.ttfbMs,
-    dns: sample.phases.dns,
-    connect: sample.phases.connect,
-    tls: sample.phases.tls,
-  };
-  for (const stage of stages) {
+  const add = (stage: string, values: Record<string, number | undefined>) => {
     for (const [metric, ms] of Object.entries(values)) {
       if (ms !== undefined) out.push([{ target: sample.target, probe: sample.probe, stage, metric }, ms]);
     }
+  };
+  if (sample.kind === 'load') {
+    add(sample.stage, {
+      latency: sample.latencyMs,
+      uncorrected: sample.uncorrectedLatencyMs,
+      ttfb: sample.ttfbMs,
+      lag: sample.scheduleLagMs,
+    });
+    return out;
   }
+  const values = { latency: sample.latencyMs, ttfb: sample.ttfbMs, dns: sample.phases.dns, connect: sample.phases.connect, tls: sample.phases.tls };
+  add(sample.request, values);
+  if (sample.request === 'first' && sample.cold === true) add('cold', values);
   return out;
+}
+
+/** Epoch ms a sample belongs to, for histogram start/end times. */
+export function sampleTime(sample: Sample): number {
+  return sample.startedAt ?? (sample.kind === 'load' ? sample.intendedAt : 0);
 }

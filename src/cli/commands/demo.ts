@@ -5,6 +5,7 @@ export function demoCommand(args: Omit<RunArgs, 'scenario'>): Promise<number> {
   return runAndPrint(args, (options) =>
     runDemo({
       ...options,
+      maxRate: args.maxRate,
       onPlatforms: (urls) =>
         process.stderr.write(`embedded platforms: ${Object.entries(urls).map(([name, url]) => `${name} ${url}`).join(', ')}\n`),
     }),

@@ -12,10 +12,12 @@ export interface RunArgs {
   samples?: number;
   only?: string[];
   json: boolean;
+  /** Requests per second no arrival rate may exceed. */
+  maxRate: number;
 }
 
 export async function runCommand(args: RunArgs): Promise<number> {
-  const plan = await loadScenarioFile(args.scenario);
+  const plan = await loadScenarioFile(args.scenario, { maxRate: args.maxRate });
   return runAndPrint(args, (options) => runScenario(plan, options));
 }
 

@@ -1,0 +1,23 @@
+/** Capacity-probe figures per target. */
+import type { CapacitySample } from '../runner/records.js';
+import type { StoredRun } from '../store/run-dir.js';
+import { distribution, round3 } from './stats.js';
+import type { CapacitySummary } from './summary-schema.js';
+
+export function summarizeCapacity(run: Pick<StoredRun, 'samples' | 'histograms'>, probeName: string, target: string): CapacitySummary | undefined {
+  const sample = run.samples.find((s): s is CapacitySample => s.kind === 'capacity' && s.probe === probeName && s.target === target);
+  if (!sample) return undefined;
+  return {
+    probe: probeName,
+    connections: sample.connections,
+    pipelining: sample.pipelining,
+    durationMs: sample.endedAt - sample.startedAt,
+    requests: sample.requests,
+    successes: sample.successes,
+    errors: sample.errors,
+    timeouts: sample.timeouts,
+    non2xx: sample.non2xx,
+    requestsPerSecond: round3(sample.requestsPerSecond),
+    latencyMs: distribution(run.histograms.get({ target, probe: probeName, stage: 'capacity', metric: 'latency' })) ?? null,
+  };
+}

@@ -1,0 +1,88 @@
+/** Load-probe figures per target and stage, from stored samples, ticks and histograms. */
+import type { LoadSample, ProbeAborted, StageStarted, Tick } from '../runner/records.js';
+import type { StagePlan } from '../scenario/plan.js';
+import type { LoadProbe } from '../scenario/schema.js';
+import type { StoredRun } from '../store/run-dir.js';
+import { checkSlos } from './slo.js';
+import { distribution, round3 } from './stats.js';
+import type { LoadStageSummary } from './summary-schema.js';
+
+/** The generator, not the server, was the limit below this share of the target rate… */
+export const MIN_ACHIEVED_SHARE = 0.95;
+/** …or above this share of dropped requests. */
+export const MAX_DROPPED_SHARE = 0.001;
+
+export function summarizeLoad(
+  run: Pick<StoredRun, 'samples' | 'series' | 'histograms'>,
+  probe: LoadProbe,
+  probeName: string,
+  stages: StagePlan[],
+  target: string,
+): Record<string, LoadStageSummary> {
+  const samples = run.samples.filter((s): s is LoadSample => s.kind === 'load' && s.probe === probeName && s.target === target);
+  const series = run.series.filter((r) => r.probe === probeName);
+  const starts = new Map(series.filter((r): r is StageStarted => r.type === 'stage').map((r) => [r.stage, r.at]));
+  const abort = series.find((r): r is ProbeAborted => r.type === 'abort');
+  const ticks = series.filter((r): r is Tick => r.type === 'tick' && r.target === target);
+  const probeStart = starts.get(stages[0]!.name) ?? Math.min(...samples.map((s) => s.intendedAt));
+  const seenBefore = new Set<string>();
+  const out: Record<string, LoadStageSummary> = {};
+
+  for (const stage of stages) {
+    const mine = samples.filter((s) => s.stage === stage.name);
+    const start = starts.get(stage.name) ?? probeStart + stage.offsetMs;
+    const end = start + stage.durationMs;
+    if (mine.length === 0 && !starts.has(stage.name)) continue; // never reached (aborted or interrupted before it)
+    const sent = mine.filter((s) => !s.dropped);
+    const errorsByClass: Record<string, number> = {};
+    for (const s of sent) if (s.error) errorsByClass[s.error.class] = (errorsByClass[s.error.class] ?? 0) + 1;
+    const dropped = mine.length - sent.length;
+    const achievedRate = sent.length / (stage.durationMs / 1000);
+    const hist = (metric: string) => run.histograms.get({ target, probe: probeName, stage: stage.name, metric });
+    const stageTicks = ticks.filter((t) => t.stage === stage.name);
+    const abortedHere = abort && abort.at >= start && abort.at < end ? abort.reason : null;
+
+    let invalidReason: string | null = null;
+    if (mine.length > 0 && dropped / mine.length > MAX_DROPPED_SHARE) {
+      invalidReason = `${dropped} of ${mine.length} due requests (${round3((dropped / mine.length) * 100)}%) were dropped at maxInFlight: the load generator was the limit`;
+    } else if (!abortedHere && achievedRate < stage.targetRate * MIN_ACHIEVED_SHARE) {
+      invalidReason = `achieved ${round3(achievedRate)}/s of ${round3(stage.targetRate)}/s (< ${MIN_ACHIEVED_SHARE * 100}%)`;
+    }
+
+    const successes = sent.filter((s) => s.ok).length;
+    out[stage.name] = {
+      probe: probeName,
+      targetRate: round3(stage.targetRate),
+      achievedRate: round3(achievedRate),
+      durationMs: stage.durationMs,
+      requests: sent.length,
+      successes,
+      errors: sent.length - successes,
+      errorsByClass,
+      dropped,
+      latencyMs: distribution(hist('latency')) ?? null,
+      uncorrectedLatencyMs: distribution(hist('uncorrected')) ?? null,
+      ttfbMs: distribution(hist('ttfb')) ?? null,
+      scheduleLagMs: distribution(hist('lag')) ?? null,
+      peakInstances: stageTicks.some((t) => t.instances > 0) ? Math.max(...stageTicks.map((t) => t.instances)) : null,
+      firstNewInstanceAfterMs: firstNewInstance(sent, seenBefore, start),
+      valid: invalidReason === null,
+      invalidReason,
+      aborted: abortedHere,
+      slo: checkSlos(probe.slo, { samples: mine, latency: hist('latency'), stageStartEpochMs: start }),
+    };
+  }
+  return out;
+}
+
+/** Ms from the stage start until an instance unseen before the stage first answered; then adds this stage's instances to `seen`. */
+function firstNewInstance(samples: readonly LoadSample[], seen: Set<string>, stageStart: number): number | null {
+  let first: number | null = null;
+  for (const sample of samples) {
+    if (sample.instanceId === undefined || seen.has(sample.instanceId) || sample.latencyMs === undefined) continue;
+    const answeredAt = sample.intendedAt + sample.latencyMs - stageStart;
+    if (first === null || answeredAt < first) first = answeredAt;
+  }
+  for (const sample of samples) if (sample.instanceId !== undefined) seen.add(sample.instanceId);
+  return first === null ? null : round3(first);
+}

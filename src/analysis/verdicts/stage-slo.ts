@@ -1,0 +1,66 @@
+/**
+ * `slo` and `loadMultiplier` verdicts: does one target hold a load stage within its SLOs?
+ * Order matters: no data never passes; an invalid stage (the generator was the limit) is
+ * never passed; an aborted stage failed; then the SLO checks decide, worst first.
+ */
+import type { LoadMultiplierSpec, SloVerdictSpec } from '../../scenario/schema.js';
+import { formatRate } from '../../scenario/units.js';
+import { round3 } from '../stats.js';
+import type { LoadStageSummary, Summary, VerdictResult, VerdictStatus } from '../summary-schema.js';
+
+const WORST_FIRST: VerdictStatus[] = ['fail', 'no-data', 'inconclusive', 'insufficient'];
+
+function judgeStage(stage: LoadStageSummary | undefined): { status: VerdictStatus; detail: string } {
+  if (!stage || stage.requests === 0) return { status: 'no-data', detail: 'the stage sent no request (not reached, or nothing measured)' };
+  if (!stage.valid) return { status: 'invalid', detail: stage.invalidReason! };
+  if (stage.aborted) return { status: 'fail', detail: `aborted: ${stage.aborted}` };
+  if (stage.slo.length === 0) return { status: 'no-data', detail: 'the load probe has no slo' };
+  const status = WORST_FIRST.find((s) => stage.slo.some((check) => check.status === s)) ?? 'pass';
+  const detail = stage.slo.map((check) => `${check.metric} ${check.limit}: ${check.status.toUpperCase()} (${check.detail})`).join('; ');
+  return { status, detail };
+}
+
+export function sloVerdict(spec: SloVerdictSpec, targets: Summary['targets']): VerdictResult {
+  const stage = targets[spec.target]?.load?.[spec.stage];
+  const judged = judgeStage(stage);
+  return {
+    id: 'slo',
+    title: `${spec.target} holds stage ${spec.stage} within its SLOs`,
+    claim: 'within SLO',
+    metric: `slo ${spec.stage}, p95`,
+    status: judged.status,
+    observed: stage ? round3(stage.achievedRate) : null,
+    threshold: stage ? stage.targetRate : 0,
+    ci: null,
+    samples: { [spec.target]: stage?.requests ?? 0 },
+    values: { [spec.target]: stage?.latencyMs?.p95 ?? null },
+    detail: judged.detail,
+  };
+}
+
+export function loadMultiplierVerdict(spec: LoadMultiplierSpec, targets: Summary['targets']): VerdictResult {
+  const load = targets[spec.target]?.load;
+  const stage = load?.[spec.stage];
+  const baseline = load?.[spec.baselineStage];
+  const base = {
+    id: 'load-multiplier',
+    title: `${spec.target} holds ${spec.atLeast}x the ${spec.baselineStage} load (stage ${spec.stage}) within its SLOs`,
+    claim: `≥${spec.atLeast}x within SLO`,
+    metric: `load ${spec.stage} vs ${spec.baselineStage}, p95`,
+    threshold: spec.atLeast,
+    ci: null,
+    samples: { [spec.target]: stage?.requests ?? 0 },
+    values: { [spec.target]: stage?.latencyMs?.p95 ?? null },
+  };
+  if (!stage || !baseline) {
+    return { ...base, status: 'no-data', observed: null, detail: `stage ${stage ? spec.baselineStage : spec.stage} has no data for ${spec.target}` };
+  }
+  const planned = stage.targetRate / baseline.targetRate;
+  const achieved = baseline.achievedRate > 0 ? stage.achievedRate / baseline.achievedRate : 0;
+  const rates = `${spec.stage} ${formatRate(stage.achievedRate)} of ${formatRate(stage.targetRate)}, ${spec.baselineStage} ${formatRate(baseline.achievedRate)} of ${formatRate(baseline.targetRate)} (achieved ${round3(achieved)}x)`;
+  if (planned < spec.atLeast) {
+    return { ...base, status: 'invalid', observed: round3(planned), detail: `the scenario tests only ${round3(planned)}x, not ${spec.atLeast}x: ${rates}` };
+  }
+  const judged = judgeStage(stage);
+  return { ...base, status: judged.status, observed: round3(planned), detail: `${rates}; ${judged.detail}` };
+}

@@ -1,0 +1,109 @@
+/**
+ * One target under an open-model load probe: sends what the schedule fires, enforces
+ * maxInFlight (a due request beyond it is recorded as dropped, never silently skipped),
+ * emits a sample per request and a tick per second.
+ */
+import type { LoadProbe, Target } from '../scenario/schema.js';
+import { newHistogram, msToUs, usToMs } from '../store/histograms.js';
+import { toEpochMs } from './http.js';
+import { createPool, sendPooled, type PooledResult } from './http-pool.js';
+import type { Emit, LoadSample, Tick } from './records.js';
+import { buildRequest } from './request-spec.js';
+
+export interface LoadTarget {
+  readonly name: string;
+  fire(intendedAt: number, stage: string): void;
+  /** Aggregates since the last call into one tick, and starts a new second. */
+  tick(second: number, at: number, stage: string): Tick;
+  inFlight(): number;
+  /** Resolves when nothing is in flight. */
+  drained(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createLoadTarget(name: string, target: Target, probe: LoadProbe, probeName: string, emit: Emit): LoadTarget {
+  const timeoutMs = probe.timeout ?? target.timeout;
+  const pool = createPool(target.url, {
+    connections: probe.connections ?? probe.maxInFlight,
+    timeoutMs,
+    rejectUnauthorized: !target.insecureSkipTLSVerify,
+  });
+  const spec = buildRequest(probe.request, target);
+  const instanceHeader = target.identity.instanceIdHeader.toLowerCase();
+  let inFlight = 0;
+  let onIdle: (() => void) | undefined;
+  const second = { sent: 0, completed: 0, errors: 0, dropped: 0, latency: newHistogram(), instances: new Set<string>() };
+
+  const complete = (stage: string, intendedAt: number, result: PooledResult) => {
+    inFlight -= 1;
+    const sample: LoadSample = {
+      type: 'sample',
+      kind: 'load',
+      probe: probeName,
+      target: name,
+      stage,
+      intendedAt: toEpochMs(intendedAt),
+      latencyMs: result.endedAt - intendedAt,
+      ok: !result.error,
+      bytes: result.bytes,
+    };
+    if (result.sentAt !== undefined) {
+      sample.startedAt = toEpochMs(result.sentAt);
+      sample.uncorrectedLatencyMs = result.endedAt - result.sentAt;
+      sample.scheduleLagMs = result.sentAt - intendedAt;
+    }
+    if (result.headersAt !== undefined) sample.ttfbMs = result.headersAt - intendedAt;
+    if (result.status !== undefined) sample.status = result.status;
+    if (result.error) sample.error = result.error;
+    if (result.instanceId !== undefined) {
+      sample.instanceId = result.instanceId;
+      second.instances.add(result.instanceId);
+    }
+    second.completed += 1;
+    if (result.error) second.errors += 1;
+    second.latency.recordValue(msToUs(sample.latencyMs!));
+    emit(sample);
+    if (inFlight === 0) onIdle?.();
+  };
+
+  return {
+    name,
+    fire(intendedAt, stage) {
+      if (inFlight >= probe.maxInFlight) {
+        second.dropped += 1;
+        emit({ type: 'sample', kind: 'load', probe: probeName, target: name, stage, intendedAt: toEpochMs(intendedAt), dropped: true, ok: false, bytes: 0 });
+        return;
+      }
+      inFlight += 1;
+      second.sent += 1;
+      sendPooled(pool, spec, instanceHeader, (result) => complete(stage, intendedAt, result));
+    },
+    tick(index, at, stage) {
+      const percentile = (p: number) => (second.latency.totalCount ? usToMs(second.latency.getValueAtPercentile(p)) : null);
+      const tick: Tick = {
+        type: 'tick',
+        probe: probeName,
+        target: name,
+        stage,
+        at: toEpochMs(at),
+        second: index,
+        sent: second.sent,
+        completed: second.completed,
+        errors: second.errors,
+        dropped: second.dropped,
+        inFlight,
+        p50Ms: percentile(50),
+        p95Ms: percentile(95),
+        p99Ms: percentile(99),
+        instances: second.instances.size,
+      };
+      Object.assign(second, { sent: 0, completed: 0, errors: 0, dropped: 0 });
+      second.latency.reset();
+      second.instances.clear();
+      return tick;
+    },
+    inFlight: () => inFlight,
+    drained: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onIdle = resolve))),
+    close: () => pool.destroy().catch(() => undefined),
+  };
+}

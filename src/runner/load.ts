@@ -1,0 +1,108 @@
+/**
+ * The load probe: an open-model schedule built from the stages (constant or ramping
+ * arrival rate), driving every target at the same time with the same schedule. Ticks
+ * once a second; an abort rule can stop it early, keeping everything measured.
+ */
+import { planStages, type StagePlan } from '../scenario/plan.js';
+import type { LoadProbe, Target } from '../scenario/schema.js';
+import { compare } from '../scenario/units.js';
+import { constantArrivals } from './constant-arrival-rate.js';
+import { now, toEpochMs } from './http.js';
+import { createLoadTarget, type LoadTarget } from './load-target.js';
+import { runSchedule, type Arrival } from './open-model.js';
+import { rampingArrivals } from './ramping-arrival-rate.js';
+import type { Emit, Tick } from './records.js';
+
+export interface LoadContext {
+  probe: LoadProbe;
+  probeName: string;
+  targets: ReadonlyArray<readonly [string, Target]>;
+  emit: Emit;
+  signal: AbortSignal;
+}
+
+/** Time to set up before the first arrival, so that it is not late by construction. */
+const LEAD_MS = 20;
+
+function* schedule(stages: StagePlan[], start: number): Generator<Arrival> {
+  for (const [index, stage] of stages.entries()) {
+    const offsets =
+      stage.fromRate === stage.toRate
+        ? constantArrivals(stage.toRate, stage.durationMs)
+        : rampingArrivals(stage.fromRate, stage.toRate, stage.durationMs);
+    for (const offset of offsets) yield { at: start + stage.offsetMs + offset, stage: index };
+  }
+}
+
+export async function runLoadProbe({ probe, probeName, targets, emit, signal }: LoadContext): Promise<void> {
+  const stages = planStages(probe);
+  const stop = new AbortController();
+  const stopSignal = AbortSignal.any([signal, stop.signal]);
+  const drivers = targets.map(([name, target]) => createLoadTarget(name, target, probe, probeName, emit));
+  const start = now() + LEAD_MS;
+  const stageAt = (offset: number) => [...stages].reverse().find((s) => s.offsetMs <= offset) ?? stages[0]!;
+
+  for (const stage of stages) {
+    const announce = () =>
+      emit({ type: 'stage', probe: probeName, stage: stage.name, at: toEpochMs(start + stage.offsetMs), targetRate: stage.targetRate, durationMs: stage.durationMs });
+    const timer = setTimeout(announce, Math.max(0, start + stage.offsetMs - now()));
+    stopSignal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  }
+
+  const history = new Map(drivers.map((d) => [d.name, [] as Tick[]]));
+  let second = 0;
+  const emitTicks = () => {
+    const at = start + second * 1000;
+    const stage = stageAt(second * 1000).name;
+    for (const driver of drivers) {
+      const tick = driver.tick(second, at, stage);
+      emit(tick);
+      history.get(driver.name)!.push(tick);
+      if (probe.abort && !stop.signal.aborted) checkAbort(probe.abort, driver, history.get(driver.name)!, second);
+    }
+    second += 1;
+  };
+  const checkAbort = (rule: NonNullable<LoadProbe['abort']>, driver: LoadTarget, ticks: Tick[], index: number) => {
+    if ((index + 1) * 1000 < rule.after) return;
+    const window = ticks.slice(-Math.max(1, Math.ceil(rule.window / 1000)));
+    const completed = window.reduce((sum, t) => sum + t.completed, 0);
+    const errors = window.reduce((sum, t) => sum + t.errors, 0);
+    if (completed === 0 || !compare(errors / completed, rule.errorRate.op, rule.errorRate.value)) return;
+    const reason = `error rate ${((errors / completed) * 100).toFixed(1)}% over the last ${window.length}s ${rule.errorRate.op} ${rule.errorRate.value * 100}%`;
+    emit({ type: 'abort', probe: probeName, target: driver.name, at: toEpochMs(now()), reason });
+    stop.abort(new Error(reason));
+  };
+
+  let tickTimer: NodeJS.Timeout | undefined;
+  const scheduleTick = () => {
+    tickTimer = setTimeout(() => {
+      emitTicks();
+      scheduleTick();
+    }, Math.max(0, start + (second + 1) * 1000 - now()));
+  };
+  scheduleTick();
+
+  try {
+    await runSchedule(
+      schedule(stages, start),
+      (arrival) => {
+        const stage = stages[arrival.stage]!.name;
+        for (const driver of drivers) driver.fire(arrival.at, stage);
+      },
+      stopSignal,
+    );
+    if (!signal.aborted) {
+      // Let in-flight requests finish (each is bounded by its timeout) unless the run is interrupted.
+      const longest = probe.timeout ?? Math.max(...targets.map(([, t]) => t.timeout));
+      const giveUp = AbortSignal.any([signal, AbortSignal.timeout(longest + 1000)]);
+      await Promise.race([
+        Promise.all(drivers.map((d) => d.drained())),
+        new Promise((resolve) => giveUp.addEventListener('abort', resolve, { once: true })),
+      ]);
+    }
+  } finally {
+    clearTimeout(tickTimer);
+    await Promise.all(drivers.map((d) => d.close()));
+    emitTicks(); // the last, partial second
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * An append-only JSON-lines file. Lines are handed to the OS at most `flushMs` after they
+ * were written (at once when the buffer fills), and synchronously on close and at process
+ * exit, so Ctrl-C or a crash loses nothing already handed over; a SIGKILL at most the last
+ * `flushMs`. Batching keeps 10k samples a second from costing 10k system calls.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+
+export interface AppendLog {
+  append(record: unknown): void;
+  flush(): void;
+  close(): void;
+}
+
+export function openAppendLog(path: string, { flushMs = 50, maxBufferBytes = 64 * 1024 } = {}): AppendLog {
+  const fd = openSync(path, 'a');
+  let buffer: string[] = [];
+  let bytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const flush = () => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (buffer.length === 0 || closed) return;
+    writeSync(fd, buffer.join(''));
+    buffer = [];
+    bytes = 0;
+  };
+  process.on('exit', flush);
+
+  return {
+    append(record) {
+      if (closed) return;
+      const line = JSON.stringify(record) + '\n';
+      buffer.push(line);
+      bytes += line.length;
+      if (bytes >= maxBufferBytes) flush();
+      else if (!timer) {
+        timer = setTimeout(flush, flushMs);
+        timer.unref();
+      }
+    },
+    flush,
+    close() {
+      flush();
+      closed = true;
+      process.off('exit', flush);
+      closeSync(fd);
+    },
+  };
+}
