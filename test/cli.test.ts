@@ -68,11 +68,12 @@ describe('coldbench CLI', () => {
     assert.equal(code, 0, stderr);
     assert.match(stdout, /cold start p50 {2}k8s \S+ {2}cloudrun \S+ {2}ratio 0\.\d\d \[0\.\d\d–0\.\d\d\] \(n=10\+10\) {2}PASS: ≥50% lower/);
     assert.match(stdout, /cloudrun +10 +10 +0 +0 /, 'ten rounds, ten cold, no warm hit, no error');
+    assert.match(stdout, /load 10x vs baseline, p95 {2}k8s \S+ {2}x10 \(n=3200\) {2}PASS: ≥10x within SLO/);
     assert.deepEqual(instancesOf(child.pid!), []);
 
     // The summary follows the published schema, and `report` rebuilds it from the stored data alone.
     const dir = runDirOf(stderr);
-    const summary: Record<string, unknown> = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    const summary: any = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'schema/summary.schema.json'), 'utf8')));
     const valid = validate({ ...summary });
     assert.ok(valid, JSON.stringify(validate.errors));
@@ -80,13 +81,19 @@ describe('coldbench CLI', () => {
     assert.equal(again.code, 0);
     assert.deepEqual(JSON.parse(again.stdout), summary);
 
+    // The scale-to-zero platform scaled out under the 10x step; always-on kept its two replicas.
+    assert.ok(summary.targets.cloudrun.load['10x'].peakInstances > 1);
+    assert.ok(summary.targets.cloudrun.load['10x'].firstNewInstanceAfterMs > 0);
+    assert.equal(summary.targets.k8s.load['10x'].peakInstances, 2);
+
     // Without histograms.json (a crash before the end) they are rebuilt from samples.jsonl: same figures.
     rmSync(join(dir, 'histograms.json'));
+    const lines = readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').length;
     appendFileSync(join(dir, 'samples.jsonl'), '{"type":"sample","kind":"colds');
     const rebuilt = JSON.parse((await coldbench('report', dir, '--json')).stdout);
     assert.deepEqual(rebuilt.targets, summary.targets);
     assert.deepEqual(rebuilt.incomplete, [
-      'samples.jsonl line 121 is truncated or not JSON; skipped',
+      `samples.jsonl line ${lines} is truncated or not JSON; skipped`,
       'histograms.json is missing; rebuilt from samples.jsonl',
     ]);
     assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /Incomplete data/);

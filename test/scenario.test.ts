@@ -85,10 +85,40 @@ probes:
   - kind: coldstart
 `;
     assert.deepEqual(issuesOf(text), [
-      'scenarios/x.yaml:7 probes[1].kind: expected a probe with kind: coldstart, got "coldstrat"',
+      'scenarios/x.yaml:7 probes[1].kind: expected a probe with kind: coldstart, load or capacity, got "coldstrat"',
       'scenarios/x.yaml:8 probes[2].samples: missing required key; expected a positive integer',
       'scenarios/x.yaml:8 probes[2].kind: only one coldstart probe per scenario',
     ]);
+  });
+
+  it('checks load probes: --max-rate, stages that send nothing, unknown SLO metrics, verdict references', () => {
+    const text = `name: x
+targets:
+  a: { url: "http://127.0.0.1:1" }
+probes:
+  - kind: load
+    stages:
+      - { name: base, rate: 20/s, duration: 2m }
+      - { name: 10x, rate: 5000/s, duration: 1m }
+      - { name: tiny, rate: 1/s, duration: 500ms }
+      - { name: both, rate: 1/s, rampTo: 2/s, duration: 1s }
+    slo: { successRate: ">= 99.9%", P99: "< 1s", p95: "800ms" }
+verdicts:
+  - loadMultiplier: { target: a, stage: 100x, baselineStage: base, atLeast: 10 }
+`;
+    try {
+      parseScenario(text, 'scenarios/x.yaml', { maxRate: 1000 });
+      assert.fail('expected errors');
+    } catch (error) {
+      assert.deepEqual((error as ScenarioError).details, [
+        'scenarios/x.yaml:8 probes[0].stages[1].rate: 5000/s exceeds --max-rate 1000/s',
+        'scenarios/x.yaml:9 probes[0].stages[2].duration: this stage would send no request (1/s for 500ms)',
+        'scenarios/x.yaml:10 probes[0].stages[3]: a stage takes exactly one of rate or rampTo',
+        'scenarios/x.yaml:11 probes[0].slo.P99: unknown key "P99" (did you mean "p99"?)',
+        'scenarios/x.yaml:11 probes[0].slo.p95: expected a latency limit like "< 800ms" (< or <=), got "800ms"',
+        'scenarios/x.yaml:13 verdicts[0].loadMultiplier.stage: no load stage named "100x" (stages: base, 10x, tiny, both)',
+      ]);
+    }
   });
 
   it('reports YAML syntax errors with line and column', () => {

@@ -1,0 +1,150 @@
+/** Load probes against real loopback servers: bounded in count and time, loopback only. */
+import assert from 'node:assert/strict';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { LoadSample, SeriesRecord } from '../src/runner/records.js';
+import { runScenario } from '../src/run-scenario.js';
+import { parseScenario } from '../src/scenario/load.js';
+import { readJsonLines, tempDir } from './helpers.js';
+
+async function serve(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function runLoad(url: string, probe: string, verdicts = '') {
+  const text = `name: load-test
+targets:
+  t: { url: "${url}", timeout: 5s }
+probes:
+  - kind: load
+${probe.replace(/^/gm, '    ')}
+${verdicts ? `verdicts:\n${verdicts}` : ''}`;
+  const started = Date.now();
+  const outcome = await runScenario(parseScenario(text, 'load.yaml'), { outDir: tempDir() });
+  return {
+    ...outcome,
+    elapsedMs: Date.now() - started,
+    samples: readJsonLines<LoadSample>(join(outcome.dir, 'samples.jsonl')),
+    series: readJsonLines<SeriesRecord>(join(outcome.dir, 'series.jsonl')),
+  };
+}
+
+describe('open-model load probe', () => {
+  it('measures a fixed 20 ms server at p50 between 19 and 25 ms, and sends exactly the schedule', async () => {
+    const url = await serve((_, res) => setTimeout(() => res.end('ok'), 20));
+    const { summary, series } = await runLoad(url, 'stages: [{ name: steady, rate: 100/s, duration: 3s }]');
+    const stage = summary.targets.t!.load!.steady!;
+    assert.equal(stage.requests, 300);
+    assert.equal(stage.errors, 0);
+    assert.equal(stage.dropped, 0);
+    assert.ok(stage.latencyMs!.p50 >= 19 && stage.latencyMs!.p50 <= 25, `p50 ${stage.latencyMs!.p50}ms`);
+    assert.equal(stage.latencyMs!.count, 300);
+    assert.ok(stage.valid);
+    const ticks = series.filter((r) => r.type === 'tick');
+    assert.ok(ticks.length >= 3, 'a tick per second');
+    assert.equal(ticks.reduce((sum, t) => sum + (t.type === 'tick' ? t.completed : 0), 0), 300);
+  });
+
+  it('shows a 1 s server stall in the corrected p99, while the uncorrected p99 from the socket write stays low', async () => {
+    let stallStart = 0;
+    const url = await serve((_, res) => {
+      const now = Date.now();
+      stallStart ||= now + 1000;
+      const wait = now >= stallStart && now < stallStart + 1000 ? stallStart + 1000 - now : 0;
+      setTimeout(() => res.end('ok'), wait);
+    });
+    // One connection: requests due during the stall queue before they are written, as in wrk2's demonstration.
+    const { summary } = await runLoad(url, 'stages: [{ name: s, rate: 100/s, duration: 3s }]\nconnections: 1\nmaxInFlight: 500');
+    const stage = summary.targets.t!.load!.s!;
+    assert.equal(stage.errors, 0);
+    assert.ok(stage.latencyMs!.p99 > 500, `corrected p99 ${stage.latencyMs!.p99}ms hides the stall`);
+    assert.ok(stage.uncorrectedLatencyMs!.p99 < 100, `uncorrected p99 ${stage.uncorrectedLatencyMs!.p99}ms`);
+    assert.ok(stage.scheduleLagMs!.max > 500, 'the queueing shows as schedule lag');
+  });
+
+  it('never passes a target that can serve only half the requested rate', async () => {
+    // Serves one request at a time, 20 ms each: 50 requests a second at most.
+    let busyUntil = 0;
+    const url = await serve((_, res) => {
+      busyUntil = Math.max(busyUntil, Date.now()) + 20;
+      setTimeout(() => res.end('ok'), busyUntil - Date.now());
+    });
+    const { summary, exitCode } = await runLoad(
+      url,
+      'stages: [{ name: half, rate: 100/s, duration: 3s }]\nmaxInFlight: 30\nslo: { successRate: ">= 99%", p95: "< 500ms" }',
+      '  - slo: { target: t, stage: half }',
+    );
+    const stage = summary.targets.t!.load!.half!;
+    assert.ok(stage.dropped > 0);
+    assert.equal(stage.valid, false);
+    assert.match(stage.invalidReason!, /dropped at maxInFlight: the load generator was the limit/);
+    assert.ok(['invalid', 'fail'].includes(summary.verdicts[0]!.status), summary.verdicts[0]!.status);
+    assert.notEqual(exitCode, 0);
+  });
+
+  it('stops early on an abort rule, keeps what it measured, and a stage it never reached has no data', async () => {
+    const url = await serve((_, res) => res.writeHead(500).end('down'));
+    const { summary, series, samples, elapsedMs } = await runLoad(
+      url,
+      'stages: [{ name: first, rate: 50/s, duration: 20s }, { name: second, rate: 50/s, duration: 5s }]\n' +
+        'abort: { errorRate: "> 50%", window: 1s, after: 1s }\nslo: { successRate: ">= 99%" }',
+      '  - slo: { target: t, stage: first }\n  - slo: { target: t, stage: second }',
+    );
+    assert.ok(elapsedMs < 8000, `stopped after ${elapsedMs}ms`);
+    const abort = series.find((r) => r.type === 'abort');
+    assert.ok(abort && abort.type === 'abort' && /error rate 100\.0%/.test(abort.reason));
+    assert.ok(samples.length > 40 && samples.length < 300, `${samples.length} samples kept`);
+    assert.ok(samples.every((s) => s.error?.class === 'status-5xx'));
+    const first = summary.targets.t!.load!.first!;
+    assert.match(first.aborted!, /error rate/);
+    assert.deepEqual(first.errorsByClass, { 'status-5xx': first.requests });
+    assert.deepEqual(summary.verdicts.map((v) => v.status), ['fail', 'no-data']);
+  });
+
+  it('calls a latency SLO with nothing to measure no-data, never pass', async () => {
+    const url = await serve((_, res) => res.writeHead(503).end());
+    const { summary } = await runLoad(url, 'stages: [{ name: s, rate: 20/s, duration: 1s }]\nslo: { p95: "< 1s" }', '  - slo: { target: t, stage: s }');
+    const [check] = summary.targets.t!.load!.s!.slo;
+    assert.deepEqual([check!.status, check!.observed, check!.samples], ['no-data', null, 0]);
+    assert.equal(summary.verdicts[0]!.status, 'no-data');
+  });
+
+  it('ramps the arrival rate linearly and sends the expected count', async () => {
+    const url = await serve((_, res) => res.end('ok'));
+    const { summary, samples } = await runLoad(url, 'stages: [{ name: up, rampTo: 100/s, duration: 2s }, { name: down, rampTo: 0/s, duration: 1s }]');
+    const up = summary.targets.t!.load!.up!;
+    assert.equal(up.targetRate, 50);
+    assert.equal(up.requests, 100);
+    const upSamples = samples.filter((s) => s.stage === 'up');
+    const start = upSamples[0]!.intendedAt;
+    const firstHalf = upSamples.filter((s) => s.intendedAt - start < 1000).length;
+    assert.equal(firstHalf, 25, 'a linear ramp sends a quarter of its requests in its first half');
+    assert.equal(summary.targets.t!.load!.down!.requests, 50);
+  });
+});
+
+describe('capacity probe', () => {
+  it('finds the maximum throughput with autocannon and stores its histogram', async () => {
+    const url = await serve((_, res) => res.end('ok'));
+    const text = `name: capacity
+targets:
+  t: { url: "${url}" }
+probes:
+  - { kind: capacity, connections: 4, duration: 1s }
+`;
+    const { summary } = await runScenario(parseScenario(text, 'c.yaml'), { outDir: tempDir() });
+    const capacity = summary.targets.t!.capacity!;
+    assert.ok(capacity.requestsPerSecond > 100, `${capacity.requestsPerSecond}/s`);
+    assert.equal(capacity.errors + capacity.non2xx, 0);
+    assert.equal(capacity.latencyMs!.count, capacity.successes, 'every 2xx latency autocannon recorded is in the histogram');
+  });
+});
