@@ -7,35 +7,30 @@
 import { z } from 'zod';
 import { parseComparison, parseDuration, parsePercent, parseRate, type Comparison } from './units.js';
 
-function duration(what = 'a duration like 500ms, 2s or 15m') {
+/** A string field that `parse` turns into a value; `expected` is the error message's noun phrase. */
+function parsed<T>(parse: (text: string) => T | undefined, expected: string, description: string) {
   return z
-    .string({ error: `expected ${what}` })
+    .string({ error: `expected ${expected}` })
     .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `expected ${what}` });
+      const value = parse(text);
+      if (value === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected ${expected}` });
         return z.NEVER;
       }
-      return ms;
+      return value;
     })
-    .meta({ description: 'Duration: a number with a unit (us, ms, s, m, h), e.g. 500ms, 2s, 15m, 1h30m' });
+    .meta({ description });
+}
+
+function duration(what = 'a duration like 500ms, 2s or 15m') {
+  return parsed(parseDuration, what, 'Duration: a number with a unit (us, ms, s, m, h), e.g. 500ms, 2s, 15m, 1h30m');
 }
 
 function positiveDuration() {
   return duration('a positive duration like 500ms, 2s or 15m').refine((ms) => ms > 0, { message: 'expected a positive duration' });
 }
 
-const percent = z
-  .string({ error: 'expected a percentage like 50%' })
-  .transform((text, ctx) => {
-    const ratio = parsePercent(text);
-    if (ratio === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'expected a percentage between 0% and 100%, like 50%' });
-      return z.NEVER;
-    }
-    return ratio;
-  })
-  .meta({ description: 'Percentage, e.g. 50% or 99.9%' });
+const percent = parsed(parsePercent, 'a percentage between 0% and 100%, like 50%', 'Percentage, e.g. 50% or 99.9%');
 
 const positiveInt = z.int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
 const nonNegativeInt = z.int({ error: 'expected a whole number ≥ 0' }).nonnegative({ error: 'expected a whole number ≥ 0' });
@@ -128,31 +123,14 @@ const coldstartProbe = z.strictObject({
   targets: z.array(nonEmptyString).min(1).optional().meta({ description: 'Targets to probe; all when omitted' }),
 });
 
-const rate = z
-  .string({ error: 'expected a rate like 20/s' })
-  .transform((text, ctx) => {
-    const perSecond = parseRate(text);
-    if (perSecond === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'expected a rate like 20/s, 1200/m or 50/h' });
-      return z.NEVER;
-    }
-    return perSecond;
-  })
-  .meta({ description: 'Requests per unit of time: 20/s, 1200/m, 50/h' });
+const rate = parsed(parseRate, 'a rate like 20/s, 1200/m or 50/h', 'Requests per unit of time: 20/s, 1200/m, 50/h');
 
 function comparison(what: string, example: string, ops: readonly Comparison[], parseValue: (text: string) => number | undefined) {
-  const message = `expected ${what} like "${example}"`;
-  return z
-    .string({ error: message })
-    .transform((text, ctx) => {
-      const parsed = parseComparison(text, parseValue);
-      if (!parsed || !ops.includes(parsed.op)) {
-        ctx.addIssue({ code: 'custom', message: `${message} (${ops.join(' or ')})` });
-        return z.NEVER;
-      }
-      return parsed;
-    })
-    .meta({ description: `${what}, e.g. "${example}"` });
+  const parse = (text: string) => {
+    const result = parseComparison(text, parseValue);
+    return result && ops.includes(result.op) ? result : undefined;
+  };
+  return parsed(parse, `${what} like "${example}" (${ops.join(' or ')})`, `${what}, e.g. "${example}"`);
 }
 
 const latencyLimit = () => comparison('a latency limit', '< 800ms', ['<', '<='], parseDuration);

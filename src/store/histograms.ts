@@ -43,20 +43,19 @@ export class HistogramSet {
   readonly byKey = new Map<string, { key: HistogramKey; histogram: Histogram }>();
 
   record(key: HistogramKey, ms: number, atEpochMs: number): void {
-    const id = keyOf(key);
-    let entry = this.byKey.get(id);
-    if (!entry) {
-      entry = { key, histogram: newHistogram() };
-      entry.histogram.startTimeStampMsec = atEpochMs;
-      this.byKey.set(id, entry);
-    }
-    entry.histogram.recordValue(msToUs(ms));
-    entry.histogram.startTimeStampMsec = Math.min(entry.histogram.startTimeStampMsec, atEpochMs);
-    entry.histogram.endTimeStampMsec = Math.max(entry.histogram.endTimeStampMsec, atEpochMs);
+    const histogram = this.entryFor(key, atEpochMs);
+    histogram.recordValue(msToUs(ms));
+    histogram.endTimeStampMsec = Math.max(histogram.endTimeStampMsec, atEpochMs);
   }
 
   /** Adds a whole histogram recorded elsewhere (autocannon's), already in µs. */
-  merge(key: HistogramKey, histogram: Histogram, startTimeMs: number, endTimeMs: number): void {
+  merge(key: HistogramKey, other: Histogram, startTimeMs: number, endTimeMs: number): void {
+    const histogram = this.entryFor(key, startTimeMs);
+    histogram.add(other);
+    histogram.endTimeStampMsec = Math.max(histogram.endTimeStampMsec, endTimeMs);
+  }
+
+  private entryFor(key: HistogramKey, startTimeMs: number): Histogram {
     const id = keyOf(key);
     let entry = this.byKey.get(id);
     if (!entry) {
@@ -64,9 +63,8 @@ export class HistogramSet {
       entry.histogram.startTimeStampMsec = startTimeMs;
       this.byKey.set(id, entry);
     }
-    entry.histogram.add(histogram);
     entry.histogram.startTimeStampMsec = Math.min(entry.histogram.startTimeStampMsec, startTimeMs);
-    entry.histogram.endTimeStampMsec = Math.max(entry.histogram.endTimeStampMsec, endTimeMs);
+    return entry.histogram;
   }
 
   /** Feeds one sample into the histograms it belongs to. */

@@ -1,0 +1,131 @@
+/**
+ * `npm run bench`: coldbench's open-model executor against autocannon and wrk, measured in
+ * the same run against the same plain node:http server on loopback (in its own process), so
+ * that the figures are ratios within one run on a noisy machine.
+ *
+ *   BENCH_SECONDS   length of each throughput and lag run (default 5)
+ *   BENCH_REQUESTS  requests for the memory run (default 1,000,000)
+ */
+import { execFileSync, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import type { LoadStageSummary } from '../src/analysis/summary-schema.js';
+import { runScenario } from '../src/run-scenario.js';
+import { parseScenario } from '../src/scenario/load.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const MEMORY_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1_000_000);
+const CONNECTIONS = 64;
+
+async function startServer(): Promise<{ url: string; stop(): void }> {
+  const child = fork(fileURLToPath(new URL('./server.js', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+interface StageRun {
+  stage: LoadStageSummary;
+  runDir: string;
+  cleanup(): void;
+}
+
+async function coldbenchStage(url: string, rate: number, seconds: number): Promise<LoadStageSummary> {
+  const { stage, cleanup } = await coldbenchRun(url, rate, seconds);
+  cleanup();
+  return stage;
+}
+
+async function coldbenchRun(url: string, rate: number, seconds: number, onTick?: () => void): Promise<StageRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'coldbench-bench-'));
+  const text = `name: bench
+targets:
+  server: { url: "${url}" }
+probes:
+  - kind: load
+    stages: [{ name: s, rate: ${rate}/s, duration: ${seconds}s }]
+    maxInFlight: ${CONNECTIONS}
+`;
+  const outcome = await runScenario(parseScenario(text, 'bench.yaml'), {
+    outDir: dir,
+    onRecord: (record) => record.type === 'tick' && onTick?.(),
+  });
+  return { stage: outcome.summary.targets.server!.load!.s!, runDir: outcome.dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** `coldbench report` on a run directory, in a fresh process: its time and peak RSS. */
+function reportCost(runDir: string): { seconds: number; maxRss: number } {
+  const script = `const t = performance.now(); const m = await import(${JSON.stringify(new URL('../src/report/write-reports.js', import.meta.url).href)});
+m.writeReports(${JSON.stringify(runDir)}); console.log(JSON.stringify({ seconds: (performance.now() - t) / 1000, maxRss: process.resourceUsage().maxRSS * 1024 }));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as { seconds: number; maxRss: number };
+}
+
+async function autocannonThroughput(url: string): Promise<number> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
+  return result.requests.average;
+}
+
+function wrkThroughput(url: string): number | undefined {
+  try {
+    const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, url], { encoding: 'utf8' });
+    return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+const line = (text: string) => process.stdout.write(`${text}\n`);
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  try {
+    line(`coldbench bench: node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s per run, server ${server.url}`);
+
+    line('\n## Max throughput (same server, same run)');
+    const autocannonRps = await autocannonThroughput(server.url);
+    // Drive well above what autocannon reached: the executor sends what maxInFlight allows and counts the rest dropped.
+    const ours = await coldbenchStage(server.url, Math.ceil(autocannonRps * 1.5), SECONDS);
+    const oursRps = ours.achievedRate;
+    const wrkRps = wrkThroughput(server.url);
+    line(`autocannon            ${Math.round(autocannonRps)} req/s`);
+    line(`coldbench open model  ${Math.round(oursRps)} req/s   ratio to autocannon ${(oursRps / autocannonRps).toFixed(2)}`);
+    if (wrkRps) line(`wrk (1 thread)        ${Math.round(wrkRps)} req/s   coldbench/wrk ${(oursRps / wrkRps).toFixed(2)}`);
+    else line('wrk                   not installed (apt-get install wrk)');
+
+    line('\n## Schedule lag of the open-model executor (socket write − intended start)');
+    for (const rate of [1000, 2000, 5000]) {
+      const stage = await coldbenchStage(server.url, rate, SECONDS);
+      const lag = stage.scheduleLagMs!;
+      line(`${String(rate).padStart(5)}/s  achieved ${Math.round(stage.achievedRate)}/s  lag p50 ${lag.p50.toFixed(3)}ms  p99 ${lag.p99.toFixed(3)}ms  max ${lag.max.toFixed(1)}ms  (n=${lag.count}, dropped ${stage.dropped})`);
+    }
+
+    line(`\n## Memory over ${MEMORY_REQUESTS.toLocaleString('en')} requests`);
+    const rate = Math.min(Math.floor(oursRps * 0.8), 20_000);
+    const seconds = Math.ceil(MEMORY_REQUESTS / rate);
+    const heap: number[] = [];
+    const rss: number[] = [];
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const { stage, runDir, cleanup } = await coldbenchRun(server.url, rate, seconds, () => {
+      // Live heap after a full collection: what the run holds, not what V8 has yet to give back.
+      if (gc && rss.length % 10 === 0) {
+        gc();
+        heap.push(process.memoryUsage().heapUsed);
+      }
+      rss.push(process.memoryUsage().rss);
+    });
+    const at = (values: number[], share: number) => values[Math.min(values.length - 1, Math.floor(values.length * share))] ?? 0;
+    line(`${stage.requests.toLocaleString('en')} requests at ${rate}/s, sampled every second of the run:`);
+    if (heap.length) line(`  live heap after GC: ${mb(at(heap, 0.1))} at 10%, ${mb(heap.at(-1)!)} at the end, growth ×${(heap.at(-1)! / at(heap, 0.1)).toFixed(2)}`);
+    line(`  RSS:                ${mb(at(rss, 0.1))} at 10%, ${mb(rss.at(-1)!)} at the end (max ${mb(Math.max(...rss))})`);
+    const report = reportCost(runDir);
+    line(`  coldbench report on that run directory: ${report.seconds.toFixed(1)}s, peak RSS ${mb(report.maxRss)} (analysis reads every sample)`);
+    cleanup();
+  } finally {
+    server.stop();
+  }
+}
+
+void main();
