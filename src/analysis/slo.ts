@@ -25,44 +25,57 @@ export interface StageData {
 export function checkSlos(slo: Slo | undefined, data: StageData): SloCheck[] {
   if (!slo) return [];
   const checks: SloCheck[] = [];
-  if (slo.successRate) checks.push(checkSuccessRate(slo.successRate, data.samples));
+  if (slo.successRate) {
+    const sent = data.samples.filter((s) => !s.dropped);
+    checks.push(checkRatio('successRate', slo.successRate, sent.filter((s) => s.ok).length, sent.length, 'succeeded'));
+  }
   for (const metric of ['p50', 'p75', 'p90', 'p95', 'p99', 'p999'] as const) {
     const limit = slo[metric];
-    if (limit) checks.push(checkPercentile(metric, limit, data));
+    if (!limit) continue;
+    const q = metric === 'p999' ? 0.999 : Number(metric.slice(1)) / 100;
+    checks.push(checkPercentile(metric, q, limit, data.latency, windowsMissing(metric, q, limit, data)));
   }
   return checks;
 }
 
-function checkSuccessRate(limit: { op: Comparison; value: number }, samples: readonly LoadSample[]): SloCheck {
-  const sent = samples.filter((s) => !s.dropped);
-  const successes = sent.filter((s) => s.ok).length;
-  const base = { metric: 'successRate', limit: `${limit.op} ${round3(limit.value * 100)}%`, samples: sent.length };
-  if (sent.length === 0) return { ...base, status: 'no-data', observed: null, bound: null, detail: 'no request was sent' };
-  const observed = successes / sent.length;
-  const bound = successRatioLowerBound(successes, sent.length, CONFIDENCE);
+/** A ratio floor (success rate, stream survival): pass on the Clopper–Pearson lower bound, fail on the observed ratio. */
+export function checkRatio(metric: string, limit: { op: Comparison; value: number }, successes: number, trials: number, verb: string): SloCheck {
+  const base = { metric, limit: `${limit.op} ${round3(limit.value * 100)}%`, samples: trials };
+  if (trials === 0) return { ...base, status: 'no-data', observed: null, bound: null, detail: 'nothing was measured' };
+  const observed = successes / trials;
+  const bound = successRatioLowerBound(successes, trials, CONFIDENCE);
   const pct = (x: number) => `${round3(x * 100)}%`;
   const status = !compare(observed, limit.op, limit.value) ? 'fail' : compare(bound, limit.op, limit.value) ? 'pass' : 'inconclusive';
   const detail =
     status === 'inconclusive'
-      ? `${successes}/${sent.length} succeeded (${pct(observed)}), but the 95% lower bound ${pct(bound)} does not show ${base.limit}: more requests needed`
-      : `${successes}/${sent.length} succeeded (${pct(observed)}); 95% lower bound ${pct(bound)}`;
+      ? `${successes}/${trials} ${verb} (${pct(observed)}), but the 95% lower bound ${pct(bound)} does not show ${base.limit}: more samples needed`
+      : `${successes}/${trials} ${verb} (${pct(observed)}); 95% lower bound ${pct(bound)}`;
   return { ...base, status, observed: round3(observed), bound: round3(bound), detail };
 }
 
-function checkPercentile(metric: string, limit: { op: Comparison; value: number }, data: StageData): SloCheck {
-  const q = metric === 'p999' ? 0.999 : Number(metric.slice(1)) / 100;
-  const n = data.latency?.totalCount ?? 0;
+/**
+ * A percentile ceiling: pass on the distribution-free 95% upper bound (and every window),
+ * fail on the point estimate (or any window's).
+ */
+export function checkPercentile(
+  metric: string,
+  q: number,
+  limit: { op: Comparison; value: number },
+  histogram: Histogram | undefined,
+  /** Windows whose own percentile misses the limit, when the check is windowed. */
+  badWindows?: string[],
+): SloCheck {
+  const n = histogram?.totalCount ?? 0;
   const base = { metric, limit: `${limit.op} ${formatMs(limit.value)}`, samples: n };
-  if (!data.latency || n === 0) return { ...base, status: 'no-data', observed: null, bound: null, detail: 'no successful request to measure' };
-  const observed = round3(usToMs(data.latency.getValueAtPercentile(q * 100)));
+  if (!histogram || n === 0) return { ...base, status: 'no-data', observed: null, bound: null, detail: 'nothing was measured' };
+  const observed = round3(usToMs(histogram.getValueAtPercentile(q * 100)));
   const rank = quantileUpperBoundRank(n, q, CONFIDENCE);
   // Asking for the percentile half a rank below r makes HDR return exactly the r-th value.
-  const bound = rank === undefined ? null : round3(usToMs(data.latency.getValueAtPercentile((100 * (rank - 0.5)) / n)));
-  const badWindows = windowsMissing(metric, q, limit, data);
+  const bound = rank === undefined ? null : round3(usToMs(histogram.getValueAtPercentile((100 * (rank - 0.5)) / n)));
   if (!compare(observed, limit.op, limit.value)) {
     return { ...base, status: 'fail', observed, bound, detail: `${metric} ${formatMs(observed)} over ${n} requests misses ${base.limit}` };
   }
-  if (badWindows.length > 0) {
+  if (badWindows && badWindows.length > 0) {
     return { ...base, status: 'fail', observed, bound, detail: `${metric} meets ${base.limit} overall (${formatMs(observed)}) but not in ${badWindows.join(', ')}` };
   }
   if (bound === null) {
@@ -71,7 +84,8 @@ function checkPercentile(metric: string, limit: { op: Comparison; value: number 
   if (!compare(bound, limit.op, limit.value)) {
     return { ...base, status: 'inconclusive', observed, bound, detail: `${metric} ${formatMs(observed)} meets ${base.limit}, but its 95% upper bound ${formatMs(bound)} does not` };
   }
-  return { ...base, status: 'pass', observed, bound, detail: `${metric} ${formatMs(observed)}, 95% upper bound ${formatMs(bound)} (rank ${rank} of ${n}), every ${SLO_WINDOW_MS / 1000}s window meets it` };
+  const windows = badWindows ? `, every ${SLO_WINDOW_MS / 1000}s window meets it` : '';
+  return { ...base, status: 'pass', observed, bound, detail: `${metric} ${formatMs(observed)}, 95% upper bound ${formatMs(bound)} (rank ${rank} of ${n})${windows}` };
 }
 
 /** Names of the 10-second windows whose own percentile misses the limit. */

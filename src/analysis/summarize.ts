@@ -4,9 +4,11 @@ import type { StoredRun } from '../store/run-dir.js';
 import { summarizeCapacity } from './capacity.js';
 import { summarizeColdStart } from './coldstart.js';
 import { summarizeLoad } from './load.js';
+import { summarizeStream } from './stream.js';
 import type { Summary, VerdictResult } from './summary-schema.js';
 import { coldStartReduction } from './verdicts/cold-start-reduction.js';
 import { loadMultiplierVerdict, sloVerdict } from './verdicts/stage-slo.js';
+import { streamSurvivalVerdict } from './verdicts/stream-survival.js';
 
 export function summarize(run: StoredRun): Summary {
   const { scenario } = run.manifest;
@@ -29,12 +31,16 @@ export function summarize(run: StoredRun): Summary {
           if (capacity) entry.capacity = capacity;
           break;
         }
+        case 'stream':
+          entry.stream = summarizeStream(run, probe, name, target);
+          break;
       }
     }
   });
   const verdicts: VerdictResult[] = scenario.verdicts.map((verdict) => {
     if (verdict.coldStartReduction) return coldStartReduction(verdict.coldStartReduction, run.samples);
     if (verdict.loadMultiplier) return loadMultiplierVerdict(verdict.loadMultiplier, targets);
+    if (verdict.streamSurvival) return streamSurvivalVerdict(verdict.streamSurvival, targets);
     return sloVerdict(verdict.slo!, targets);
   });
   return {

@@ -77,6 +77,35 @@ const loadStage = z.object({
   slo: z.array(sloCheck),
 });
 
+const stream = z.object({
+  probe: z.string(),
+  protocol: z.string(),
+  holdMs: z.number(),
+  connections: z.int().nonnegative().meta({ description: 'Streams opened (interrupted ones excluded)' }),
+  survived: z.int().nonnegative().meta({ description: 'Held to the end of the hold, or ended properly by the server, without a drop' }),
+  dropped: z.int().nonnegative().meta({ description: 'Streams with at least one drop' }),
+  droppedByCause: z.record(z.string(), z.int().nonnegative()).meta({ description: 'Every dropped connection, by cause' }),
+  survival: z.number().nullable().meta({ description: 'survived ÷ connections; null without connections' }),
+  survivalLowerBound: z.number().nullable().meta({ description: 'One-sided 95% Clopper–Pearson lower bound of survival' }),
+  survivalCurve: z
+    .array(z.object({ atMs: z.number(), alive: z.number() }))
+    .meta({ description: 'Share of streams not yet dropped, by time since open' }),
+  lostMessages: z.int().nonnegative(),
+  duplicates: z.int().nonnegative(),
+  malformed: z.int().nonnegative(),
+  reconnects: z.int().nonnegative(),
+  reconnectsToNewInstance: z.int().nonnegative(),
+  events: z.int().nonnegative(),
+  connectMs: distribution,
+  ttfbMs: distribution,
+  timeToFirstEventMs: distribution,
+  gapMs: distribution,
+  reconnectMs: distribution,
+  peakConcurrent: z.int().nonnegative().nullable(),
+  instances: z.int().nonnegative().meta({ description: 'Distinct instances that carried streams' }),
+  slo: z.array(sloCheck),
+});
+
 const capacity = z.object({
   probe: z.string(),
   connections: z.int(),
@@ -101,7 +130,8 @@ const verdict = z.object({
   threshold: z.number(),
   ci: z.object({ low: z.number(), high: z.number(), confidence: z.number() }).nullable(),
   samples: z.record(z.string(), z.int().nonnegative()).meta({ description: 'Samples behind the verdict, per target' }),
-  values: z.record(z.string(), z.number().nullable()).meta({ description: 'The compared statistic per target, in ms' }),
+  values: z.record(z.string(), z.number().nullable()).meta({ description: 'The compared statistic per target, in `unit`' }),
+  unit: z.enum(['ms', 'share']),
   detail: z.string(),
 });
 
@@ -120,6 +150,7 @@ export const summarySchema = z.object({
       coldStart: coldStart.optional(),
       load: z.record(z.string(), loadStage).optional().meta({ description: 'Per stage name' }),
       capacity: capacity.optional(),
+      stream: stream.optional(),
     }),
   ),
   verdicts: z.array(verdict),
@@ -132,6 +163,7 @@ export type VerdictStatus = z.infer<typeof verdictStatus>;
 export type LoadStageSummary = z.infer<typeof loadStage>;
 export type SloCheck = z.infer<typeof sloCheck>;
 export type CapacitySummary = z.infer<typeof capacity>;
+export type StreamSummary = z.infer<typeof stream>;
 
 export function summaryJsonSchema(): object {
   return z.toJSONSchema(summarySchema);

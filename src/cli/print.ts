@@ -1,6 +1,6 @@
 /** What the CLI prints at the end of a run or report. */
 import type { Summary } from '../analysis/summary-schema.js';
-import { capacityTable, coldStartTable, loadTable, renderAligned, verdictLine } from '../report/text.js';
+import { capacityTable, coldStartTable, loadTable, renderAligned, streamTable, survivalSketch, verdictLine } from '../report/text.js';
 
 export function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream): void {
   const lines: string[] = [''];
@@ -11,6 +11,8 @@ export function printSummary(summary: Summary, dir: string, out: NodeJS.Writable
   if (load.rows.length) lines.push('load (latency from the intended send time, successful requests)', renderAligned(load), '');
   const capacity = capacityTable(summary);
   if (capacity.rows.length) lines.push('capacity', renderAligned(capacity), '');
+  const streams = streamTable(summary);
+  if (streams.rows.length) lines.push('streams', renderAligned(streams), ...survivalSketch(summary), '');
   for (const verdict of summary.verdicts) lines.push(verdictLine(verdict), `  ${verdict.detail}`);
   lines.push('', `run directory: ${dir}`);
   out.write(lines.join('\n') + '\n');

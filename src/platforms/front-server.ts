@@ -3,7 +3,8 @@
  * each request to an instance chosen by the platform's policy and proxies it there.
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Instance } from './instance.js';
 
 export interface PlatformStatus {
@@ -48,6 +49,7 @@ export async function startFrontServer(policy: InstancePolicy, options: FrontSer
     void forward(req, res, policy, agent, options.maxRequestDurationMs);
   });
   server.keepAliveTimeout = 65_000;
+  server.on('upgrade', (req, socket, head) => void forwardUpgrade(req, socket, head, policy, options.maxRequestDurationMs));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
@@ -114,4 +116,44 @@ async function forward(
   });
   res.once('close', () => upstream.destroy());
   req.pipe(upstream);
+}
+
+/** WebSocket and other upgrades: a raw TCP tunnel to an instance, counted against its concurrency like any request. */
+async function forwardUpgrade(
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+  policy: InstancePolicy,
+  maxRequestDurationMs: number | undefined,
+): Promise<void> {
+  let instance: Instance;
+  try {
+    instance = await policy.acquire();
+  } catch {
+    client.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n');
+    return;
+  }
+  const upstream = connect(instance.port!, '127.0.0.1');
+  const timer = maxRequestDurationMs === undefined ? undefined : setTimeout(() => client.destroy(), maxRequestDurationMs);
+  let released = false;
+  const finish = () => {
+    clearTimeout(timer);
+    upstream.destroy();
+    client.destroy();
+    if (released) return;
+    released = true;
+    policy.release(instance);
+  };
+  client.once('close', finish);
+  upstream.once('close', finish);
+  client.on('error', finish);
+  upstream.on('error', finish);
+  upstream.once('connect', () => {
+    const lines = [`${req.method} ${req.url} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    upstream.write(lines.join('\r\n') + '\r\n\r\n');
+    if (head.length) upstream.write(head);
+    upstream.pipe(client);
+    client.pipe(upstream);
+  });
 }

@@ -3,10 +3,13 @@
  * process (one process = one instance). It waits `COLDBENCH_STARTUP_MS` before listening,
  * standing for image pull and model load, then reports its port to the parent over IPC.
  * Every response carries the identity headers coldbench uses to tell cold from warm.
- * Kept to node:http only, so that the process itself starts as fast as Node can.
+ * Routes: /health, /api/work?ms=N, /api/chat (SSE), /api/generate (NDJSON), /ws (WebSocket).
+ * Kept to node:http at startup, so that the process itself starts as fast as Node can.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { streamTokens, tokenStreamOptions } from './token-stream.js';
+import { handleWebSocket } from './ws-endpoint.js';
 
 export interface ReadyMessage {
   type: 'ready';
@@ -23,11 +26,13 @@ function uptimeMs(): number {
   return Math.round(performance.timeOrigin + performance.now() - processStart);
 }
 
-function handle(req: IncomingMessage, res: ServerResponse): void {
+function identityHeaders(): Record<string, string> {
   requestCount += 1;
-  res.setHeader('x-instance-id', instanceId);
-  res.setHeader('x-req-count', String(requestCount));
-  res.setHeader('x-uptime-ms', String(uptimeMs()));
+  return { 'x-instance-id': instanceId, 'x-req-count': String(requestCount), 'x-uptime-ms': String(uptimeMs()) };
+}
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  for (const [name, value] of Object.entries(identityHeaders())) res.setHeader(name, value);
   const url = new URL(req.url ?? '/', 'http://instance');
   if (url.pathname === '/health') {
     sendJson(res, 200, { status: 'ok', instanceId, startedAt: new Date(processStart).toISOString(), uptimeMs: uptimeMs(), requestCount });
@@ -35,6 +40,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     const ms = Math.min(Number(url.searchParams.get('ms') ?? 0) || 0, 600_000);
     const timer = setTimeout(() => sendJson(res, 200, { instanceId, workedMs: ms }), ms);
     res.on('close', () => clearTimeout(timer));
+  } else if (url.pathname === '/api/chat' || url.pathname === '/api/generate') {
+    streamTokens(req, res, url.pathname === '/api/chat' ? 'sse' : 'ndjson', tokenStreamOptions(url));
   } else {
     sendJson(res, 404, { error: 'not found', path: url.pathname });
   }
@@ -50,6 +57,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 function start(): void {
   const server = createServer(handle);
   server.keepAliveTimeout = 65_000;
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://instance').pathname !== '/ws') return socket.destroy();
+    handleWebSocket(req, socket, head, identityHeaders).catch(() => socket.destroy());
+  });
   server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;

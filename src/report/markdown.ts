@@ -1,6 +1,6 @@
 /** report.md: what a person reads first in a run directory. */
 import type { Summary } from '../analysis/summary-schema.js';
-import { capacityTable, coldStartTable, loadTable, renderMarkdownTable, verdictLine } from './text.js';
+import { capacityTable, coldStartTable, loadTable, renderMarkdownTable, streamTable, survivalSketch, verdictLine } from './text.js';
 
 export function renderMarkdownReport(summary: Summary): string {
   const out: string[] = [`# coldbench run ${summary.runId}`, ''];
@@ -25,5 +25,7 @@ export function renderMarkdownReport(summary: Summary): string {
   }
   const capacity = capacityTable(summary);
   if (capacity.rows.length) out.push('', '## Capacity (closed model, autocannon)', '', renderMarkdownTable(capacity), '');
+  const streams = streamTable(summary);
+  if (streams.rows.length) out.push('', '## Streams', '', renderMarkdownTable(streams), '', '```', ...survivalSketch(summary), '```', '');
   return out.join('\n') + '\n';
 }

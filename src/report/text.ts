@@ -4,12 +4,23 @@ import { formatMs, formatRate } from '../scenario/units.js';
 
 /** benchstat/criterion style: `cold start p50  k8s 41ms  cloudrun 812ms  ratio 0.05 [0.04–0.06] (n=30+30)  PASS: ≥50% lower` */
 export function verdictLine(verdict: VerdictResult): string {
-  const sides = Object.entries(verdict.values).map(([target, value]) => `${target} ${value === null ? 'no data' : formatMs(value)}`);
-  const ratio = verdict.observed === null ? 'ratio n/a' : verdict.id === 'cold-start-reduction' ? `ratio ${verdict.observed.toFixed(2)}` : `x${verdict.observed}`;
-  const interval = verdict.ci ? ` [${verdict.ci.low.toFixed(2)}–${verdict.ci.high.toFixed(2)}]` : '';
+  const format = (value: number) => (verdict.unit === 'share' ? `${round(value * 100)}%` : formatMs(value));
+  const sides = Object.entries(verdict.values).map(([target, value]) => `${target} ${value === null ? 'no data' : format(value)}`);
+  let observed: string;
+  let interval = '';
+  if (verdict.id === 'cold-start-reduction') {
+    observed = verdict.observed === null ? 'ratio n/a' : `ratio ${verdict.observed.toFixed(2)}`;
+    if (verdict.ci) interval = ` [${verdict.ci.low.toFixed(2)}–${verdict.ci.high.toFixed(2)}]`;
+  } else if (verdict.unit === 'share') {
+    observed = verdict.ci ? `lower bound ${round(verdict.ci.low * 100)}%` : 'no bound';
+  } else {
+    observed = verdict.observed === null ? 'rate n/a' : `x${verdict.observed}`;
+  }
   const n = `(n=${Object.values(verdict.samples).join('+')})`;
-  return `${verdict.metric}  ${sides.join('  ')}  ${ratio}${interval} ${n}  ${verdict.status.toUpperCase()}: ${verdict.claim}`;
+  return `${verdict.metric}  ${sides.join('  ')}  ${observed}${interval} ${n}  ${verdict.status.toUpperCase()}: ${verdict.claim}`;
 }
+
+const round = (value: number) => Math.round(value * 10) / 10;
 
 export interface Table {
   header: string[];
@@ -66,6 +77,41 @@ export function loadTable(summary: Summary): Table {
     header: ['target', 'stage', 'rate (target → achieved)', 'requests', 'errors', 'dropped', 'latency p50/p95/p99', 'uncorrected p99', 'lag p99', 'instances', 'valid', 'slo'],
     rows,
   };
+}
+
+export function streamTable(summary: Summary): Table {
+  const pct = (x: number | null) => (x === null ? '–' : `${round(x * 100)}%`);
+  const p = (d: { p50: number; p99: number; count: number } | null) => (d ? `${formatMs(d.p50)} / ${formatMs(d.p99)} (n=${d.count})` : 'no data');
+  const rows = Object.entries(summary.targets).flatMap(([target, { stream: s }]) =>
+    s
+      ? [[
+          target,
+          `${s.survived}/${s.connections} (${pct(s.survival)})`,
+          Object.entries(s.droppedByCause).map(([cause, n]) => `${cause}×${n}`).join(', ') || '0',
+          String(s.lostMessages),
+          String(s.reconnects),
+          p(s.timeToFirstEventMs),
+          p(s.gapMs),
+          s.peakConcurrent === null ? '–' : String(s.peakConcurrent),
+          String(s.instances),
+          s.slo.map((c) => `${c.metric} ${c.status}`).join(', ') || '–',
+        ]]
+      : [],
+  );
+  return {
+    header: ['target', 'kept for the hold', 'drops', 'lost msgs', 'reconnects', 'first event p50/p99', 'gap p50/p99', 'peak open', 'instances', 'slo'],
+    rows,
+  };
+}
+
+/** The survival curve as a line of text: share alive at tenths of the hold. */
+export function survivalSketch(summary: Summary): string[] {
+  return Object.entries(summary.targets).flatMap(([target, { stream: s }]) => {
+    if (!s || s.survivalCurve.length === 0) return [];
+    const at = (ms: number) => [...s.survivalCurve].reverse().find((point) => point.atMs <= ms)?.alive ?? 1;
+    const points = Array.from({ length: 11 }, (_, i) => `${Math.round(at((s.holdMs * i) / 10) * 100)}%`);
+    return [`${target.padEnd(10)} alive at 0..100% of ${formatMs(s.holdMs)}: ${points.join(' ')}`];
+  });
 }
 
 export function capacityTable(summary: Summary): Table {

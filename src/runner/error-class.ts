@@ -51,7 +51,9 @@ export function statusError(status: number): SampleError {
 
 export function classifyError(error: unknown): SampleError {
   const err = error as (Error & { code?: string; cause?: unknown }) | undefined;
-  const code = err?.code ?? causeCode(err) ?? (err?.name === 'AbortError' ? 'CB_ABORTED' : 'CB_UNKNOWN');
+  // DOMException-style errors carry a numeric code (AbortError: 20); only string codes name a cause.
+  const ownCode = typeof err?.code === 'string' ? err.code : undefined;
+  const code = ownCode ?? causeCode(err) ?? (err?.name === 'AbortError' ? 'CB_ABORTED' : 'CB_UNKNOWN');
   return { code, class: CLASS_BY_CODE[code] ?? (code.startsWith('ERR_SSL') ? 'tls' : 'other'), message: String(err?.message ?? error) };
 }
 

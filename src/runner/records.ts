@@ -86,7 +86,57 @@ export interface CapacitySample {
   latencyHistogram: string;
 }
 
-export type Sample = ColdstartSample | LoadSample | CapacitySample;
+/**
+ * One connection of a held stream, written when it ends. A dropped stream that reconnects
+ * continues as the next `attempt` of the same `stream`.
+ */
+export interface StreamSample {
+  type: 'sample';
+  kind: 'stream';
+  probe: string;
+  target: string;
+  protocol: 'sse' | 'ndjson' | 'websocket';
+  stream: number;
+  attempt: number;
+  /** Epoch ms the connection was due (the open schedule, or the reconnect) and opened. */
+  intendedAt: number;
+  startedAt: number;
+  /** TCP connect (with DNS and TLS separately for HTTP streams); the WebSocket handshake for websocket. */
+  connectMs?: number;
+  dnsMs?: number;
+  tlsMs?: number;
+  /** From the start to the response headers (the 101 for websocket). */
+  ttfbMs?: number;
+  /** From the start to the first event or message: what a user waits for. */
+  timeToFirstEventMs?: number;
+  events: number;
+  bytes: number;
+  /** Messages skipped by the sequence (a sequence field or numeric SSE ids). */
+  lost: number;
+  duplicates: number;
+  /** Every gap between consecutive events, ms; the first one after a reconnect spans the outage. */
+  gapsMs: number[];
+  /** From the start to the end of this connection. */
+  endedAfterMs: number;
+  /** alive: held to the end of the hold; completed: the server ended it properly; interrupted: the run stopped. */
+  outcome: 'alive' | 'completed' | 'dropped' | 'interrupted';
+  /** Why it dropped: closed-early, reset, timeout, refused, status-5xx, ws-close-1011, … */
+  cause?: string;
+  error?: SampleError;
+  status?: number;
+  /** Malformed lines or fields seen (bad retry, invalid JSON); the stream may go on. */
+  malformed: number;
+  /** The first bytes received, kept when something looked wrong. */
+  evidence?: string;
+  instanceId?: string;
+  lastEventId?: string;
+  /** attempt > 0: from the drop to the first event on this connection. */
+  reconnectMs?: number;
+  /** attempt > 0: the reconnect reached another instance than the dropped connection. */
+  newInstance?: boolean;
+}
+
+export type Sample = ColdstartSample | LoadSample | CapacitySample | StreamSample;
 
 /** One second of one target in a load probe. */
 export interface Tick {
@@ -126,8 +176,22 @@ export interface ProbeAborted {
   reason: string;
 }
 
+/** One second of one target in a stream probe. */
+export interface StreamTick {
+  type: 'stream-tick';
+  probe: string;
+  target: string;
+  at: number;
+  second: number;
+  /** Streams open at the end of the second. */
+  open: number;
+  opened: number;
+  events: number;
+  drops: number;
+}
+
 /** Per-second series and events: written to series.jsonl. */
-export type SeriesRecord = Tick | StageStarted | ProbeAborted;
+export type SeriesRecord = Tick | StageStarted | ProbeAborted | StreamTick;
 
 export interface RoundStarted {
   type: 'round';

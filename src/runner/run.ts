@@ -5,6 +5,7 @@ import { runCapacityProbe } from './capacity.js';
 import { runColdstartProbe } from './coldstart.js';
 import { runLoadProbe } from './load.js';
 import type { Emit } from './records.js';
+import { runStreamProbe } from './stream.js';
 
 export async function runProbes(scenario: Scenario, { emit, signal }: { emit: Emit; signal: AbortSignal }): Promise<void> {
   for (const [index, probe] of scenario.probes.entries()) {
@@ -25,6 +26,9 @@ export async function runProbes(scenario: Scenario, { emit, signal }: { emit: Em
         break;
       case 'capacity':
         await runCapacityProbe({ ...context, probe });
+        break;
+      case 'stream':
+        await runStreamProbe({ ...context, probe });
         break;
     }
   }

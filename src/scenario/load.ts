@@ -121,7 +121,16 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
   const probes = Array.isArray(doc.probes) ? doc.probes : [];
   const coldstartProbes = probes.flatMap((probe, i) => (asRecord(probe).kind === 'coldstart' ? [i] : []));
   // One summary section per probe kind and target keeps verdicts unambiguous.
-  for (const i of coldstartProbes.slice(1)) issues.push({ path: ['probes', i, 'kind'], message: 'only one coldstart probe per scenario' });
+  for (const kind of ['coldstart', 'stream']) {
+    const same = probes.flatMap((probe, i) => (asRecord(probe).kind === kind ? [i] : []));
+    for (const i of same.slice(1)) issues.push({ path: ['probes', i, 'kind'], message: `only one ${kind} probe per scenario` });
+  }
+  probes.forEach((probe, i) => {
+    const p = asRecord(probe);
+    if (p.kind === 'stream' && p.send !== undefined && p.protocol !== 'websocket') {
+      issues.push({ path: ['probes', i, 'send'], message: 'send is for protocol websocket' });
+    }
+  });
   probes.forEach((probe, i) => {
     const selected = asRecord(probe).targets;
     if (Array.isArray(selected)) selected.forEach((name, j) => checkTarget(name, ['probes', i, 'targets', j]));
@@ -129,6 +138,13 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
   const stages = loadStageIssues(probes, maxRate, issues);
   const verdicts = Array.isArray(doc.verdicts) ? doc.verdicts : [];
   verdicts.forEach((verdict, i) => {
+    const survival = asRecord(asRecord(verdict).streamSurvival);
+    if (Object.keys(survival).length > 0) {
+      const base: Path = ['verdicts', i, 'streamSurvival'];
+      checkTarget(survival.target, [...base, 'target']);
+      checkTarget(survival.baseline, [...base, 'baseline']);
+      if (!probes.some((p) => asRecord(p).kind === 'stream')) issues.push({ path: base, message: 'streamSurvival needs a probe of kind stream' });
+    }
     for (const check of ['loadMultiplier', 'slo'] as const) {
       const spec = asRecord(asRecord(verdict)[check]);
       if (Object.keys(spec).length === 0) continue;

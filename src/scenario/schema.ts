@@ -187,8 +187,48 @@ const capacityProbe = z.strictObject({
   targets: z.array(nonEmptyString).min(1).optional(),
 });
 
-const probe = z.discriminatedUnion('kind', [coldstartProbe, loadProbe, capacityProbe], {
-  error: 'expected a probe with kind: coldstart, load or capacity',
+const streamProbe = z.strictObject({
+  kind: z.literal('stream'),
+  name: nonEmptyString.optional(),
+  protocol: z.enum(['sse', 'ndjson', 'websocket'], { error: 'expected protocol sse, ndjson or websocket' }),
+  request: request.prefault({}),
+  connections: positiveInt.meta({ description: 'Streams held concurrently per target' }),
+  openRate: rate.prefault('10/s').meta({ description: 'How fast the streams are opened' }),
+  hold: positiveDuration().meta({ description: 'How long each stream should live; the client closes it then' }),
+  timeout: positiveDuration().optional().meta({ description: 'Limit for connecting and the response headers (default: the target timeout)' }),
+  idleTimeout: positiveDuration()
+    .optional()
+    .meta({ description: 'A stream with no byte for this long has stalled (default: 10 × expect.eventEvery, else 30s)' }),
+  reconnect: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      maxAttempts: nonNegativeInt.default(5),
+      delay: duration().prefault('0ms').meta({ description: 'Wait before reconnecting (an SSE retry field overrides it)' }),
+    })
+    .prefault({})
+    .meta({ description: 'Reopen a dropped stream within the hold; SSE resumes with Last-Event-ID' }),
+  expect: z
+    .strictObject({
+      eventEvery: positiveDuration().optional().meta({ description: 'The cadence the server promises' }),
+      sequenceField: nonEmptyString.optional().meta({ description: 'JSON field with a message number, to count lost messages (SSE ids count too)' }),
+    })
+    .prefault({}),
+  send: z
+    .strictObject({ every: positiveDuration(), message: z.string() })
+    .optional()
+    .meta({ description: 'WebSocket only: application messages to send, e.g. to check an echo' }),
+  slo: z
+    .strictObject({
+      survival: comparison('a survival floor', '>= 99.9%', ['>', '>='], parsePercent).optional(),
+      gapP99: latencyLimit().optional(),
+      timeToFirstEventP95: latencyLimit().optional(),
+    })
+    .optional(),
+  targets: z.array(nonEmptyString).min(1).optional(),
+});
+
+const probe = z.discriminatedUnion('kind', [coldstartProbe, loadProbe, capacityProbe, streamProbe], {
+  error: 'expected a probe with kind: coldstart, load, capacity or stream',
 });
 
 const coldStartReduction = z.strictObject({
@@ -218,11 +258,19 @@ const loadMultiplier = z.strictObject({
 
 const sloVerdict = z.strictObject({ target: nonEmptyString, stage: nonEmptyString });
 
+const streamSurvival = z.strictObject({
+  target: nonEmptyString.meta({ description: 'The target that must keep its streams' }),
+  baseline: nonEmptyString.optional().meta({ description: 'Shown alongside for comparison' }),
+  atLeast: percent.meta({ description: 'Share of streams alive at the end of the hold, e.g. 99.9%' }),
+  maxLostMessages: nonNegativeInt.default(0),
+});
+
 const verdict = z
   .strictObject({
     coldStartReduction: coldStartReduction.optional(),
     loadMultiplier: loadMultiplier.optional(),
     slo: sloVerdict.optional().meta({ description: "A load stage's SLOs on one target" }),
+    streamSurvival: streamSurvival.optional(),
   })
   .refine((v) => Object.keys(v).length === 1, { message: 'each verdict names exactly one check, e.g. coldStartReduction' });
 
@@ -256,6 +304,8 @@ export type Stage = LoadProbe['stages'][number];
 export type Slo = NonNullable<LoadProbe['slo']>;
 export type LoadMultiplierSpec = NonNullable<Verdict['loadMultiplier']>;
 export type SloVerdictSpec = NonNullable<Verdict['slo']>;
+export type StreamProbe = Extract<Probe, { kind: 'stream' }>;
+export type StreamSurvivalSpec = NonNullable<Verdict['streamSurvival']>;
 
 function isValidRegExp(text: string): boolean {
   try {

@@ -52,7 +52,7 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runId?: s
         const safe = 'error' in record && record.error ? { ...record, error: redact(record.error, plan.substitutions) } : record;
         samples.append(safe);
         histograms.recordSample(record);
-      } else if (record.type === 'tick' || record.type === 'stage' || record.type === 'abort') {
+      } else if (record.type === 'tick' || record.type === 'stage' || record.type === 'abort' || record.type === 'stream-tick') {
         series.append(record.type === 'abort' ? redact(record, plan.substitutions) : record);
       }
     },

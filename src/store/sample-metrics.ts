@@ -7,13 +7,21 @@ import type { HistogramKey } from './histograms.js';
  * refusal must not make a percentile look better. Failures are counted in success rates.
  */
 export function sampleMetrics(sample: Sample): Array<[HistogramKey, number]> {
-  if (sample.kind === 'capacity' || !sample.ok) return [];
+  if (sample.kind === 'capacity') return [];
   const out: Array<[HistogramKey, number]> = [];
   const add = (stage: string, values: Record<string, number | undefined>) => {
     for (const [metric, ms] of Object.entries(values)) {
       if (ms !== undefined) out.push([{ target: sample.target, probe: sample.probe, stage, metric }, ms]);
     }
   };
+  if (sample.kind === 'stream') {
+    // First connections carry the opening figures; reconnects their own latency. Every gap counts.
+    if (sample.attempt === 0) add('stream', { connect: sample.connectMs, ttfb: sample.ttfbMs, ttfe: sample.timeToFirstEventMs });
+    else add('stream', { reconnect: sample.reconnectMs });
+    for (const gap of sample.gapsMs) out.push([{ target: sample.target, probe: sample.probe, stage: 'stream', metric: 'gap' }, gap]);
+    return out;
+  }
+  if (!sample.ok) return [];
   if (sample.kind === 'load') {
     add(sample.stage, {
       latency: sample.latencyMs,

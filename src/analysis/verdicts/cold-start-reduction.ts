@@ -30,6 +30,7 @@ export function coldStartReduction(spec: ColdStartReductionSpec, samples: readon
     claim: `≥${pct(spec.atLeast)} lower`,
     metric: `cold start ${spec.measure === 'ttfb' ? 'ttfb ' : ''}${spec.metric}`,
     threshold,
+    unit: 'ms' as const,
     samples: { [spec.candidate]: candidate.length, [spec.baseline]: baseline.length },
     values: {
       [spec.candidate]: candidate.length ? round3(statistic(candidate, spec.metric)) : null,

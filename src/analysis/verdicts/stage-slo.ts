@@ -32,6 +32,7 @@ export function sloVerdict(spec: SloVerdictSpec, targets: Summary['targets']): V
     observed: stage ? round3(stage.achievedRate) : null,
     threshold: stage ? stage.targetRate : 0,
     ci: null,
+    unit: 'ms' as const,
     samples: { [spec.target]: stage?.requests ?? 0 },
     values: { [spec.target]: stage?.latencyMs?.p95 ?? null },
     detail: judged.detail,
@@ -49,6 +50,7 @@ export function loadMultiplierVerdict(spec: LoadMultiplierSpec, targets: Summary
     metric: `load ${spec.stage} vs ${spec.baselineStage}, p95`,
     threshold: spec.atLeast,
     ci: null,
+    unit: 'ms' as const,
     samples: { [spec.target]: stage?.requests ?? 0 },
     values: { [spec.target]: stage?.latencyMs?.p95 ?? null },
   };

@@ -1,0 +1,123 @@
+/**
+ * The stream probe: opens `connections` streams per target at `openRate` (the same schedule
+ * for every target), holds each for `hold`, reconnects dropped ones when asked (SSE resumes
+ * from its last event id), and ticks once a second. One sample per connection, written when
+ * it ends.
+ */
+import type { StreamProbe, Target } from '../scenario/schema.js';
+import { constantArrivals } from './constant-arrival-rate.js';
+import type { StreamAdapter } from './http-stream.js';
+import { now, toEpochMs } from './http.js';
+import { ndjson } from './ndjson.js';
+import { runSchedule } from './open-model.js';
+import type { Emit } from './records.js';
+import { buildRequest } from './request-spec.js';
+import { sse } from './sse.js';
+import { createStreamTracker } from './stream-tracker.js';
+import { pause } from './triggers.js';
+import { websocket } from './websocket.js';
+
+export interface StreamContext {
+  probe: StreamProbe;
+  probeName: string;
+  targets: ReadonlyArray<readonly [string, Target]>;
+  emit: Emit;
+  signal: AbortSignal;
+}
+
+const ADAPTERS: Record<StreamProbe['protocol'], StreamAdapter> = { sse, ndjson, websocket };
+const LEAD_MS = 20;
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+interface TargetCounters {
+  name: string;
+  target: Target;
+  open: number;
+  opened: number;
+  events: number;
+  drops: number;
+}
+
+export async function runStreamProbe({ probe, probeName, targets, emit, signal }: StreamContext): Promise<void> {
+  const counters: TargetCounters[] = targets.map(([name, target]) => ({ name, target, open: 0, opened: 0, events: 0, drops: 0 }));
+  const start = now() + LEAD_MS;
+  let second = 0;
+  const emitTicks = () => {
+    for (const c of counters) {
+      emit({ type: 'stream-tick', probe: probeName, target: c.name, at: toEpochMs(start + second * 1000), second, open: c.open, opened: c.opened, events: c.events, drops: c.drops });
+      Object.assign(c, { opened: 0, events: 0, drops: 0 });
+    }
+    second += 1;
+  };
+  let tickTimer: NodeJS.Timeout | undefined;
+  const scheduleTick = () => {
+    tickTimer = setTimeout(() => {
+      emitTicks();
+      scheduleTick();
+    }, Math.max(0, start + (second + 1) * 1000 - now()));
+  };
+  scheduleTick();
+
+  const streams: Promise<void>[] = [];
+  let index = 0;
+  const arrivals = (function* () {
+    for (const offset of constantArrivals(probe.openRate, (probe.connections / probe.openRate) * 1000)) yield { at: start + offset, stage: 0 };
+  })();
+  try {
+    await runSchedule(
+      arrivals,
+      (arrival) => {
+        const stream = index++;
+        for (const c of counters) streams.push(holdStream(probe, probeName, c, stream, arrival.at, emit, signal));
+      },
+      signal,
+    );
+    await Promise.all(streams);
+  } finally {
+    clearTimeout(tickTimer);
+    emitTicks();
+  }
+}
+
+async function holdStream(probe: StreamProbe, probeName: string, counters: TargetCounters, stream: number, dueAt: number, emit: Emit, signal: AbortSignal): Promise<void> {
+  const { target } = counters;
+  const spec = buildRequest(probe.request, target);
+  const tracker = createStreamTracker({ probe: probeName, target: counters.name, protocol: probe.protocol, stream }, probe.expect.sequenceField);
+  const deadline = dueAt + probe.hold;
+  const idleTimeoutMs = probe.idleTimeout ?? (probe.expect.eventEvery ? probe.expect.eventEvery * 10 : DEFAULT_IDLE_TIMEOUT_MS);
+  let intendedAt = dueAt;
+
+  for (let attempt = 0; ; attempt++) {
+    const hold = new AbortController();
+    const holdTimer = setTimeout(() => hold.abort(), Math.max(0, deadline - now()));
+    const connection = tracker.attempt(attempt, intendedAt);
+    counters.open += 1;
+    counters.opened += 1;
+    const countedEvents = { ...connection.events, message: (m: Parameters<typeof connection.events.message>[0]) => {
+      counters.events += 1;
+      connection.events.message(m);
+    } };
+    const end = await ADAPTERS[probe.protocol]({
+      target,
+      spec,
+      lastEventId: tracker.lastEventId,
+      headersTimeoutMs: probe.timeout ?? target.timeout,
+      idleTimeoutMs,
+      signal: AbortSignal.any([signal, hold.signal]),
+      events: countedEvents,
+      send: probe.send && { everyMs: probe.send.every, message: probe.send.message },
+    });
+    clearTimeout(holdTimer);
+    counters.open -= 1;
+    const why = signal.aborted ? 'interrupted' : hold.signal.aborted ? 'held' : 'ended';
+    const { sample, retryMs } = connection.finish(end, why);
+    emit(sample);
+    if (sample.outcome !== 'dropped') return;
+    counters.drops += 1;
+    const reconnect = probe.reconnect;
+    if (!reconnect.enabled || attempt >= reconnect.maxAttempts || why !== 'ended') return;
+    const delay = retryMs ?? reconnect.delay;
+    if (now() + delay >= deadline || !(await pause(delay, signal))) return;
+    intendedAt = now();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * WebSocket streams through `ws`: the handshake timed, server pings answered (ws does it),
+ * client pings to keep the line checked, optional application messages, and the close code
+ * kept when the server ends it.
+ */
+import WebSocket from 'ws';
+import { classifyError, codedError, statusError } from './error-class.js';
+import type { StreamAdapter } from './http-stream.js';
+import type { StreamEnd } from './stream-tracker.js';
+
+export const websocket: StreamAdapter = (context) =>
+  new Promise<StreamEnd>((resolve) => {
+    const { events, spec, target } = context;
+    const url = new URL(spec.path, target.url);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(url, {
+      headers: spec.headers,
+      handshakeTimeout: context.headersTimeoutMs,
+      perMessageDeflate: false,
+      rejectUnauthorized: !target.insecureSkipTLSVerify,
+    });
+    const timers: NodeJS.Timeout[] = [];
+    let idle: NodeJS.Timeout | undefined;
+    let settled = false;
+    const settle = (end: StreamEnd) => {
+      if (settled) return;
+      settled = true;
+      timers.forEach(clearInterval);
+      clearTimeout(idle);
+      context.signal.removeEventListener('abort', onAbort);
+      resolve(end);
+    };
+    const touch = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        socket.terminate();
+        settle({ kind: 'error', error: classifyError(codedError('UND_ERR_BODY_TIMEOUT', `no message or pong for ${context.idleTimeoutMs}ms`)) });
+      }, context.idleTimeoutMs);
+    };
+    const onAbort = () => {
+      socket.close(1000, 'hold over');
+      settle({ kind: 'closed', code: 1000 });
+    };
+    context.signal.addEventListener('abort', onAbort, { once: true });
+
+    socket.on('upgrade', (response) => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(response.headers)) if (typeof value === 'string') headers[name] = value;
+      events.opened({ status: response.statusCode ?? 101, headers });
+    });
+    socket.on('unexpected-response', (_request, response) => {
+      events.opened({ status: response.statusCode ?? 0, headers: {} });
+      response.resume();
+      socket.terminate();
+      settle({ kind: 'error', error: statusError(response.statusCode ?? 0) });
+    });
+    socket.on('open', () => {
+      touch();
+      timers.push(setInterval(() => socket.ping(), Math.max(100, context.idleTimeoutMs / 3)));
+      if (context.send) timers.push(setInterval(() => socket.send(context.send!.message), context.send.everyMs));
+    });
+    socket.on('message', (data: Buffer) => {
+      touch();
+      events.bytes(data);
+      events.message({ data: data.toString('utf8') });
+    });
+    socket.on('pong', touch);
+    socket.on('close', (code, reason) => settle({ kind: 'closed', code, reason: reason.toString('utf8') }));
+    socket.on('error', (error) => settle({ kind: 'error', error: classifyError(error) }));
+  });
