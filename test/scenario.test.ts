@@ -85,7 +85,7 @@ probes:
   - kind: coldstart
 `;
     assert.deepEqual(issuesOf(text), [
-      'scenarios/x.yaml:7 probes[1].kind: expected a probe with kind: coldstart, load or capacity, got "coldstrat"',
+      'scenarios/x.yaml:7 probes[1].kind: expected a probe with kind: coldstart, load, capacity or stream, got "coldstrat"',
       'scenarios/x.yaml:8 probes[2].samples: missing required key; expected a positive integer',
       'scenarios/x.yaml:8 probes[2].kind: only one coldstart probe per scenario',
     ]);
