@@ -31,6 +31,7 @@ export const websocket: StreamAdapter = (context) =>
       resolve(end);
     };
     const touch = () => {
+      if (settled) return; // late messages while the socket closes must not arm a new timer
       clearTimeout(idle);
       idle = setTimeout(() => {
         socket.terminate();

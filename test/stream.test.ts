@@ -1,0 +1,148 @@
+/** Stream probes against real loopback servers: the reference app and hand-made faulty ones. */
+import assert from 'node:assert/strict';
+import { createServer, type RequestListener } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { StreamSample } from '../src/runner/records.js';
+import { startAlwaysOn } from '../src/platforms/always-on.js';
+import type { Platform } from '../src/platforms/front-server.js';
+import { runScenario } from '../src/run-scenario.js';
+import { parseScenario } from '../src/scenario/load.js';
+import { readJsonLines, tempDir } from './helpers.js';
+
+async function serve(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function runStream(url: string, probe: string, verdicts = '') {
+  const text = `name: stream-test
+targets:
+  t: { url: "${url}" }
+probes:
+  - kind: stream
+${probe.replace(/^/gm, '    ')}
+${verdicts ? `verdicts:\n${verdicts}` : ''}`;
+  const started = Date.now();
+  const outcome = await runScenario(parseScenario(text, 'stream.yaml'), { outDir: tempDir() });
+  const samples = readJsonLines<StreamSample>(join(outcome.dir, 'samples.jsonl'));
+  return { ...outcome, samples, stream: outcome.summary.targets.t!.stream!, elapsedMs: Date.now() - started };
+}
+
+describe('stream probes against the reference app', () => {
+  let app: Platform;
+  before(async () => {
+    app = await startAlwaysOn({ replicas: 1 });
+  });
+  after(() => app.close());
+
+  it('counts skipped sequence numbers as lost messages (SSE ids, NDJSON seq field)', async () => {
+    const sse = await runStream(app.url, 'protocol: sse\nrequest: { method: POST, path: "/api/chat?tokens=20&interval=20&skip=5" }\nconnections: 2\nhold: 5s');
+    assert.equal(sse.stream.lostMessages, 2, 'one skipped token on each of two streams');
+    assert.equal(sse.stream.survived, 2, 'a stream that completes properly is kept');
+    assert.deepEqual(sse.samples.map((s) => s.outcome), ['completed', 'completed']);
+    const ndjson = await runStream(app.url, 'protocol: ndjson\nrequest: { method: POST, path: "/api/generate?tokens=20&interval=20&skip=7" }\nconnections: 1\nhold: 5s\nexpect: { sequenceField: seq }');
+    assert.equal(ndjson.stream.lostMessages, 1);
+    assert.equal(ndjson.stream.events, 20, '19 tokens and the done line');
+  });
+
+  it('shows a server closing after 1 s in the survival curve at 1 s', async () => {
+    const { stream } = await runStream(app.url, 'protocol: sse\nrequest: { method: POST, path: "/api/chat?interval=100&closeAfter=1000" }\nconnections: 10\nopenRate: 100/s\nhold: 3s');
+    assert.equal(stream.survived, 0);
+    assert.deepEqual(stream.droppedByCause, { reset: 10 });
+    const cut = stream.survivalCurve.find((point) => point.alive === 0)!;
+    assert.ok(cut.atMs >= 1000 && cut.atMs <= 1300, `curve reaches 0 at ${cut.atMs}ms`);
+    assert.ok(stream.survivalCurve.filter((point) => point.atMs < 990).every((point) => point.alive === 1));
+  });
+
+  it('resumes an SSE stream from the last event id after a drop', async () => {
+    const { samples, stream } = await runStream(
+      app.url,
+      'protocol: sse\nrequest: { method: POST, path: "/api/chat?interval=50&closeAfter=500" }\nconnections: 1\nhold: 2s\nreconnect: { enabled: true, maxAttempts: 10 }',
+    );
+    assert.ok(stream.reconnects >= 2, `${stream.reconnects} reconnects`);
+    assert.equal(stream.lostMessages, 0);
+    assert.equal(stream.duplicates, 0, 'the server resumed after Last-Event-ID, not from the start');
+    const [first, second] = samples;
+    assert.equal(first!.outcome, 'dropped');
+    assert.ok(Number(second!.lastEventId) > Number(first!.lastEventId));
+    assert.ok(second!.reconnectMs! > 0 && second!.reconnectMs! < 500);
+    assert.equal(samples.at(-1)!.outcome, 'alive', 'the last connection is held to the end of the hold');
+  });
+
+  it('separates time to first event from time to first byte', async () => {
+    const { stream } = await runStream(app.url, 'protocol: sse\nrequest: { method: POST, path: "/api/chat?interval=50&firstDelay=500" }\nconnections: 2\nhold: 1s');
+    assert.ok(stream.ttfbMs!.p50 < 100, `ttfb ${stream.ttfbMs!.p50}ms`);
+    assert.ok(stream.timeToFirstEventMs!.p50 >= 450 && stream.timeToFirstEventMs!.p50 < 800, `first event ${stream.timeToFirstEventMs!.p50}ms`);
+  });
+
+  it('keeps WebSocket streams with pings and echoes, and records a close code', async () => {
+    const kept = await runStream(app.url, 'protocol: websocket\nrequest: { path: "/ws?interval=50" }\nconnections: 2\nhold: 1s\nsend: { every: 200ms, message: hello }\nexpect: { sequenceField: seq }');
+    assert.equal(kept.stream.survived, 2);
+    assert.ok(kept.samples.every((s) => s.outcome === 'alive' && s.events > 15));
+    const closed = await runStream(app.url, 'protocol: websocket\nrequest: { path: "/ws?interval=50&closeAfter=300" }\nconnections: 2\nhold: 1s');
+    assert.deepEqual(closed.stream.droppedByCause, { 'ws-close-1011': 2 });
+  });
+});
+
+describe('malformed and silent streams', () => {
+  it('parses an NDJSON line split across chunks once', async () => {
+    const url = await serve((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write('{"seq":0,"done":false}\n{"se');
+      setTimeout(() => res.end('q":1,"done":false}\n{"done":true}\n'), 50);
+    });
+    const { samples } = await runStream(url, 'protocol: ndjson\nconnections: 1\nhold: 2s\nexpect: { sequenceField: seq }');
+    assert.deepEqual([samples[0]!.events, samples[0]!.malformed, samples[0]!.lost, samples[0]!.outcome], [3, 0, 0, 'completed']);
+  });
+
+  it('counts invalid JSON lines and keeps the evidence', async () => {
+    const url = await serve((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end('{"seq":0}\nnot json at all\n{"seq":1}\n');
+    });
+    const { samples } = await runStream(url, 'protocol: ndjson\nconnections: 1\nhold: 2s');
+    assert.equal(samples[0]!.malformed, 1);
+    assert.equal(samples[0]!.events, 2);
+    assert.equal(samples[0]!.cause, 'closed-early', 'no done line: the server ended it early');
+    assert.match(samples[0]!.evidence!, /not json at all/);
+  });
+
+  it('classifies malformed SSE (bad retry, no blank line) and keeps the first bytes', async () => {
+    const url = await serve((_, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('retry: soon\ndata: never dispatched');
+    });
+    const { samples } = await runStream(url, 'protocol: sse\nconnections: 1\nhold: 2s');
+    assert.equal(samples[0]!.outcome, 'dropped');
+    assert.equal(samples[0]!.cause, 'closed-early');
+    assert.equal(samples[0]!.events, 0);
+    assert.ok(samples[0]!.malformed >= 1);
+    assert.match(samples[0]!.evidence!, /^retry: soon/);
+  });
+
+  it('gives up on a server that accepts and never answers, within the timeout', async () => {
+    const server = createTcpServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    after(() => server.close());
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { samples, elapsedMs } = await runStream(url, 'protocol: sse\nconnections: 2\nhold: 5s\ntimeout: 400ms');
+    assert.deepEqual(samples.map((s) => s.cause), ['timeout', 'timeout']);
+    assert.ok(elapsedMs < 3000, `${elapsedMs}ms`);
+  });
+
+  it('stops a stream that goes silent after its headers at the idle timeout', async () => {
+    const url = await serve((_, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+    });
+    const { samples } = await runStream(url, 'protocol: sse\nconnections: 1\nhold: 5s\nidleTimeout: 300ms');
+    assert.deepEqual([samples[0]!.outcome, samples[0]!.cause, samples[0]!.events], ['dropped', 'timeout', 1]);
+  });
+});
