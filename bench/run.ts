@@ -5,6 +5,7 @@
  *
  *   BENCH_SECONDS   length of each throughput and lag run (default 5)
  *   BENCH_REQUESTS  requests for the memory run (default 1,000,000)
+ *   BENCH_STREAMS   concurrent SSE streams for the stream run (default 10,000)
  */
 import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,8 @@ import { parseScenario } from '../src/scenario/load.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const MEMORY_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1_000_000);
 const CONNECTIONS = 64;
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 10_000);
+const STREAM_HOLD_S = 20;
 
 async function startServer(): Promise<{ url: string; stop(): void }> {
   const child = fork(fileURLToPath(new URL('./server.js', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
@@ -76,6 +79,45 @@ function wrkThroughput(url: string): number | undefined {
   }
 }
 
+/** STREAMS SSE streams held at once, one event a second each: every one accounted for, client RSS and CPU. */
+async function streamRun(url: string): Promise<void> {
+  const openRate = 2000;
+  line(`\n## ${STREAMS.toLocaleString('en')} concurrent SSE streams (one event a second each, opened at ${openRate}/s, held ${STREAM_HOLD_S}s)`);
+  const dir = mkdtempSync(join(tmpdir(), 'coldbench-bench-'));
+  const text = `name: bench-streams
+targets:
+  server: { url: "${url}" }
+probes:
+  - kind: stream
+    protocol: sse
+    request: { method: POST, path: "/api/chat?interval=1000" }
+    connections: ${STREAMS}
+    openRate: ${openRate}/s
+    hold: ${STREAM_HOLD_S}s
+    expect: { eventEvery: 1s }
+`;
+  let peakRss = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  try {
+    const outcome = await runScenario(parseScenario(text, 'bench.yaml'), {
+      outDir: dir,
+      onRecord: (record) => {
+        if (record.type === 'stream-tick') peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const stream = outcome.summary.targets.server!.stream!;
+    const accounted = stream.survived + stream.dropped;
+    line(`streams: ${stream.connections} opened, ${stream.survived} kept, ${stream.dropped} dropped (${JSON.stringify(stream.droppedByCause)}); accounted ${accounted}/${STREAMS}`);
+    line(`peak open ${stream.peakConcurrent}, ${stream.events.toLocaleString('en')} events, ${stream.lostMessages} lost; gap p50 ${stream.gapMs?.p50}ms p99 ${stream.gapMs?.p99}ms (n=${stream.gapMs?.count})`);
+    line(`client: peak RSS ${mb(peakRss)}, CPU ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)}% of one core over ${seconds.toFixed(0)}s`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const line = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -123,6 +165,8 @@ async function main(): Promise<void> {
     const report = reportCost(runDir);
     line(`  coldbench report on that run directory: ${report.seconds.toFixed(1)}s, peak RSS ${mb(report.maxRss)} (analysis reads every sample)`);
     cleanup();
+
+    await streamRun(server.url);
   } finally {
     server.stop();
   }

@@ -16,9 +16,11 @@ export interface DemoPlatformOptions {
   /** Startup of a scale-to-zero instance: image pull plus model load. */
   startupDelayMs: number;
   idleMs: number;
+  /** The scale-to-zero request timeout, shorter than the demo's stream hold. */
+  maxRequestDurationMs: number;
 }
 
-export const DEMO_PLATFORMS: DemoPlatformOptions = { startupDelayMs: 800, idleMs: 500 };
+export const DEMO_PLATFORMS: DemoPlatformOptions = { startupDelayMs: 800, idleMs: 500, maxRequestDurationMs: 2000 };
 
 /** Requests one scale-to-zero instance takes at once, low enough that the 10x stage makes it scale out. */
 const DEMO_CONCURRENCY = 4;
@@ -35,7 +37,13 @@ export async function runDemo(options: DemoOptions): Promise<RunOutcome> {
   const settings = options.platforms ?? DEMO_PLATFORMS;
   const started: Platform[] = [];
   try {
-    const scaleToZero = await startScaleToZero({ startupDelayMs: settings.startupDelayMs, idleMs: settings.idleMs, concurrency: DEMO_CONCURRENCY, maxInstances: DEMO_MAX_INSTANCES });
+    const scaleToZero = await startScaleToZero({
+      startupDelayMs: settings.startupDelayMs,
+      idleMs: settings.idleMs,
+      maxRequestDurationMs: settings.maxRequestDurationMs,
+      concurrency: DEMO_CONCURRENCY,
+      maxInstances: DEMO_MAX_INSTANCES,
+    });
     started.push(scaleToZero);
     const alwaysOn = await startAlwaysOn({ replicas: 2 });
     started.push(alwaysOn);

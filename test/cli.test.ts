@@ -69,6 +69,7 @@ describe('coldbench CLI', () => {
     assert.match(stdout, /cold start p50 {2}k8s \S+ {2}cloudrun \S+ {2}ratio 0\.\d\d \[0\.\d\d–0\.\d\d\] \(n=10\+10\) {2}PASS: ≥50% lower/);
     assert.match(stdout, /cloudrun +10 +10 +0 +0 /, 'ten rounds, ten cold, no warm hit, no error');
     assert.match(stdout, /load 10x vs baseline, p95 {2}k8s \S+ {2}x10 \(n=3200\) {2}PASS: ≥10x within SLO/);
+    assert.match(stdout, /stream survival {2}k8s 100% {2}cloudrun 0% {2}lower bound 90\.5% \(n=30\+30\) {2}PASS/);
     assert.deepEqual(instancesOf(child.pid!), []);
 
     // The summary follows the published schema, and `report` rebuilds it from the stored data alone.
@@ -85,6 +86,10 @@ describe('coldbench CLI', () => {
     assert.ok(summary.targets.cloudrun.load['10x'].peakInstances > 1);
     assert.ok(summary.targets.cloudrun.load['10x'].firstNewInstanceAfterMs > 0);
     assert.equal(summary.targets.k8s.load['10x'].peakInstances, 2);
+    // Streams held past the scale-to-zero request timeout are cut there and reconnect; always-on keeps them.
+    assert.deepEqual(summary.targets.cloudrun.stream.droppedByCause, { reset: 30 });
+    assert.equal(summary.targets.cloudrun.stream.reconnects, 30);
+    assert.equal(summary.targets.k8s.stream.survived, 30);
 
     // Without histograms.json (a crash before the end) they are rebuilt from samples.jsonl: same figures.
     rmSync(join(dir, 'histograms.json'));
