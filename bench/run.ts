@@ -96,7 +96,9 @@ probes:
     hold: ${STREAM_HOLD_S}s
     expect: { eventEvery: 1s }
 `;
-  let peakRss = 0;
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let peakRss = rssBefore;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   try {
@@ -112,7 +114,7 @@ probes:
     const accounted = stream.survived + stream.dropped;
     line(`streams: ${stream.connections} opened, ${stream.survived} kept, ${stream.dropped} dropped (${JSON.stringify(stream.droppedByCause)}); accounted ${accounted}/${STREAMS}`);
     line(`peak open ${stream.peakConcurrent}, ${stream.events.toLocaleString('en')} events, ${stream.lostMessages} lost; gap p50 ${stream.gapMs?.p50}ms p99 ${stream.gapMs?.p99}ms (n=${stream.gapMs?.count})`);
-    line(`client: peak RSS ${mb(peakRss)}, CPU ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)}% of one core over ${seconds.toFixed(0)}s`);
+    line(`client: peak RSS ${mb(peakRss)} (${mb(rssBefore)} before the streams: +${mb(peakRss - rssBefore)}), CPU ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)}% of one core over ${seconds.toFixed(0)}s`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -144,6 +146,8 @@ async function main(): Promise<void> {
       line(`${String(rate).padStart(5)}/s  achieved ${Math.round(stage.achievedRate)}/s  lag p50 ${lag.p50.toFixed(3)}ms  p99 ${lag.p99.toFixed(3)}ms  max ${lag.max.toFixed(1)}ms  (n=${lag.count}, dropped ${stage.dropped})`);
     }
 
+    await streamRun(server.url);
+
     line(`\n## Memory over ${MEMORY_REQUESTS.toLocaleString('en')} requests`);
     const rate = Math.min(Math.floor(oursRps * 0.8), 20_000);
     const seconds = Math.ceil(MEMORY_REQUESTS / rate);
@@ -165,8 +169,6 @@ async function main(): Promise<void> {
     const report = reportCost(runDir);
     line(`  coldbench report on that run directory: ${report.seconds.toFixed(1)}s, peak RSS ${mb(report.maxRss)} (analysis reads every sample)`);
     cleanup();
-
-    await streamRun(server.url);
   } finally {
     server.stop();
   }
