@@ -1,5 +1,7 @@
 /** Shared test fixtures: real platforms on loopback, temp dirs, scenario text. */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -39,4 +41,16 @@ export function instancesOf(pid: number): number[] {
 
 export function readJsonLines<T>(path: string): T[] {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+}
+
+/** A node:http server on a free loopback port, closed (with its connections) when the test file ends. */
+export async function serve(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

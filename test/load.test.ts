@@ -1,24 +1,11 @@
 /** Load probes against real loopback servers: bounded in count and time, loopback only. */
 import assert from 'node:assert/strict';
-import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { LoadSample, SeriesRecord } from '../src/runner/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/load.js';
-import { readJsonLines, tempDir } from './helpers.js';
-
-async function serve(handler: RequestListener): Promise<string> {
-  const server = createServer(handler);
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+import { readJsonLines, serve, tempDir } from './helpers.js';
 
 async function runLoad(url: string, probe: string, verdicts = '') {
   const text = `name: load-test

@@ -1,6 +1,5 @@
 /** Stream probes against real loopback servers: the reference app and hand-made faulty ones. */
 import assert from 'node:assert/strict';
-import { createServer, type RequestListener } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,17 +8,7 @@ import { startAlwaysOn } from '../src/platforms/always-on.js';
 import type { Platform } from '../src/platforms/front-server.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/load.js';
-import { readJsonLines, tempDir } from './helpers.js';
-
-async function serve(handler: RequestListener): Promise<string> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+import { readJsonLines, serve, tempDir } from './helpers.js';
 
 async function runStream(url: string, probe: string, verdicts = '') {
   const text = `name: stream-test

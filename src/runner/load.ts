@@ -12,6 +12,7 @@ import { createLoadTarget, type LoadTarget } from './load-target.js';
 import { runSchedule, type Arrival } from './open-model.js';
 import { rampingArrivals } from './ramping-arrival-rate.js';
 import type { Emit, Tick } from './records.js';
+import { startTicker } from './ticker.js';
 
 export interface LoadContext {
   probe: LoadProbe;
@@ -50,9 +51,7 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal }: 
   }
 
   const history = new Map(drivers.map((d) => [d.name, [] as Tick[]]));
-  let second = 0;
-  const emitTicks = () => {
-    const at = start + second * 1000;
+  const emitTicks = (second: number, at: number) => {
     const stage = stageAt(second * 1000).name;
     for (const driver of drivers) {
       const tick = driver.tick(second, at, stage);
@@ -60,7 +59,6 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal }: 
       history.get(driver.name)!.push(tick);
       if (probe.abort && !stop.signal.aborted) checkAbort(probe.abort, driver, history.get(driver.name)!, second);
     }
-    second += 1;
   };
   const checkAbort = (rule: NonNullable<LoadProbe['abort']>, driver: LoadTarget, ticks: Tick[], index: number) => {
     if ((index + 1) * 1000 < rule.after) return;
@@ -73,14 +71,7 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal }: 
     stop.abort(new Error(reason));
   };
 
-  let tickTimer: NodeJS.Timeout | undefined;
-  const scheduleTick = () => {
-    tickTimer = setTimeout(() => {
-      emitTicks();
-      scheduleTick();
-    }, Math.max(0, start + (second + 1) * 1000 - now()));
-  };
-  scheduleTick();
+  const ticker = startTicker(start, emitTicks);
 
   try {
     await runSchedule(
@@ -101,8 +92,7 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal }: 
       ]);
     }
   } finally {
-    clearTimeout(tickTimer);
     await Promise.all(drivers.map((d) => d.close()));
-    emitTicks(); // the last, partial second
+    ticker.stop();
   }
 }

@@ -14,6 +14,7 @@ import type { Emit } from './records.js';
 import { buildRequest } from './request-spec.js';
 import { sse } from './sse.js';
 import { createStreamTracker } from './stream-tracker.js';
+import { startTicker } from './ticker.js';
 import { pause } from './triggers.js';
 import { websocket } from './websocket.js';
 
@@ -41,22 +42,12 @@ interface TargetCounters {
 export async function runStreamProbe({ probe, probeName, targets, emit, signal }: StreamContext): Promise<void> {
   const counters: TargetCounters[] = targets.map(([name, target]) => ({ name, target, open: 0, opened: 0, events: 0, drops: 0 }));
   const start = now() + LEAD_MS;
-  let second = 0;
-  const emitTicks = () => {
+  const ticker = startTicker(start, (second, at) => {
     for (const c of counters) {
-      emit({ type: 'stream-tick', probe: probeName, target: c.name, at: toEpochMs(start + second * 1000), second, open: c.open, opened: c.opened, events: c.events, drops: c.drops });
+      emit({ type: 'stream-tick', probe: probeName, target: c.name, at: toEpochMs(at), second, open: c.open, opened: c.opened, events: c.events, drops: c.drops });
       Object.assign(c, { opened: 0, events: 0, drops: 0 });
     }
-    second += 1;
-  };
-  let tickTimer: NodeJS.Timeout | undefined;
-  const scheduleTick = () => {
-    tickTimer = setTimeout(() => {
-      emitTicks();
-      scheduleTick();
-    }, Math.max(0, start + (second + 1) * 1000 - now()));
-  };
-  scheduleTick();
+  });
 
   const streams: Promise<void>[] = [];
   let index = 0;
@@ -74,8 +65,7 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal }
     );
     await Promise.all(streams);
   } finally {
-    clearTimeout(tickTimer);
-    emitTicks();
+    ticker.stop();
   }
 }
 
