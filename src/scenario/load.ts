@@ -4,12 +4,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { z } from 'zod';
-import { CbError, ScenarioError, type ScenarioIssue } from '../errors.js';
-import { formatPath, interpolate, referencedVariables, type Path } from './interpolate.js';
+import { CbError } from '../errors.js';
+import { referencedVariables, type Path } from './interpolate.js';
 import { scenarioJsonSchema, scenarioSchema, type Scenario } from './schema.js';
-import { allowedKeys, closest } from './suggest.js';
+import { parseValidated, type RawIssue } from './yaml-document.js';
 import { formatMs, formatRate, parseDuration, parseRate } from './units.js';
 
 export interface Plan {
@@ -41,70 +39,14 @@ export async function loadScenarioFile(file: string, options: LoadOptions = {}):
 
 export function parseScenario(source: string, file: string, options: LoadOptions = {}): Plan {
   const env = options.env ?? process.env;
-  const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ScenarioError(
-      'CB_SCENARIO_SYNTAX',
-      doc.errors.map((error) => {
-        const { line, col } = lines.linePos(error.pos[0]);
-        return { file, line, column: col, path: '', message: `YAML syntax error at column ${col}: ${firstLine(error.message)}` };
-      }),
-    );
-  }
-  const raw: unknown = doc.toJS();
-  const locate = (path: Path, atKey = false) => locateNode(doc, lines, path, atKey);
-  const issue = (path: Path, message: string, atKey = false): ScenarioIssue => ({
-    file,
-    ...locate(path, atKey),
-    path: formatPath(path),
-    message,
+  const { data, raw } = parseValidated(source, file, scenarioSchema, scenarioJsonSchema(), {
+    env,
+    crossCheck: (document) => crossReferenceIssues(document, options.maxRate),
   });
-
-  const interpolated = interpolate(raw, env);
-  const issues: ScenarioIssue[] = interpolated.issues.map((i) => issue(i.path, i.message));
-  const parsed = scenarioSchema.safeParse(interpolated.value, { reportInput: true });
-  if (!parsed.success) issues.push(...parsed.error.issues.flatMap((i) => schemaIssues(i, interpolated.value, issue)));
-  issues.push(...crossReferenceIssues(interpolated.value, options.maxRate).map((i) => issue(i.path, i.message)));
-
-  if (issues.length > 0 || !parsed.success) {
-    issues.sort((a, b) => a.line - b.line || a.column - b.column);
-    throw new ScenarioError('CB_SCENARIO_INVALID', dedupe(issues));
-  }
   const substitutions = Object.fromEntries(
     [...referencedVariables(raw)].flatMap((name) => (env[name] ? [[name, env[name]] as const] : [])),
   );
-  return { file, source, scenario: parsed.data, substitutions };
-}
-
-function schemaIssues(
-  zodIssue: z.core.$ZodIssue,
-  document: unknown,
-  issue: (path: Path, message: string, atKey?: boolean) => ScenarioIssue,
-): ScenarioIssue[] {
-  const path = zodIssue.path as Path;
-  if (zodIssue.code === 'unrecognized_keys') {
-    const allowed = allowedKeys(scenarioJsonSchema(), document, path);
-    return zodIssue.keys.map((key) => {
-      const suggestion = closest(key, allowed);
-      const hint = suggestion ? ` (did you mean "${suggestion}"?)` : allowed.length ? ` (allowed: ${allowed.join(', ')})` : '';
-      return issue([...path, key], `unknown key "${key}"${hint}`, true);
-    });
-  }
-  if (zodIssue.code === 'invalid_union' && 'note' in zodIssue && zodIssue.note === 'No matching discriminator') {
-    return [issue(path, `${zodIssue.message}, got ${describe(valueAt(document, path))}`)];
-  }
-  const input = 'input' in zodIssue ? zodIssue.input : undefined;
-  if (input === undefined && zodIssue.code === 'invalid_type') {
-    return [issue(path, `missing required key; ${zodIssue.message.replace(/^Invalid input: /, '')}`)];
-  }
-  const got = input !== undefined && (typeof input !== 'object' || input === null) ? `, got ${describe(input)}` : '';
-  return [issue(path, `${zodIssue.message.replace(/^Invalid input: /, '')}${got}`)];
-}
-
-interface RawIssue {
-  path: Path;
-  message: string;
+  return { file, source, scenario: data, substitutions };
 }
 
 /** Checks that name other parts of the scenario; done on raw data so they run even when other parts are malformed. */
@@ -208,57 +150,12 @@ function loadStageIssues(probes: unknown[], maxRate: number | undefined, issues:
   return stages;
 }
 
-function locateNode(doc: Document, lines: LineCounter, path: Path, atKey: boolean): { line: number; column: number } {
-  // Walk as deep as the document goes; a missing key is reported at its parent.
-  let node: unknown = doc.contents;
-  let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
-  for (const part of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === part);
-      if (!pair) break;
-      const key = pair.key as Node;
-      offset = key.range?.[0] ?? offset;
-      if (atKey && part === path[path.length - 1]) break;
-      node = pair.value;
-      if (!isScalar(node) || node.range) offset = (node as Node | null)?.range?.[0] ?? offset;
-    } else if (isSeq(node) && typeof part === 'number' && node.items[part] !== undefined) {
-      node = node.items[part];
-      offset = (node as Node).range?.[0] ?? offset;
-    } else {
-      break;
-    }
-  }
-  const { line, col } = lines.linePos(offset);
-  return { line, column: col };
-}
-
-function valueAt(document: unknown, path: Path): unknown {
-  let value = document;
-  for (const part of path) value = (value as Record<string | number, unknown> | undefined)?.[part];
-  return value;
-}
-
 function asRecord(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
 
-function firstLine(text: string): string {
-  return text.split('\n')[0]!.trim();
-}
 
-function dedupe(issues: ScenarioIssue[]): ScenarioIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const key = `${i.line}:${i.path}:${i.message}`;
-    return !seen.has(key) && (seen.add(key), true);
-  });
-}
 
 function displayName(file: string): string {
   const rel = relative(process.cwd(), file);
