@@ -7,7 +7,8 @@ export type ErrorCode =
   | 'CB_SCENARIO_SYNTAX'
   | 'CB_SCENARIO_INVALID'
   | 'CB_USAGE'
-  | 'CB_RUN_DIR_INVALID';
+  | 'CB_RUN_DIR_INVALID'
+  | 'CB_COMPARE_MISMATCH';
 
 export class CbError extends Error {
   constructor(

@@ -10,7 +10,10 @@ import { coldStartReduction } from './verdicts/cold-start-reduction.js';
 import { loadMultiplierVerdict, sloVerdict } from './verdicts/stage-slo.js';
 import { streamSurvivalVerdict } from './verdicts/stream-survival.js';
 
-export function summarize(run: StoredRun): Summary {
+import type { Verdict } from '../scenario/schema.js';
+
+/** `verdicts` defaults to the scenario's; a gate passes those of its criteria file. */
+export function summarize(run: StoredRun, verdictSpecs?: readonly Verdict[]): Summary {
   const { scenario } = run.manifest;
   const targets: Summary['targets'] = {};
   for (const name of Object.keys(scenario.targets)) targets[name] = {};
@@ -37,7 +40,7 @@ export function summarize(run: StoredRun): Summary {
       }
     }
   });
-  const verdicts: VerdictResult[] = scenario.verdicts.map((verdict) => {
+  const verdicts: VerdictResult[] = (verdictSpecs ?? scenario.verdicts).map((verdict) => {
     if (verdict.coldStartReduction) return coldStartReduction(verdict.coldStartReduction, run.samples);
     if (verdict.loadMultiplier) return loadMultiplierVerdict(verdict.loadMultiplier, targets);
     if (verdict.streamSurvival) return streamSurvivalVerdict(verdict.streamSurvival, targets);

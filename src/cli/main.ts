@@ -3,7 +3,9 @@ import yargs from 'yargs';
 import { CbError, ExitCode, ScenarioError } from '../errors.js';
 import { parseDuration, parseRate } from '../scenario/units.js';
 import { TOOL_VERSION } from '../version.js';
+import { compareCommand } from './commands/compare.js';
 import { demoCommand } from './commands/demo.js';
+import { gateCommand } from './commands/gate.js';
 import { platformCommand } from './commands/platform.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
@@ -69,6 +71,43 @@ export async function main(argv: string[]): Promise<void> {
           .option('json', runOptions.json),
       (args) => {
         exitCode = reportCommand({ runDir: args.runDir, json: args.json });
+      },
+    )
+    .command(
+      'gate <runDir>',
+      'Judge a run for CI: exit code, JUnit XML, Markdown summary',
+      (y) =>
+        y
+          .positional('runDir', { type: 'string', demandOption: true })
+          .option('criteria', { type: 'string', describe: 'Criteria file (verdicts, and criteria relative to a baseline run) instead of the scenario verdicts' })
+          .option('baseline-run', { type: 'string', describe: 'Run directory the relative criteria compare with' })
+          .option('junit', { type: 'string', describe: 'Write JUnit XML here' })
+          .option('markdown', { type: 'string', describe: 'Write a Markdown summary here (also to $GITHUB_STEP_SUMMARY when set)' })
+          .option('json', runOptions.json),
+      async (args) => {
+        exitCode = await gateCommand({
+          runDir: args.runDir,
+          criteria: args.criteria,
+          baselineRun: args.baselineRun,
+          junit: args.junit,
+          markdown: args.markdown,
+          json: args.json,
+        });
+      },
+    )
+    .command(
+      'compare <runA> [runB]',
+      'Compare a target across two runs, or two targets of one run (--baseline, --candidate)',
+      (y) =>
+        y
+          .positional('runA', { type: 'string', demandOption: true })
+          .positional('runB', { type: 'string' })
+          .option('target', { type: 'string', describe: 'Only this target (two runs)' })
+          .option('baseline', { type: 'string', describe: 'Baseline target (one run)' })
+          .option('candidate', { type: 'string', describe: 'Candidate target (one run)' })
+          .option('json', runOptions.json),
+      (args) => {
+        exitCode = compareCommand({ runA: args.runA, runB: args.runB, target: args.target, baseline: args.baseline, candidate: args.candidate, json: args.json });
       },
     )
     .command(

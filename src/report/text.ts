@@ -1,4 +1,5 @@
 /** Plain-text renderings shared by the terminal and report.md. */
+import type { ComparisonRow } from '../analysis/compare.js';
 import type { ColdStartSummary, Summary, VerdictResult } from '../analysis/summary-schema.js';
 import { formatMs, formatRate } from '../scenario/units.js';
 
@@ -8,7 +9,7 @@ export function verdictLine(verdict: VerdictResult): string {
   const sides = Object.entries(verdict.values).map(([target, value]) => `${target} ${value === null ? 'no data' : format(value)}`);
   let observed: string;
   let interval = '';
-  if (verdict.id === 'cold-start-reduction') {
+  if (verdict.id === 'cold-start-reduction' || verdict.id === 'relative') {
     observed = verdict.observed === null ? 'ratio n/a' : `ratio ${verdict.observed.toFixed(2)}`;
     if (verdict.ci) interval = ` [${verdict.ci.low.toFixed(2)}–${verdict.ci.high.toFixed(2)}]`;
   } else if (verdict.unit === 'share') {
@@ -136,4 +137,19 @@ export function renderMarkdownTable(table: Table): string {
     `| ${table.header.map(() => '---').join(' | ')} |`,
     ...table.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
   ].join('\n');
+}
+
+export function comparisonTable(rows: readonly ComparisonRow[], labels: { a: string; b: string }): Table {
+  return {
+    header: ['metric', labels.a, labels.b, 'change', 'ratio interval', 'p', ''],
+    rows: rows.map((r) => [
+      r.metric,
+      `${formatMs(r.a.value)} (n=${r.a.n})`,
+      `${formatMs(r.b.value)} (n=${r.b.n})`,
+      r.delta === '~' ? '~' : `${r.change >= 0 ? '+' : ''}${round(r.change * 100)}%`,
+      r.ci ? `[${r.ci.low.toFixed(2)}–${r.ci.high.toFixed(2)}]` : 'too few samples',
+      r.p === null ? '–' : r.p < 0.001 ? 'p<0.001' : `p=${r.p}`,
+      r.delta === '~' ? 'within noise' : r.delta,
+    ]),
+  };
 }

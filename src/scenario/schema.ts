@@ -30,11 +30,11 @@ function positiveDuration() {
   return duration('a positive duration like 500ms, 2s or 15m').refine((ms) => ms > 0, { message: 'expected a positive duration' });
 }
 
-const percent = parsed(parsePercent, 'a percentage between 0% and 100%, like 50%', 'Percentage, e.g. 50% or 99.9%');
+export const percent = parsed(parsePercent, 'a percentage between 0% and 100%, like 50%', 'Percentage, e.g. 50% or 99.9%');
 
 const positiveInt = z.int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
 const nonNegativeInt = z.int({ error: 'expected a whole number ≥ 0' }).nonnegative({ error: 'expected a whole number ≥ 0' });
-const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
+export const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
 const headers = z.record(z.string(), z.string({ error: 'expected a header value as a string' }), { error: 'expected a map of header names to values' });
 
 const httpUrl = z
@@ -265,7 +265,7 @@ const streamSurvival = z.strictObject({
   maxLostMessages: nonNegativeInt.default(0),
 });
 
-const verdict = z
+export const verdict = z
   .strictObject({
     coldStartReduction: coldStartReduction.optional(),
     loadMultiplier: loadMultiplier.optional(),

@@ -1,0 +1,56 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { gate } from '../../analysis/gate.js';
+import { comparableMetrics } from '../../analysis/metrics.js';
+import { exitCodeFor } from '../../analysis/outcome.js';
+import { CbError } from '../../errors.js';
+import { renderGateMarkdown } from '../../report/gate-markdown.js';
+import { renderJUnit } from '../../report/junit.js';
+import { verdictLine } from '../../report/text.js';
+import { loadCriteriaFile } from '../../scenario/criteria.js';
+import { loadRun, type StoredRun } from '../../store/run-dir.js';
+
+export interface GateArgs {
+  runDir: string;
+  criteria?: string;
+  baselineRun?: string;
+  junit?: string;
+  markdown?: string;
+  json: boolean;
+}
+
+export async function gateCommand(args: GateArgs): Promise<number> {
+  const run = loadRun(args.runDir);
+  const baseline = args.baselineRun === undefined ? undefined : loadRun(args.baselineRun);
+  if (baseline && baseline.manifest.scenarioName !== run.manifest.scenarioName) {
+    throw new CbError('CB_COMPARE_MISMATCH', `the baseline run is of scenario "${baseline.manifest.scenarioName}", this run of "${run.manifest.scenarioName}"`);
+  }
+  const criteria = args.criteria === undefined ? undefined : await loadCriteriaFile(args.criteria, knownNames(run, baseline));
+  if (criteria && criteria.relative.length > 0 && !baseline) {
+    throw new CbError('CB_USAGE', `${args.criteria} has relative criteria: pass the run to compare with as --baseline-run`);
+  }
+  const summary = gate(run, criteria, baseline);
+  const markdown = renderGateMarkdown(summary);
+  if (args.junit) writeFileSync(args.junit, renderJUnit(summary, hostname()));
+  if (args.markdown) writeFileSync(args.markdown, markdown);
+  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
+  if (args.json) process.stdout.write(JSON.stringify(summary.verdicts, null, 2) + '\n');
+  else {
+    for (const reason of summary.incomplete) process.stdout.write(`incomplete: ${reason}\n`);
+    for (const verdict of summary.verdicts) process.stdout.write(`${verdictLine(verdict)}\n  ${verdict.detail}\n`);
+    if (summary.verdicts.length === 0) process.stdout.write('no verdicts to judge\n');
+  }
+  return exitCodeFor(summary.verdicts);
+}
+
+function knownNames(run: StoredRun, baseline: StoredRun | undefined) {
+  const { scenario } = run.manifest;
+  const targets = Object.keys(scenario.targets);
+  const metrics = new Set<string>();
+  for (const stored of [run, baseline]) for (const target of targets) if (stored) for (const name of comparableMetrics(stored, target).keys()) metrics.add(name);
+  return {
+    targets,
+    stages: scenario.probes.flatMap((probe) => (probe.kind === 'load' ? probe.stages.map((s) => s.name) : [])),
+    metrics: [...metrics].sort(),
+  };
+}

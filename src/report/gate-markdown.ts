@@ -1,0 +1,23 @@
+/** The gate's Markdown summary (a CI job summary, a PR comment): verdict table first. */
+import type { Summary } from '../analysis/summary-schema.js';
+import { renderMarkdownTable, verdictLine } from './text.js';
+
+const ICON: Record<string, string> = { pass: '✅', fail: '❌', inconclusive: '❔', insufficient: '❔', invalid: '⚠️', 'no-data': '⚠️' };
+
+export function renderGateMarkdown(summary: Summary): string {
+  const counts = summary.verdicts.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v.status]: (acc[v.status] ?? 0) + 1 }), {});
+  const out = [
+    `## coldbench gate: ${summary.scenario}`,
+    '',
+    `Run \`${summary.runId}\`: ${Object.entries(counts).map(([status, n]) => `${n} ${status}`).join(', ') || 'no verdicts'}.`,
+    '',
+  ];
+  if (summary.incomplete.length) out.push(...summary.incomplete.map((reason) => `> ⚠️ incomplete run: ${reason}`), '');
+  out.push(
+    renderMarkdownTable({
+      header: ['', 'verdict', 'result', 'detail'],
+      rows: summary.verdicts.map((v) => [ICON[v.status] ?? '', v.title, `\`${verdictLine(v)}\``, v.detail]),
+    }),
+  );
+  return out.join('\n') + '\n';
+}
