@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
 import { startScaleToZero } from '../src/platforms/scale-to-zero.js';
+import { openReport } from './browser.js';
 import { CLI, instancesOf, platform, readJsonLines, ROOT, tempDir } from './helpers.js';
 
 interface Finished {
@@ -90,6 +91,18 @@ describe('coldbench CLI', () => {
     assert.deepEqual(summary.targets.cloudrun.stream.droppedByCause, { reset: 30 });
     assert.equal(summary.targets.cloudrun.stream.reconnects, 30);
     assert.equal(summary.targets.k8s.stream.survived, 30);
+
+    // The HTML report opens in a real browser with every chart drawn and nothing fetched.
+    const html = await coldbench('report', dir, '--html');
+    assert.equal(html.code, 0);
+    const page = await openReport(join(dir, 'report.html'), 'demo-report.png');
+    assert.deepEqual(page.consoleErrors, []);
+    assert.equal(page.verdictRows, 3);
+    assert.deepEqual(
+      page.charts.map((c) => c.id),
+      ['coldstart-cdf', 'coldstart-phases', 'load-spectrum-baseline', 'load-spectrum-10x', 'load-rate', 'load-p95', 'load-errors', 'load-instances', 'stream-survival', 'stream-gaps'],
+    );
+    for (const chart of page.charts) assert.ok(chart.canvases === 1 && chart.points > 0, `${chart.id} drew ${chart.points} points`);
 
     // Without histograms.json (a crash before the end) they are rebuilt from samples.jsonl: same figures.
     rmSync(join(dir, 'histograms.json'));

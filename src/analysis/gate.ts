@@ -11,9 +11,9 @@ import { summarize } from './summarize.js';
 import type { Summary, VerdictResult } from './summary-schema.js';
 import { MIN_SAMPLES_PER_SIDE } from './verdicts/cold-start-reduction.js';
 
+/** With a criteria file, its verdicts replace the scenario's (the pipeline owns its gate). */
 export function gate(run: StoredRun, criteria?: Criteria, baseline?: StoredRun): Summary {
-  const verdictSpecs = criteria && criteria.verdicts.length > 0 ? criteria.verdicts : undefined;
-  const summary = summarize(run, verdictSpecs);
+  const summary = summarize(run, criteria?.verdicts);
   const relative = (criteria?.relative ?? []).map((criterion) => relativeVerdict(criterion, run, baseline!));
   return { ...summary, verdicts: [...summary.verdicts, ...relative] };
 }

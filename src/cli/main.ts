@@ -64,13 +64,14 @@ export async function main(argv: string[]): Promise<void> {
     )
     .command(
       'report <runDir>',
-      'Recompute summary.json and report.md from a run directory',
+      'Recompute summary.json and report.md (and report.html) from a run directory',
       (y) =>
         y
           .positional('runDir', { type: 'string', demandOption: true })
-          .option('json', runOptions.json),
+          .option('json', runOptions.json)
+          .option('html', { type: 'boolean', default: false, describe: 'Also write report.html, self-contained with charts' }),
       (args) => {
-        exitCode = reportCommand({ runDir: args.runDir, json: args.json });
+        exitCode = reportCommand({ runDir: args.runDir, json: args.json, html: args.html });
       },
     )
     .command(

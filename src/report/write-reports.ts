@@ -5,11 +5,14 @@ import { summarize } from '../analysis/summarize.js';
 import type { Summary } from '../analysis/summary-schema.js';
 import { loadRun } from '../store/run-dir.js';
 import { RUN_FILES } from '../store/run-writer.js';
+import { renderHtmlReport } from './html.js';
 import { renderMarkdownReport } from './markdown.js';
 
-export function writeReports(dir: string): Summary {
-  const summary = summarize(loadRun(dir));
+export function writeReports(dir: string, { html = false } = {}): Summary {
+  const run = loadRun(dir);
+  const summary = summarize(run);
   writeFileSync(join(dir, RUN_FILES.summary), JSON.stringify(summary, null, 2) + '\n');
   writeFileSync(join(dir, RUN_FILES.report), renderMarkdownReport(summary));
+  if (html) writeFileSync(join(dir, RUN_FILES.html), renderHtmlReport(run, summary));
   return summary;
 }

@@ -10,6 +10,7 @@ import { statusError, type SampleError } from './error-class.js';
 import { now, openConnection, toEpochMs, type Connection, type TimedResult } from './http.js';
 import type { ColdstartSample, Emit } from './records.js';
 import { buildRequest } from './request-spec.js';
+import { rotated } from './rotate.js';
 import { runTrigger } from './triggers.js';
 
 export interface ColdstartContext {
@@ -46,10 +47,11 @@ export async function runColdstartProbe({ probe, probeName, targets, emit, signa
     if (signal.aborted) return;
 
     const firedAt = now();
+    const failedTriggers = new Map(targets.map(([name], index) => [name, triggerErrors[index]]));
     await Promise.all(
-      targets.map(async ([name, target], index) => {
+      rotated(targets, round).map(async ([name, target]) => {
         const base = { probe: probeName, target: name, round };
-        const triggerError = triggerErrors[index];
+        const triggerError = failedTriggers.get(name);
         if (triggerError) {
           emit(failedSample(base, firedAt, triggerError));
           return;

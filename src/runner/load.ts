@@ -12,6 +12,7 @@ import { createLoadTarget, type LoadTarget } from './load-target.js';
 import { runSchedule, type Arrival } from './open-model.js';
 import { rampingArrivals } from './ramping-arrival-rate.js';
 import type { Emit, Tick } from './records.js';
+import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
 
 export interface LoadContext {
@@ -73,12 +74,13 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal }: 
 
   const ticker = startTicker(start, emitTicks);
 
+  let arrivals = 0;
   try {
     await runSchedule(
       schedule(stages, start),
       (arrival) => {
         const stage = stages[arrival.stage]!.name;
-        for (const driver of drivers) driver.fire(arrival.at, stage);
+        for (const driver of rotated(drivers, arrivals++)) driver.fire(arrival.at, stage);
       },
       stopSignal,
     );

@@ -14,6 +14,7 @@ import type { Emit } from './records.js';
 import { buildRequest } from './request-spec.js';
 import { sse } from './sse.js';
 import { createStreamTracker } from './stream-tracker.js';
+import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
 import { pause } from './triggers.js';
 import { websocket } from './websocket.js';
@@ -59,7 +60,7 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal }
       arrivals,
       (arrival) => {
         const stream = index++;
-        for (const c of counters) streams.push(holdStream(probe, probeName, c, stream, arrival.at, emit, signal));
+        for (const c of rotated(counters, stream)) streams.push(holdStream(probe, probeName, c, stream, arrival.at, emit, signal));
       },
       signal,
     );

@@ -13,6 +13,16 @@ export interface InterpolationIssue {
 /** Set by the runner for trigger commands; left in place for the shell to expand. */
 export const RUNTIME_VARIABLES = new Set(['COLDBENCH_ROUND', 'COLDBENCH_TARGET']);
 
+/** A value that is one reference and nothing else (`samples: ${ROUNDS}`) takes the type of what it resolves to. */
+const WHOLE_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+
+/** Numbers and booleans only: a variable can never bring in YAML structure. */
+function scalarOf(text: string): string | number | boolean {
+  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (text === 'true' || text === 'false') return text === 'true';
+  return text;
+}
+
 const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 export function interpolateString(
@@ -41,7 +51,7 @@ export function interpolate(
     const resolved = interpolateString(value, env, (name) =>
       issues.push({ path, message: `environment variable ${name} is not set (use \${${name}:-default} for a default)` }),
     );
-    return { value: resolved, issues };
+    return { value: WHOLE_REFERENCE.test(value) ? scalarOf(resolved) : resolved, issues };
   }
   if (Array.isArray(value)) {
     return { value: value.map((item, index) => interpolate(item, env, [...path, index], issues).value), issues };

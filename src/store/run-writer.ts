@@ -19,6 +19,7 @@ export const RUN_FILES = {
   histograms: 'histograms.json',
   summary: 'summary.json',
   report: 'report.md',
+  html: 'report.html',
 } as const;
 
 export interface RunWriter {

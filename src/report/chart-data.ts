@@ -1,0 +1,167 @@
+/**
+ * The HTML report's charts as plain data, computed from a stored run: what the browser
+ * draws is decided here, testably, and the page script stays generic.
+ */
+import type { ColdstartSample, StreamSample, Tick } from '../runner/records.js';
+import type { StoredRun } from '../store/run-dir.js';
+import { usToMs } from '../store/histograms.js';
+import type { Summary } from '../analysis/summary-schema.js';
+
+export interface Series {
+  label: string;
+  color: string;
+  dash?: boolean;
+  x: number[];
+  y: number[];
+}
+
+export interface ChartSpec {
+  id: string;
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  xLog?: boolean;
+  yLog?: boolean;
+  kind: 'line' | 'step' | 'bars';
+  /** Names of the x positions of a bar chart. */
+  categories?: string[];
+  /** x values of a percentile spectrum are −log10(1 − p); the page labels them as percentiles. */
+  xPercentile?: boolean;
+  series: Series[];
+}
+
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+/** Distributions are drawn from at most this many points, whatever the sample count. */
+const MAX_POINTS = 400;
+const SPECTRUM_PERCENTILES = Array.from({ length: 26 }, (_, k) => 100 * (1 - 10 ** (-k / 5)));
+
+export function chartSpecs(run: StoredRun, summary: Summary): ChartSpec[] {
+  const targets = Object.keys(summary.targets);
+  const color = (target: string) => PALETTE[targets.indexOf(target) % PALETTE.length]!;
+  const charts: ChartSpec[] = [];
+  const keep = (chart: ChartSpec) => {
+    const series = chart.series.filter((s) => s.x.length > 0);
+    if (series.length) charts.push({ ...chart, series });
+  };
+
+  // Cold start: distribution of first requests against warm follow-ups, and the phases.
+  const coldstart = run.samples.filter((s): s is ColdstartSample => s.kind === 'coldstart' && s.ok);
+  keep({
+    id: 'coldstart-cdf',
+    title: 'Cold start: first request after the trigger (solid) and warm follow-ups (dashed)',
+    xLabel: 'latency (ms)',
+    yLabel: 'share of requests',
+    xLog: true,
+    kind: 'step',
+    series: targets.flatMap((t) => [
+      cdf(`${t} first`, color(t), coldstart.filter((s) => s.target === t && s.request === 'first').map((s) => s.latencyMs)),
+      { ...cdf(`${t} warm`, color(t), coldstart.filter((s) => s.target === t && s.request === 'warm').map((s) => s.latencyMs)), dash: true },
+    ]),
+  });
+  const phases = ['dns', 'connect', 'tls', 'ttfb'] as const;
+  keep({
+    id: 'coldstart-phases',
+    title: 'Cold start phases of first requests (medians)',
+    xLabel: 'phase',
+    yLabel: 'ms',
+    kind: 'bars',
+    categories: [...phases],
+    series: targets.flatMap((t, i) => {
+      const p = summary.targets[t]!.coldStart?.phasesMs;
+      if (!p || p.count === 0) return [];
+      const points = phases.flatMap((phase, j) => (p[phase] === null ? [] : [[j + (i - (targets.length - 1) / 2) * 0.2, p[phase]!] as const]));
+      return [{ label: t, color: color(t), x: points.map(([x]) => x), y: points.map(([, y]) => y) }];
+    }),
+  });
+
+  // Load: percentile spectrum per stage (corrected solid, uncorrected dashed), then the timeline.
+  for (const [stage] of Object.entries(Object.values(summary.targets).find((t) => t.load)?.load ?? {})) {
+    keep({
+      id: `load-spectrum-${stage}`,
+      title: `Load stage ${stage}: latency by percentile, corrected (solid) and uncorrected (dashed)`,
+      xLabel: 'percentile',
+      yLabel: 'latency (ms)',
+      yLog: true,
+      xPercentile: true,
+      kind: 'line',
+      series: targets.flatMap((t) => {
+        const probe = summary.targets[t]!.load?.[stage]?.probe;
+        if (!probe) return [];
+        return [
+          spectrum(`${t} corrected`, color(t), run.histograms.get({ target: t, probe, stage, metric: 'latency' })),
+          { ...spectrum(`${t} uncorrected`, color(t), run.histograms.get({ target: t, probe, stage, metric: 'uncorrected' })), dash: true },
+        ];
+      }),
+    });
+  }
+  const ticks = run.series.filter((r): r is Tick => r.type === 'tick');
+  const timeline = (id: string, title: string, yLabel: string, pick: (t: Tick) => number | null) =>
+    keep({
+      id,
+      title,
+      xLabel: 'seconds since the load probe started',
+      yLabel,
+      kind: 'line',
+      series: targets.map((t) => {
+        const mine = ticks.filter((tick) => tick.target === t && pick(tick) !== null);
+        return { label: t, color: color(t), x: mine.map((tick) => tick.second), y: mine.map((tick) => pick(tick)!) };
+      }),
+    });
+  timeline('load-rate', 'Load: requests sent per second', 'requests/s', (t) => t.sent);
+  timeline('load-p95', 'Load: p95 latency per second (corrected)', 'ms', (t) => t.p95Ms);
+  timeline('load-errors', 'Load: errors and dropped requests per second', 'per second', (t) => t.errors + t.dropped);
+  timeline('load-instances', 'Load: instances answering per second', 'instances', (t) => t.instances);
+
+  // Streams: survival curves and the distribution of gaps between events.
+  keep({
+    id: 'stream-survival',
+    title: 'Streams: share not yet dropped, by time since open',
+    xLabel: 'seconds since open',
+    yLabel: 'share alive',
+    kind: 'step',
+    series: targets.map((t) => {
+      const curve = summary.targets[t]!.stream?.survivalCurve ?? [];
+      return { label: t, color: color(t), x: curve.map((p) => p.atMs / 1000), y: curve.map((p) => p.alive) };
+    }),
+  });
+  const streams = run.samples.filter((s): s is StreamSample => s.kind === 'stream');
+  keep({
+    id: 'stream-gaps',
+    title: 'Streams: gaps between events',
+    xLabel: 'gap (ms)',
+    yLabel: 'share of gaps',
+    xLog: true,
+    kind: 'step',
+    series: targets.map((t) => cdf(t, color(t), streams.filter((s) => s.target === t).flatMap((s) => s.gapsMs))),
+  });
+  return charts;
+}
+
+/** Empirical CDF, thinned to MAX_POINTS quantiles. */
+function cdf(label: string, color: string, values: number[]): Series {
+  const sorted = values.filter((v) => v > 0).sort((a, b) => a - b);
+  const step = Math.max(1, Math.floor(sorted.length / MAX_POINTS));
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < sorted.length; i += step) {
+    x.push(sorted[i]!);
+    y.push((i + 1) / sorted.length);
+  }
+  if (sorted.length && x.at(-1) !== sorted.at(-1)) {
+    x.push(sorted.at(-1)!);
+    y.push(1);
+  }
+  return { label, color, x, y };
+}
+
+function spectrum(label: string, color: string, histogram: ReturnType<StoredRun['histograms']['get']>): Series {
+  if (!histogram || histogram.totalCount === 0) return { label, color, x: [], y: [] };
+  // Percentiles beyond what the sample count can show are left out.
+  const shown = SPECTRUM_PERCENTILES.filter((p) => 1 - p / 100 >= 1 / histogram.totalCount);
+  return {
+    label,
+    color,
+    x: shown.map((p) => -Math.log10(1 - p / 100)),
+    y: shown.map((p) => Math.max(0.001, usToMs(histogram.getValueAtPercentile(p)))),
+  };
+}
