@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CbError, ScenarioError } from '../src/errors.js';
 import { interpolateString } from '../src/scenario/interpolate.js';
+import { loadCriteriaFile } from '../src/scenario/criteria.js';
 import { loadScenarioFile, parseScenario } from '../src/scenario/load.js';
 import { scenarioJsonSchema } from '../src/scenario/schema.js';
 import { parseDuration, parsePercent } from '../src/scenario/units.js';
@@ -153,6 +154,21 @@ verdicts:
       env: { DEMO_SCALE_TO_ZERO_URL: 'http://127.0.0.1:1', DEMO_ALWAYS_ON_URL: 'http://127.0.0.1:2' },
     });
     assert.equal(plan.scenario.name, 'demo');
+    const cutover = await loadScenarioFile(join(ROOT, 'scenarios/cutover.yaml'), {
+      env: { CLOUDRUN_URL: 'https://api-x.a.run.app', K8S_URL: 'https://api.example.com', CLOUDRUN_TOKEN: 'token' },
+      maxRate: 300,
+    });
+    assert.deepEqual(cutover.scenario.verdicts.map((v) => Object.keys(v)[0]), ['coldStartReduction', 'loadMultiplier', 'streamSurvival']);
+    assert.match(cutover.scenario.targets.cloudrun!.coldStart!.trigger.command!, /COLD_NONCE=\$\{COLDBENCH_ROUND\}/);
+  });
+
+  it('ships a criteria file example that validates', async () => {
+    const criteria = await loadCriteriaFile(join(ROOT, 'examples/perf-criteria.yaml'), {
+      targets: ['cloudrun', 'k8s'],
+      stages: ['baseline', '10x'],
+      metrics: ['load.10x.latency.p95', 'coldStart.latency.p50'],
+    });
+    assert.equal(criteria.relative.length, 2);
   });
 
   it('publishes a JSON Schema generated from the same definition', () => {

@@ -131,7 +131,8 @@ export function renderAligned(table: Table): string {
 }
 
 export function renderMarkdownTable(table: Table): string {
-  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  // Pipes would split a cell; angle brackets would be read as HTML by GitHub and GitLab.
+  const escape = (cell: string) => cell.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return [
     `| ${table.header.map(escape).join(' | ')} |`,
     `| ${table.header.map(() => '---').join(' | ')} |`,
