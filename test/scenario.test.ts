@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { CbError, ScenarioError } from '../src/errors.js';
 import { interpolateString } from '../src/scenario/interpolate.js';
 import { loadCriteriaFile } from '../src/scenario/criteria.js';
+import { applyOverrides } from '../src/scenario/plan.js';
 import { loadScenarioFile, parseScenario } from '../src/scenario/load.js';
 import { scenarioJsonSchema } from '../src/scenario/schema.js';
 import { parseDuration, parsePercent } from '../src/scenario/units.js';
@@ -174,6 +175,16 @@ verdicts:
   it('publishes a JSON Schema generated from the same definition', () => {
     const committed = JSON.parse(readFileSync(join(ROOT, 'schema/scenario.schema.json'), 'utf8'));
     assert.deepEqual(committed, scenarioJsonSchema(), 'run `npm run schema` and commit schema/');
+  });
+});
+
+describe('run overrides', () => {
+  it('runs only the named targets, and names an unknown one', () => {
+    const { scenario } = parseScenario(VALID, 'x.yaml', { env: { CLOUDRUN_TOKEN: 'x' } });
+    const only = applyOverrides(scenario, { only: ['k8s'], samples: 3 });
+    assert.deepEqual(Object.keys(only.targets), ['k8s']);
+    assert.equal(only.probes[0]!.kind === 'coldstart' && only.probes[0]!.samples, 3);
+    assert.throws(() => applyOverrides(scenario, { only: ['k9s'] }), /--only names unknown target k9s \(targets: cloudrun, k8s\)/);
   });
 });
 

@@ -48,8 +48,13 @@ export function parseValidated<S extends z.ZodType>(
 
   const interpolated = interpolate(raw, options.env);
   const issues: ScenarioIssue[] = interpolated.issues.map((i) => issue(i.path, i.message));
+  const unset = new Set(issues.map((i) => i.path));
   const parsed = schema.safeParse(interpolated.value, { reportInput: true });
-  if (!parsed.success) issues.push(...parsed.error.issues.flatMap((i) => schemaIssues(i, interpolated.value, jsonSchema, issue)));
+  if (!parsed.success) {
+    // A value left empty by an unset variable fails the schema too; the variable is the one problem to name.
+    const fromSchema = parsed.error.issues.flatMap((i) => schemaIssues(i, interpolated.value, jsonSchema, issue));
+    issues.push(...fromSchema.filter((i) => !unset.has(i.path)));
+  }
   issues.push(...(options.crossCheck?.(interpolated.value) ?? []).map((i) => issue(i.path, i.message)));
 
   if (issues.length > 0 || !parsed.success) {
