@@ -1,11 +1,11 @@
 /**
  * Live progress on stderr. Cold start (hours for 30 rounds of a 20-minute idle): each first
  * request as a line, plus round, what is being waited on and an ETA. Load: stage, elapsed,
- * achieved vs target rate, p95, errors and instances per target. On a TTY the status line is
- * redrawn in place; in CI logs a plain line is printed per round, per long wait and every
- * few seconds of load.
+ * achieved vs target rate, p95, errors and instances per target. Streams: open streams,
+ * events and drops per target. On a TTY the status line is redrawn in place; in CI logs a
+ * plain line is printed per round, per long wait and every few seconds of load or streams.
  */
-import type { ColdstartSample, RunRecord, StageStarted, Tick, TriggerWaiting } from '../runner/records.js';
+import type { ColdstartSample, RunRecord, StageStarted, StreamTick, Tick, TriggerWaiting } from '../runner/records.js';
 import { formatMs, formatRate } from '../scenario/units.js';
 
 export interface ProgressOptions {
@@ -24,6 +24,10 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
   let drawn = false;
   const cold = { startedAt: 0, round: 0, rounds: 0, waiting: new Map<string, Pick<TriggerWaiting, 'step' | 'until'>>() };
   const load = { probeStart: 0, stages: new Map<string, StageStarted>(), ticks: new Map<string, Tick>() };
+  const streams = new Map<string, StreamTick>();
+  const streamStatus = (tick: StreamTick) =>
+    `${tick.probe} ${tick.second + 1}s | ` +
+    [...streams.values()].map((t) => `${t.target} open ${t.open} events ${t.events}/s drops ${t.drops}`).join(' | ');
 
   const describeWait = ({ step, until }: Pick<TriggerWaiting, 'step' | 'until'>) =>
     until === undefined ? step : `${step} ${formatMs(Math.max(0, until - now()))} left`;
@@ -89,6 +93,11 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
           load.ticks.set(record.target, record);
           if (tty) redraw(loadStatus(record));
           else if (record.second % LOAD_LOG_EVERY_S === LOAD_LOG_EVERY_S - 1 && isLastTarget(record)) line(loadStatus(record));
+          break;
+        case 'stream-tick':
+          streams.set(record.target, record);
+          if (tty) redraw(streamStatus(record));
+          else if (record.second % LOAD_LOG_EVERY_S === LOAD_LOG_EVERY_S - 1 && [...streams.keys()].at(-1) === record.target) line(streamStatus(record));
           break;
         case 'abort':
           line(`${record.probe} ABORTED by ${record.target}: ${record.reason}`);
