@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
 import { startScaleToZero } from '../src/platforms/scale-to-zero.js';
+import type { Summary } from '../src/analysis/summary-schema.js';
 import { openReport } from './browser.js';
 import { CLI, instancesOf, platform, readJsonLines, ROOT, tempDir } from './helpers.js';
 
@@ -75,7 +76,7 @@ describe('coldbench CLI', () => {
 
     // The summary follows the published schema, and `report` rebuilds it from the stored data alone.
     const dir = runDirOf(stderr);
-    const summary: any = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
     const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'schema/summary.schema.json'), 'utf8')));
     const valid = validate({ ...summary });
     assert.ok(valid, JSON.stringify(validate.errors));
@@ -84,13 +85,14 @@ describe('coldbench CLI', () => {
     assert.deepEqual(JSON.parse(again.stdout), summary);
 
     // The scale-to-zero platform scaled out under the 10x step; always-on kept its two replicas.
-    assert.ok(summary.targets.cloudrun.load['10x'].peakInstances > 1);
-    assert.ok(summary.targets.cloudrun.load['10x'].firstNewInstanceAfterMs > 0);
-    assert.equal(summary.targets.k8s.load['10x'].peakInstances, 2);
+    const { cloudrun, k8s } = summary.targets;
+    assert.ok(cloudrun!.load!['10x']!.peakInstances! > 1);
+    assert.ok(cloudrun!.load!['10x']!.firstNewInstanceAfterMs! > 0);
+    assert.equal(k8s!.load!['10x']!.peakInstances, 2);
     // Streams held past the scale-to-zero request timeout are cut there and reconnect; always-on keeps them.
-    assert.equal(summary.targets.cloudrun.stream.dropped, 30);
-    assert.ok(summary.targets.cloudrun.stream.reconnects >= 30);
-    assert.equal(summary.targets.k8s.stream.survived, 30);
+    assert.equal(cloudrun!.stream!.dropped, 30);
+    assert.ok(cloudrun!.stream!.reconnects >= 30);
+    assert.equal(k8s!.stream!.survived, 30);
 
     // The HTML report opens in a real browser with every chart drawn and nothing fetched.
     const html = await coldbench('report', dir, '--html');
