@@ -1,5 +1,6 @@
 /** Reads a run directory back. Analysis and reports work only from what this returns. */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { basename, join } from 'node:path';
 import { CbError } from '../errors.js';
 import type { Sample, SeriesRecord } from '../runner/records.js';
@@ -51,17 +52,35 @@ function readJsonLines<T>(path: string, incomplete: string[], required: boolean)
     return [];
   }
   const records: T[] = [];
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .forEach((line, index) => {
-      if (!line.trim()) return;
-      try {
-        records.push(JSON.parse(line) as T);
-      } catch {
-        incomplete.push(`${name} line ${index + 1} is truncated or not JSON; skipped`);
-      }
-    });
+  forEachLine(path, (line, number) => {
+    if (!line.trim()) return;
+    try {
+      records.push(JSON.parse(line) as T);
+    } catch {
+      incomplete.push(`${name} line ${number} is truncated or not JSON; skipped`);
+    }
+  });
   return records;
+}
+
+/** Reads a file a megabyte at a time: a run of a million samples never sits in memory as one string. */
+function forEachLine(path: string, onLine: (line: string, number: number) => void): void {
+  const fd = openSync(path, 'r');
+  const buffer = Buffer.alloc(1 << 20);
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let number = 0;
+  try {
+    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
+      const lines = (pending + decoder.write(buffer.subarray(0, read))).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) onLine(line, ++number);
+    }
+    pending += decoder.end();
+    if (pending) onLine(pending, ++number);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function readJson<T>(path: string): T {
