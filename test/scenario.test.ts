@@ -9,7 +9,7 @@ import { loadCriteriaFile } from '../src/scenario/criteria.js';
 import { applyOverrides } from '../src/scenario/plan.js';
 import { loadScenarioFile, parseScenario } from '../src/scenario/load.js';
 import { scenarioJsonSchema } from '../src/scenario/schema.js';
-import { parseDuration, parsePercent } from '../src/scenario/units.js';
+import { formatMs, parseDuration, parsePercent } from '../src/scenario/units.js';
 import { ROOT, tempDir } from './helpers.js';
 
 const VALID = `name: cutover-coldstart
@@ -226,6 +226,13 @@ describe('units', () => {
         assert.equal(parseDuration(`${n}${unit}`), n * units[unit]);
       }),
     );
+  });
+
+  it('formats durations for people, never rounding up into the next unit', () => {
+    assert.equal(formatMs(9 * 3_600_000 + 40 * 60_000 + 59_999), '9h40m');
+    assert.equal(formatMs(119_999), '1m59s');
+    assert.equal(formatMs(1234), '1.23s');
+    assert.equal(formatMs(0.5), '0.50ms');
   });
 
   it('parses percentages within 0–100%', () => {

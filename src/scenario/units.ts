@@ -30,9 +30,14 @@ export function parsePercent(text: string): number | undefined {
 
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
+  if (ms >= 3_600_000) {
+    const hours = Math.floor(ms / 3_600_000);
+    const minutes = Math.floor((ms % 3_600_000) / 60_000);
+    return minutes ? `${hours}h${minutes}m` : `${hours}h`;
+  }
   if (ms >= 60_000) {
     const minutes = Math.floor(ms / 60_000);
-    const seconds = Math.round((ms % 60_000) / 1000);
+    const seconds = Math.floor((ms % 60_000) / 1000);
     return seconds ? `${minutes}m${seconds}s` : `${minutes}m`;
   }
   if (ms >= 10_000) return `${(ms / 1000).toFixed(1)}s`;
