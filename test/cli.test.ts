@@ -94,6 +94,11 @@ describe('coldbench CLI', () => {
     assert.ok(cloudrun!.stream!.reconnects >= 30);
     assert.equal(k8s!.stream!.survived, 30);
 
+    // The CI gate passes the demo run.
+    const gated = await coldbench('gate', dir);
+    assert.equal(gated.code, 0, gated.stdout);
+    assert.equal((gated.stdout.match(/ PASS: /g) ?? []).length, 3);
+
     // The HTML report opens in a real browser with every chart drawn and nothing fetched.
     const html = await coldbench('report', dir, '--html');
     assert.equal(html.code, 0);
