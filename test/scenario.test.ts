@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { summaryJsonSchema } from '../src/analysis/summary-schema.js';
 import { CbError, ScenarioError } from '../src/errors.js';
 import { interpolateString } from '../src/scenario/interpolate.js';
 import { loadCriteriaFile } from '../src/scenario/criteria.js';
@@ -172,9 +173,10 @@ verdicts:
     assert.equal(criteria.relative.length, 2);
   });
 
-  it('publishes a JSON Schema generated from the same definition', () => {
-    const committed = JSON.parse(readFileSync(join(ROOT, 'schema/scenario.schema.json'), 'utf8'));
-    assert.deepEqual(committed, scenarioJsonSchema(), 'run `npm run schema` and commit schema/');
+  it('publishes JSON Schemas generated from the same definitions (scenario and summary)', () => {
+    const committed = (name: string) => JSON.parse(readFileSync(join(ROOT, 'schema', name), 'utf8'));
+    assert.deepEqual(committed('scenario.schema.json'), scenarioJsonSchema(), 'run `npm run schema` and commit schema/');
+    assert.deepEqual(committed('summary.schema.json'), summaryJsonSchema(), 'run `npm run schema` and commit schema/');
   });
 });
 
