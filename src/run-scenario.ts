@@ -14,6 +14,8 @@ import { createRunWriter } from './store/run-writer.js';
 
 export interface RunScenarioOptions extends Overrides {
   outDir: string;
+  /** Also write report.html. */
+  html?: boolean;
   signal?: AbortSignal;
   /** Sees every record as it lands (live progress); must not block. */
   onRecord?: (record: RunRecord) => void;
@@ -50,7 +52,7 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
     error = (thrown as Error).stack ?? String(thrown);
   }
   writer.finish({ interrupted: signal.aborted, error });
-  const summary = writeReports(writer.dir);
+  const summary = writeReports(writer.dir, { html: options.html });
   const exitCode = error || signal.aborted ? ExitCode.runFailed : exitCodeFor(summary.verdicts);
   return { runId: writer.runId, dir: writer.dir, summary, exitCode, error };
 }

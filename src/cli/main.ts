@@ -32,6 +32,7 @@ export async function main(argv: string[]): Promise<void> {
     out: { type: 'string', default: 'reports', describe: 'Directory that receives the run directory' },
     samples: { type: 'number', describe: 'Override the rounds of cold-start probes' },
     json: { type: 'boolean', default: false, describe: 'Print summary.json to stdout instead of tables' },
+    html: { type: 'boolean', default: false, describe: 'Also write report.html (self-contained, with charts)' },
     'max-rate': {
       type: 'string',
       default: DEFAULT_MAX_RATE,
@@ -58,6 +59,7 @@ export async function main(argv: string[]): Promise<void> {
           samples: args.samples,
           only: args.only,
           json: args.json,
+          html: args.html,
           maxRate: rateOption(args.maxRate),
         });
       },
@@ -116,7 +118,7 @@ export async function main(argv: string[]): Promise<void> {
       'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml against them',
       (y) => y.options(runOptions),
       async (args) => {
-        exitCode = await demoCommand({ out: args.out, samples: args.samples, json: args.json, maxRate: rateOption(args.maxRate) });
+        exitCode = await demoCommand({ out: args.out, samples: args.samples, json: args.json, html: args.html, maxRate: rateOption(args.maxRate) });
       },
     )
     .command(

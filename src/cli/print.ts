@@ -1,5 +1,8 @@
 /** What the CLI prints at the end of a run or report. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Summary } from '../analysis/summary-schema.js';
+import { RUN_FILES } from '../store/run-writer.js';
 import { capacityTable, coldStartTable, loadTable, renderAligned, streamTable, survivalSketch, verdictLine } from '../report/text.js';
 
 export function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream): void {
@@ -15,5 +18,6 @@ export function printSummary(summary: Summary, dir: string, out: NodeJS.Writable
   if (streams.rows.length) lines.push('streams', renderAligned(streams), ...survivalSketch(summary), '');
   for (const verdict of summary.verdicts) lines.push(verdictLine(verdict), `  ${verdict.detail}`);
   lines.push('', `run directory: ${dir}`);
+  if (existsSync(join(dir, RUN_FILES.html))) lines.push(`HTML report:   ${join(dir, RUN_FILES.html)}`);
   out.write(lines.join('\n') + '\n');
 }

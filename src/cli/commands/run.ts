@@ -12,6 +12,7 @@ export interface RunArgs {
   samples?: number;
   only?: string[];
   json: boolean;
+  html: boolean;
   /** Requests per second no arrival rate may exceed. */
   maxRate: number;
 }
@@ -31,6 +32,7 @@ export async function runAndPrint(
   try {
     const outcome = await start({
       outDir: args.out,
+      html: args.html,
       samples: args.samples,
       only: args.only,
       signal: signals.signal,
