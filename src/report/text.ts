@@ -14,6 +14,8 @@ export function verdictLine(verdict: VerdictResult): string {
     if (verdict.ci) interval = ` [${verdict.ci.low.toFixed(2)}–${verdict.ci.high.toFixed(2)}]`;
   } else if (verdict.unit === 'share') {
     observed = verdict.ci ? `lower bound ${round(verdict.ci.low * 100)}%` : 'no bound';
+  } else if (verdict.id === 'slo') {
+    observed = verdict.observed === null ? 'rate n/a' : `at ${formatRate(verdict.observed)}`;
   } else {
     observed = verdict.observed === null ? 'rate n/a' : `x${verdict.observed}`;
   }
