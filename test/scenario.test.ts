@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { summaryJsonSchema } from '../src/analysis/summary-schema.js';
 import { CbError, ScenarioError } from '../src/errors.js';
 import { interpolateString } from '../src/scenario/interpolate.js';
-import { loadCriteriaFile } from '../src/scenario/criteria.js';
+import { criteriaJsonSchema, loadCriteriaFile } from '../src/scenario/criteria.js';
 import { applyOverrides } from '../src/scenario/plan.js';
 import { loadScenarioFile, parseScenario } from '../src/scenario/load.js';
 import { scenarioJsonSchema } from '../src/scenario/schema.js';
@@ -173,10 +173,11 @@ verdicts:
     assert.equal(criteria.relative.length, 2);
   });
 
-  it('publishes JSON Schemas generated from the same definitions (scenario and summary)', () => {
+  it('publishes JSON Schemas generated from the same definitions (scenario, criteria, summary)', () => {
     const committed = (name: string) => JSON.parse(readFileSync(join(ROOT, 'schema', name), 'utf8'));
     assert.deepEqual(committed('scenario.schema.json'), scenarioJsonSchema(), 'run `npm run schema` and commit schema/');
     assert.deepEqual(committed('summary.schema.json'), summaryJsonSchema(), 'run `npm run schema` and commit schema/');
+    assert.deepEqual(committed('criteria.schema.json'), criteriaJsonSchema(), 'run `npm run schema` and commit schema/');
   });
 });
 

@@ -24,6 +24,11 @@ export const criteriaSchema = z.strictObject({
 });
 
 export type Criteria = z.output<typeof criteriaSchema>;
+
+/** Published as schema/criteria.schema.json for editors. */
+export function criteriaJsonSchema(): object {
+  return z.toJSONSchema(criteriaSchema, { io: 'input', unrepresentable: 'any' });
+}
 export type RelativeCriterion = Criteria['relative'][number];
 
 /** What the gated run offers, to check the names a criteria file uses. */
@@ -44,7 +49,7 @@ export async function loadCriteriaFile(file: string, known: KnownNames, env: Nod
 }
 
 export function parseCriteria(source: string, file: string, known: KnownNames, env: NodeJS.ProcessEnv = process.env): Criteria {
-  return parseValidated(source, file, criteriaSchema, z.toJSONSchema(criteriaSchema, { io: 'input', unrepresentable: 'any' }), {
+  return parseValidated(source, file, criteriaSchema, criteriaJsonSchema(), {
     env,
     crossCheck: (document) => unknownNames(document, known),
   }).data;
