@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Platform } from '../src/platforms/front-server.js';
+import type { Sample, SeriesRecord } from '../src/runner/records.js';
+import { runScenario } from '../src/run-scenario.js';
+import { parseScenario } from '../src/scenario/load.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'bin/coldbench.js');
@@ -53,4 +56,26 @@ export async function serve(handler: RequestListener): Promise<string> {
     server.close();
   });
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * Runs one probe (given as the YAML lines after its `kind`) against one target `t`, with
+ * optional verdict lines; returns the outcome with the samples and series it wrote.
+ */
+export async function runOneProbe<S extends Sample>(url: string, kind: string, probe: string, verdicts = '', targetExtra = '') {
+  const text = `name: ${kind}-test
+targets:
+  t: { url: "${url}"${targetExtra} }
+probes:
+  - kind: ${kind}
+${probe.replace(/^/gm, '    ')}
+${verdicts ? `verdicts:\n${verdicts}` : ''}`;
+  const started = Date.now();
+  const outcome = await runScenario(parseScenario(text, `${kind}.yaml`), { outDir: tempDir() });
+  return {
+    ...outcome,
+    elapsedMs: Date.now() - started,
+    samples: readJsonLines<S>(join(outcome.dir, 'samples.jsonl')),
+    series: readJsonLines<SeriesRecord>(join(outcome.dir, 'series.jsonl')),
+  };
 }

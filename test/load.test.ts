@@ -1,29 +1,12 @@
 /** Load probes against real loopback servers: bounded in count and time, loopback only. */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { LoadSample, SeriesRecord } from '../src/runner/records.js';
+import type { LoadSample } from '../src/runner/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/load.js';
-import { readJsonLines, serve, tempDir } from './helpers.js';
+import { runOneProbe, serve, tempDir } from './helpers.js';
 
-async function runLoad(url: string, probe: string, verdicts = '') {
-  const text = `name: load-test
-targets:
-  t: { url: "${url}", timeout: 5s }
-probes:
-  - kind: load
-${probe.replace(/^/gm, '    ')}
-${verdicts ? `verdicts:\n${verdicts}` : ''}`;
-  const started = Date.now();
-  const outcome = await runScenario(parseScenario(text, 'load.yaml'), { outDir: tempDir() });
-  return {
-    ...outcome,
-    elapsedMs: Date.now() - started,
-    samples: readJsonLines<LoadSample>(join(outcome.dir, 'samples.jsonl')),
-    series: readJsonLines<SeriesRecord>(join(outcome.dir, 'series.jsonl')),
-  };
-}
+const runLoad = (url: string, probe: string, verdicts = '') => runOneProbe<LoadSample>(url, 'load', probe, verdicts, ', timeout: 5s');
 
 describe('open-model load probe', () => {
   it('measures a fixed 20 ms server at p50 between 19 and 25 ms, and sends exactly the schedule', async () => {

@@ -1,27 +1,15 @@
 /** Stream probes against real loopback servers: the reference app and hand-made faulty ones. */
 import assert from 'node:assert/strict';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { StreamSample } from '../src/runner/records.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
 import type { Platform } from '../src/platforms/front-server.js';
-import { runScenario } from '../src/run-scenario.js';
-import { parseScenario } from '../src/scenario/load.js';
-import { readJsonLines, serve, tempDir } from './helpers.js';
+import { runOneProbe, serve } from './helpers.js';
 
 async function runStream(url: string, probe: string, verdicts = '') {
-  const text = `name: stream-test
-targets:
-  t: { url: "${url}" }
-probes:
-  - kind: stream
-${probe.replace(/^/gm, '    ')}
-${verdicts ? `verdicts:\n${verdicts}` : ''}`;
-  const started = Date.now();
-  const outcome = await runScenario(parseScenario(text, 'stream.yaml'), { outDir: tempDir() });
-  const samples = readJsonLines<StreamSample>(join(outcome.dir, 'samples.jsonl'));
-  return { ...outcome, samples, stream: outcome.summary.targets.t!.stream!, elapsedMs: Date.now() - started };
+  const outcome = await runOneProbe<StreamSample>(url, 'stream', probe, verdicts);
+  return { ...outcome, stream: outcome.summary.targets.t!.stream! };
 }
 
 describe('stream probes against the reference app', () => {
