@@ -1,7 +1,7 @@
 /** Cold-start figures per target, from stored samples and histograms. */
 import type { ColdstartSample, Sample } from '../runner/records.js';
 import type { HistogramSet } from '../store/histograms.js';
-import { distribution, round3, statistic } from './stats.js';
+import { countBy, distribution, round3, statistic } from './stats.js';
 import type { ColdStartSummary } from './summary-schema.js';
 
 export function coldstartSamples(samples: readonly Sample[], target: string): ColdstartSample[] {
@@ -13,8 +13,7 @@ export function summarizeColdStart(probe: string, target: string, samples: reado
   const firsts = mine.filter((s) => s.request === 'first');
   const okFirsts = firsts.filter((s) => s.ok);
   const failed = firsts.filter((s) => !s.ok);
-  const errorsByCode: Record<string, number> = {};
-  for (const s of failed) errorsByCode[s.error?.code ?? 'unknown'] = (errorsByCode[s.error?.code ?? 'unknown'] ?? 0) + 1;
+  const errorsByCode = countBy(failed, (s) => s.error?.code ?? 'unknown');
   const hist = (stage: string, metric: string) => distribution(histograms.get({ target, probe, stage, metric })) ?? null;
 
   const coldTtfb = okFirsts.filter((s) => s.cold === true).flatMap((s) => (s.ttfbMs === undefined ? [] : [s.ttfbMs]));

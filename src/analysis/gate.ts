@@ -5,7 +5,7 @@
 import type { Criteria, RelativeCriterion } from '../scenario/criteria.js';
 import type { StoredRun } from '../store/run-dir.js';
 import { ratioInterval } from './compare.js';
-import { comparableMetrics } from './metrics.js';
+import { comparableMetrics, type MetricValues } from './metrics.js';
 import { round3, statistic } from './stats.js';
 import { summarize } from './summarize.js';
 import type { Summary, VerdictResult } from './summary-schema.js';
@@ -14,14 +14,22 @@ import { MIN_SAMPLES_PER_SIDE } from './verdicts/cold-start-reduction.js';
 /** With a criteria file, its verdicts replace the scenario's (the pipeline owns its gate). */
 export function gate(run: StoredRun, criteria?: Criteria, baseline?: StoredRun): Summary {
   const summary = summarize(run, criteria?.verdicts);
-  const relative = (criteria?.relative ?? []).map((criterion) => relativeVerdict(criterion, run, baseline!));
+  // Each criterion reads one metric, but collecting a target's metrics scans every sample: once per run and target.
+  const cache = new Map<StoredRun, Map<string, Map<string, MetricValues>>>();
+  const metricsOf = (stored: StoredRun, target: string) => {
+    const byTarget = cache.get(stored) ?? new Map<string, Map<string, MetricValues>>();
+    cache.set(stored, byTarget);
+    if (!byTarget.has(target)) byTarget.set(target, comparableMetrics(stored, target));
+    return byTarget.get(target)!;
+  };
+  const relative = (criteria?.relative ?? []).map((criterion) =>
+    relativeVerdict(criterion, metricsOf(run, criterion.target).get(criterion.metric), metricsOf(baseline!, criterion.target).get(criterion.metric), baseline!),
+  );
   return { ...summary, verdicts: [...summary.verdicts, ...relative] };
 }
 
-function relativeVerdict(criterion: RelativeCriterion, run: StoredRun, baseline: StoredRun): VerdictResult {
+function relativeVerdict(criterion: RelativeCriterion, now: MetricValues | undefined, before: MetricValues | undefined, baseline: StoredRun): VerdictResult {
   const threshold = round3(1 + criterion.maxIncrease);
-  const now = comparableMetrics(run, criterion.target).get(criterion.metric);
-  const before = comparableMetrics(baseline, criterion.target).get(criterion.metric);
   const base = {
     id: 'relative',
     title: `${criterion.target} ${criterion.metric} no more than ${round3(criterion.maxIncrease * 100)}% worse than run ${baseline.manifest.runId}`,

@@ -4,7 +4,7 @@ import type { StagePlan } from '../scenario/plan.js';
 import type { LoadProbe } from '../scenario/schema.js';
 import type { StoredRun } from '../store/run-dir.js';
 import { checkSlos } from './slo.js';
-import { distribution, round3 } from './stats.js';
+import { countBy, distribution, round3 } from './stats.js';
 import type { LoadStageSummary } from './summary-schema.js';
 
 /** The generator, not the server, was the limit below this share of the target rate… */
@@ -34,8 +34,7 @@ export function summarizeLoad(
     const end = start + stage.durationMs;
     if (mine.length === 0 && !starts.has(stage.name)) continue; // never reached (aborted or interrupted before it)
     const sent = mine.filter((s) => !s.dropped);
-    const errorsByClass: Record<string, number> = {};
-    for (const s of sent) if (s.error) errorsByClass[s.error.class] = (errorsByClass[s.error.class] ?? 0) + 1;
+    const errorsByClass = countBy(sent.filter((s) => s.error), (s) => s.error!.class);
     const dropped = mine.length - sent.length;
     const achievedRate = sent.length / (stage.durationMs / 1000);
     const hist = (metric: string) => run.histograms.get({ target, probe: probeName, stage: stage.name, metric });

@@ -105,6 +105,16 @@ export function bootstrapRatio(
   };
 }
 
+/** How many items share each key: errors by code, drops by cause, verdicts by status. */
+export function countBy<T>(items: Iterable<T>, key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) {
+    const k = key(item);
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts;
+}
+
 export function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }

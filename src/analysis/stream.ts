@@ -4,7 +4,7 @@ import type { StreamProbe } from '../scenario/schema.js';
 import type { StoredRun } from '../store/run-dir.js';
 import { successRatioLowerBound } from './binomial.js';
 import { checkPercentile, checkRatio } from './slo.js';
-import { distribution, round3 } from './stats.js';
+import { countBy, distribution, round3 } from './stats.js';
 import type { SloCheck, StreamSummary } from './summary-schema.js';
 
 /** Most points a survival curve keeps; drops closer together than hold/this share a point. */
@@ -33,8 +33,7 @@ export function summarizeStream(run: Pick<StoredRun, 'samples' | 'series' | 'his
       survived += 1;
     }
   }
-  const droppedByCause: Record<string, number> = {};
-  for (const s of samples) if (s.outcome === 'dropped') droppedByCause[s.cause ?? 'unknown'] = (droppedByCause[s.cause ?? 'unknown'] ?? 0) + 1;
+  const droppedByCause = countBy(samples.filter((s) => s.outcome === 'dropped'), (s) => s.cause ?? 'unknown');
   const sum = (pick: (s: StreamSample) => number) => samples.reduce((total, s) => total + pick(s), 0);
   const hist = (metric: string) => run.histograms.get({ target, probe: probeName, stage: 'stream', metric });
   const ticks = run.series.filter((r): r is StreamTick => r.type === 'stream-tick' && r.probe === probeName && r.target === target);

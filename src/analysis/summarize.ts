@@ -1,5 +1,6 @@
 /** A stored run → summary.json. Pure: reads nothing but its argument. */
 import { planStages, probeName } from '../scenario/plan.js';
+import type { Verdict } from '../scenario/schema.js';
 import type { StoredRun } from '../store/run-dir.js';
 import { summarizeCapacity } from './capacity.js';
 import { summarizeColdStart } from './coldstart.js';
@@ -9,8 +10,6 @@ import type { Summary, VerdictResult } from './summary-schema.js';
 import { coldStartReduction } from './verdicts/cold-start-reduction.js';
 import { loadMultiplierVerdict, sloVerdict } from './verdicts/stage-slo.js';
 import { streamSurvivalVerdict } from './verdicts/stream-survival.js';
-
-import type { Verdict } from '../scenario/schema.js';
 
 /** `verdicts` defaults to the scenario's; a gate passes those of its criteria file. */
 export function summarize(run: StoredRun, verdictSpecs?: readonly Verdict[]): Summary {

@@ -1,11 +1,12 @@
 /** The gate's Markdown summary (a CI job summary, a PR comment): verdict table first. */
+import { countBy } from '../analysis/stats.js';
 import type { Summary } from '../analysis/summary-schema.js';
 import { renderMarkdownTable, verdictLine } from './text.js';
 
 const ICON: Record<string, string> = { pass: '✅', fail: '❌', inconclusive: '❔', insufficient: '❔', invalid: '⚠️', 'no-data': '⚠️' };
 
 export function renderGateMarkdown(summary: Summary): string {
-  const counts = summary.verdicts.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v.status]: (acc[v.status] ?? 0) + 1 }), {});
+  const counts = countBy(summary.verdicts, (v) => v.status);
   const out = [
     `## coldbench gate: ${summary.scenario}`,
     '',

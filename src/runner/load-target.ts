@@ -15,7 +15,6 @@ export interface LoadTarget {
   fire(intendedAt: number, stage: string): void;
   /** Aggregates since the last call into one tick, and starts a new second. */
   tick(second: number, at: number, stage: string): Tick;
-  inFlight(): number;
   /** Resolves when nothing is in flight. */
   drained(): Promise<void>;
   close(): Promise<void>;
@@ -102,7 +101,6 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
       second.instances.clear();
       return tick;
     },
-    inFlight: () => inFlight,
     drained: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onIdle = resolve))),
     close: () => pool.destroy().catch(() => undefined),
   };

@@ -1,7 +1,8 @@
 /**
  * Writes a run directory as the run goes: the manifest first, every sample appended to
- * samples.jsonl the moment it lands (so a crash or Ctrl-C loses nothing already measured),
- * histograms and the final manifest at the end.
+ * samples.jsonl as it lands (batched for at most 50 ms, flushed on exit, so a crash or Ctrl-C
+ * loses nothing already measured), ticks to series.jsonl, histograms and the final manifest
+ * at the end.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
