@@ -1,12 +1,10 @@
 /**
- * The demo: both embedded platforms on free loopback ports, scenarios/demo.yaml run against
- * them (their URLs passed in through the environment, as a user passes real ones), and
- * every process stopped afterwards, on interrupt too.
+ * The demo: both embedded platforms on free loopback ports, each in a process of its own,
+ * scenarios/demo.yaml run against them (their URLs passed in through the environment, as a
+ * user passes real ones), and every process stopped afterwards, on interrupt too.
  */
 import { fileURLToPath } from 'node:url';
-import { startAlwaysOn } from './platforms/always-on.js';
-import type { Platform } from './platforms/front-server.js';
-import { startScaleToZero } from './platforms/scale-to-zero.js';
+import { startPlatformProcess, type PlatformProcess } from './platforms/platform-process.js';
 import { runScenario, type RunOutcome, type RunScenarioOptions } from './run-scenario.js';
 import { loadScenarioFile } from './scenario/load.js';
 
@@ -24,7 +22,10 @@ export const DEMO_PLATFORMS: DemoPlatformOptions = { startupDelayMs: 800, idleMs
 
 /** Requests one scale-to-zero instance takes at once, low enough that the 10x stage makes it scale out. */
 const DEMO_CONCURRENCY = 4;
-/** Each instance is a Node process: more than this would starve the load generator of CPU on a small machine. */
+/**
+ * Each instance is a Node process, booted ahead as a standby so that the 10x step's
+ * scale-out costs wall time only; more would crowd a small machine's memory and cores.
+ */
 const DEMO_MAX_INSTANCES = 10;
 
 export interface DemoOptions extends RunScenarioOptions {
@@ -35,17 +36,21 @@ export interface DemoOptions extends RunScenarioOptions {
 
 export async function runDemo(options: DemoOptions): Promise<RunOutcome> {
   const settings = options.platforms ?? DEMO_PLATFORMS;
-  const started: Platform[] = [];
+  const started: PlatformProcess[] = [];
   try {
-    const scaleToZero = await startScaleToZero({
-      startupDelayMs: settings.startupDelayMs,
-      idleMs: settings.idleMs,
-      maxRequestDurationMs: settings.maxRequestDurationMs,
-      concurrency: DEMO_CONCURRENCY,
-      maxInstances: DEMO_MAX_INSTANCES,
+    const scaleToZero = await startPlatformProcess({
+      kind: 'scale-to-zero',
+      options: {
+        startupDelayMs: settings.startupDelayMs,
+        idleMs: settings.idleMs,
+        maxRequestDurationMs: settings.maxRequestDurationMs,
+        concurrency: DEMO_CONCURRENCY,
+        maxInstances: DEMO_MAX_INSTANCES,
+        standby: DEMO_MAX_INSTANCES,
+      },
     });
     started.push(scaleToZero);
-    const alwaysOn = await startAlwaysOn({ replicas: 2 });
+    const alwaysOn = await startPlatformProcess({ kind: 'always-on', options: { replicas: 2 } });
     started.push(alwaysOn);
     options.onPlatforms?.({ 'scale-to-zero': scaleToZero.url, 'always-on': alwaysOn.url });
     const plan = await loadScenarioFile(DEMO_SCENARIO, {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Platform } from '../src/platforms/front-server.js';
+import { OWNER_PID_ENV } from '../src/platforms/instance.js';
 import type { Sample, SeriesRecord } from '../src/runner/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/load.js';
@@ -27,14 +28,14 @@ export async function platform(start: Promise<Platform>): Promise<Platform> {
   return started;
 }
 
-/** Processes started by an embedded platform inside process `pid` that are still alive. */
+/** Processes started by embedded platforms owned by process `pid` (platform hosts, instances, standbys) still alive. */
 export function instancesOf(pid: number): number[] {
   const alive: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
-      if (new RegExp(`COLDBENCH_INSTANCE_ID=i\\d+-${pid}-`).test(environ)) alive.push(Number(entry));
+      if (environ.split('\0').includes(`${OWNER_PID_ENV}=${pid}`)) alive.push(Number(entry));
     } catch {
       // the process ended while we looked
     }

@@ -133,7 +133,8 @@ export async function main(argv: string[]): Promise<void> {
           .option('idle', { type: 'string', default: '1s', describe: 'scale-to-zero: stop an instance idle this long' })
           .option('concurrency', { type: 'number', default: 80, describe: 'scale-to-zero: requests per instance before another starts' })
           .option('max-request-duration', { type: 'string', describe: 'End requests older than this (Cloud Run request timeout)' })
-          .option('replicas', { type: 'number', default: 2, describe: 'always-on: instances kept running' }),
+          .option('replicas', { type: 'number', default: 2, describe: 'always-on: instances kept running' })
+          .option('standby', { type: 'number', default: 0, describe: 'scale-to-zero: processes booted ahead, so a scale-out costs the startup delay but no process boot' }),
       async (args) => {
         exitCode = await platformCommand({
           kind: args.kind,
@@ -144,6 +145,7 @@ export async function main(argv: string[]): Promise<void> {
           concurrency: args.concurrency,
           maxRequestDuration: durationOption(args.maxRequestDuration),
           replicas: args.replicas,
+          standby: args.standby,
         });
       },
     )

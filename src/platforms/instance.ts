@@ -1,9 +1,21 @@
-/** One instance of the reference app: a real child process, started and stopped by a platform. */
+/**
+ * One instance of the reference app: a real child process, started and stopped by a platform.
+ * A process can be booted ahead as a standby: Node has loaded the app but it has no identity,
+ * no port and no start time until `startInstance` activates it. Scale-out then costs a
+ * platform only the configured startup delay, not a burst of process boots that would starve
+ * every other process on a small machine (the load generator included).
+ */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ReadyMessage } from './reference-app.js';
+import type { ReadyMessage, StartMessage } from './reference-app.js';
 
 const APP_PATH = fileURLToPath(new URL('./reference-app.js', import.meta.url));
+
+/**
+ * Every process an embedded platform starts carries this variable with the pid of the process
+ * that owns the platforms (inherited through platform hosts), so leftovers can be found.
+ */
+export const OWNER_PID_ENV = 'COLDBENCH_OWNER_PID';
 
 export interface Instance {
   readonly id: string;
@@ -18,15 +30,33 @@ export interface Instance {
   stopping: boolean;
 }
 
+export interface Standby {
+  readonly child: ChildProcess;
+  /** Resolves once Node has loaded the app and waits for its start message. */
+  readonly booted: Promise<void>;
+}
+
 let sequence = 0;
 
-export function startInstance(startupDelayMs: number): Instance {
-  const id = `i${++sequence}-${process.pid}-${Date.now().toString(36)}`;
+export function bootStandby(): Standby {
   const child = fork(APP_PATH, [], {
-    env: { ...process.env, COLDBENCH_STARTUP_MS: String(startupDelayMs), COLDBENCH_INSTANCE_ID: id },
+    env: { ...process.env, [OWNER_PID_ENV]: process.env[OWNER_PID_ENV] ?? String(process.pid) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     execArgv: [],
   });
+  const booted = new Promise<void>((resolve, reject) => {
+    child.once('message', (message: { type?: string }) => (message?.type === 'standby' ? resolve() : undefined));
+    child.once('exit', (code, signal) => reject(new Error(`standby process exited before it booted (${signal ?? code})`)));
+    child.once('error', reject);
+  });
+  booted.catch(() => undefined);
+  return { child, booted };
+}
+
+/** Makes a process an instance: it gets its identity now, waits `startupDelayMs`, then listens. */
+export function startInstance(startupDelayMs: number, standby: Standby = bootStandby()): Instance {
+  const id = `i${++sequence}-${process.pid}-${Date.now().toString(36)}`;
+  const { child } = standby;
   const instance: Instance = {
     id,
     child,
@@ -35,7 +65,7 @@ export function startInstance(startupDelayMs: number): Instance {
     lastActiveAt: Date.now(),
     stopping: false,
     ready: new Promise<number>((resolve, reject) => {
-      child.once('message', (message: ReadyMessage) => {
+      child.on('message', (message: ReadyMessage) => {
         if (message?.type === 'ready') resolve(message.port);
       });
       child.once('exit', (code, signal) => reject(new Error(`instance ${id} exited before ready (${signal ?? code})`)));
@@ -43,18 +73,24 @@ export function startInstance(startupDelayMs: number): Instance {
     }),
   };
   instance.ready.then((port) => (instance.port = port)).catch(() => undefined);
+  const start: StartMessage = { type: 'start', instanceId: id, startupDelayMs };
+  standby.booted.then(() => child.connected && child.send(start)).catch(() => undefined);
   return instance;
+}
+
+export function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 2000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }
 
 export function stopInstance(instance: Instance): Promise<void> {
   instance.stopping = true;
-  if (instance.child.exitCode !== null || instance.child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => instance.child.kill('SIGKILL'), 2000);
-    instance.child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    instance.child.kill('SIGTERM');
-  });
+  return stopProcess(instance.child);
 }

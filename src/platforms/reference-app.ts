@@ -1,7 +1,9 @@
 /**
  * The reference app: the system under test inside the embedded platforms. Run as a child
- * process (one process = one instance). It waits `COLDBENCH_STARTUP_MS` before listening,
- * standing for image pull and model load, then reports its port to the parent over IPC.
+ * process (one process = one instance). Under a platform it boots as a standby and starts
+ * when the platform sends it a start message with its identity; run on its own it starts at
+ * once. Either way it waits the startup delay before listening, standing for image pull and
+ * model load, then reports its port (over IPC, or on stdout).
  * Every response carries the identity headers coldbench uses to tell cold from warm.
  * Routes: /health, /api/work?ms=N, /api/chat (SSE), /api/generate (NDJSON), /ws (WebSocket).
  * Kept to node:http at startup, so that the process itself starts as fast as Node can.
@@ -17,13 +19,19 @@ export interface ReadyMessage {
   instanceId: string;
 }
 
-const processStart = performance.timeOrigin;
-const instanceId = process.env.COLDBENCH_INSTANCE_ID ?? randomUUID();
-const startupDelayMs = Number(process.env.COLDBENCH_STARTUP_MS ?? 0);
+export interface StartMessage {
+  type: 'start';
+  instanceId: string;
+  startupDelayMs: number;
+}
+
+/** Uptime counts from the start message: an instance's life begins when the platform starts it. */
+let startedAt = performance.now();
+let instanceId = '';
 let requestCount = 0;
 
 function uptimeMs(): number {
-  return Math.round(performance.timeOrigin + performance.now() - processStart);
+  return Math.round(performance.now() - startedAt);
 }
 
 function identityHeaders(): Record<string, string> {
@@ -35,7 +43,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   for (const [name, value] of Object.entries(identityHeaders())) res.setHeader(name, value);
   const url = new URL(req.url ?? '/', 'http://instance');
   if (url.pathname === '/health') {
-    sendJson(res, 200, { status: 'ok', instanceId, startedAt: new Date(processStart).toISOString(), uptimeMs: uptimeMs(), requestCount });
+    const started = new Date(performance.timeOrigin + startedAt).toISOString();
+    sendJson(res, 200, { status: 'ok', instanceId, startedAt: started, uptimeMs: uptimeMs(), requestCount });
   } else if (url.pathname === '/api/work') {
     const ms = Math.min(Number(url.searchParams.get('ms') ?? 0) || 0, 600_000);
     const timer = setTimeout(() => sendJson(res, 200, { instanceId, workedMs: ms }), ms);
@@ -75,6 +84,17 @@ function start(): void {
   });
 }
 
-// An instance must not outlive the platform that started it.
-process.on('disconnect', () => process.exit(0));
-setTimeout(start, startupDelayMs);
+function activate(message: StartMessage): void {
+  startedAt = performance.now();
+  instanceId = message.instanceId;
+  setTimeout(start, message.startupDelayMs);
+}
+
+if (process.send) {
+  // An instance must not outlive the platform that started it.
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (message: StartMessage) => (message?.type === 'start' && !instanceId ? activate(message) : undefined));
+  process.send({ type: 'standby' });
+} else {
+  activate({ type: 'start', instanceId: randomUUID(), startupDelayMs: Number(process.env.COLDBENCH_STARTUP_MS ?? 0) });
+}
