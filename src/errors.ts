@@ -55,3 +55,8 @@ export const ExitCode = {
   badInput: 3,
   runFailed: 4,
 } as const;
+
+/** Compile-time exhaustiveness: a new probe or verdict kind that a `switch` misses fails to build. */
+export function unreachable(value: never): never {
+  throw new Error(`unhandled kind ${JSON.stringify(value)}`);
+}

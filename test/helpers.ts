@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Platform } from '../src/platforms/front-server.js';
-import { OWNER_PID_ENV } from '../src/platforms/instance.js';
+import { OWNER_PID_ENV, startInstance, stopInstance } from '../src/platforms/instance.js';
 import type { Sample, SeriesRecord } from '../src/runner/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/load.js';
@@ -45,6 +45,13 @@ export function instancesOf(pid: number): number[] {
 
 export function readJsonLines<T>(path: string): T[] {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+}
+
+/** One reference-app instance in a process of its own (GET /api/work?ms=N), stopped when the test file ends. */
+export async function appInProcess(): Promise<string> {
+  const instance = startInstance(0);
+  after(() => stopInstance(instance));
+  return `http://127.0.0.1:${await instance.ready}`;
 }
 
 /** A node:http server on a free loopback port, closed (with its connections) when the test file ends. */

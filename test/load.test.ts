@@ -1,10 +1,13 @@
 /** Load probes against real loopback servers: bounded in count and time, loopback only. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LoadSample } from '../src/runner/records.js';
+import { join } from 'node:path';
+import { renderGateMarkdown } from '../src/report/gate-markdown.js';
+import { renderJUnit } from '../src/report/junit.js';
+import type { LoadSample, Tick } from '../src/runner/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/load.js';
-import { runOneProbe, serve, tempDir } from './helpers.js';
+import { appInProcess, readJsonLines, runOneProbe, serve, tempDir } from './helpers.js';
 
 const runLoad = (url: string, probe: string, verdicts = '') => runOneProbe<LoadSample>(url, 'load', probe, verdicts, ', timeout: 5s');
 
@@ -61,6 +64,36 @@ describe('open-model load probe', () => {
     assert.notEqual(exitCode, 0);
   });
 
+  it('judges a stage invalid, not failed, when its own client is starved, and fails a slow server', async () => {
+    // The server runs in its own process: the starved event loop is only coldbench's.
+    const url = await appInProcess();
+    const probe = (ms: number) => `request: { path: "/api/work?ms=${ms}" }\nstages: [{ name: s, rate: 50/s, duration: 3s }]\nslo: { p95: "< 100ms" }`;
+    const verdict = '  - slo: { target: t, stage: s }';
+
+    const slow = await runLoad(url, probe(250), verdict);
+    const slowStage = slow.summary.targets.t!.load!.s!;
+    assert.equal(slowStage.valid, true, slowStage.invalidReason ?? '');
+    assert.ok(slowStage.eventLoopDelayMs!.p99 < 6, `an idle client's loop delay p99 ${slowStage.eventLoopDelayMs!.p99}ms`);
+    assert.equal(slow.summary.verdicts[0]!.status, 'fail');
+    assert.equal(slow.exitCode, 1);
+
+    // 40 ms of busy loop in every 100 ms: the client, not the 5 ms server, delays the requests.
+    const busy = setInterval(() => {
+      const until = performance.now() + 40;
+      while (performance.now() < until);
+    }, 100);
+    const starved = await runLoad(url, probe(5), verdict).finally(() => clearInterval(busy));
+    const stage = starved.summary.targets.t!.load!.s!;
+    assert.equal(stage.valid, false);
+    assert.match(stage.invalidReason!, /^the load generator lagged \(schedule lag p99 [\d.]+ms, event-loop delay p99 [\d.]+ms; over 10% of the p95 limit 100ms\): the client, not the server, may have caused this$/);
+    assert.ok(stage.eventLoopDelayMs!.p99 >= 20, `loop delay p99 ${stage.eventLoopDelayMs!.p99}ms`);
+    const [judged] = starved.summary.verdicts;
+    assert.equal(judged!.status, 'invalid');
+    assert.match(judged!.detail, /the load generator lagged/);
+    assert.equal(starved.exitCode, 2);
+    assert.ok(starved.summary.client.load!.s!.count > 100, 'the delay is stored for the stage');
+  });
+
   it('stops early on an abort rule, keeps what it measured, and a stage it never reached has no data', async () => {
     const url = await serve((_, res) => res.writeHead(500).end('down'));
     const { summary, series, samples, elapsedMs } = await runLoad(
@@ -77,7 +110,86 @@ describe('open-model load probe', () => {
     const first = summary.targets.t!.load!.first!;
     assert.match(first.aborted!, /error rate/);
     assert.deepEqual(first.errorsByClass, { 'status-5xx': first.requests });
-    assert.deepEqual(summary.verdicts.map((v) => v.status), ['fail', 'no-data']);
+    // The stage the abort kept it from is aborted too, with the reason, and fails.
+    const second = summary.targets.t!.load!.second!;
+    assert.deepEqual([second.requests, second.aborted], [0, first.aborted]);
+    assert.deepEqual(summary.verdicts.map((v) => v.status), ['fail', 'fail']);
+  });
+
+  it('stops only the target that tripped an abort rule: the other keeps its full schedule and passes 10x', async () => {
+    const down = await serve((_, res) => res.writeHead(500).end('down'));
+    const up = await serve((_, res) => res.end('ok'));
+    const text = `name: cutover
+targets:
+  cloudrun: { url: "${down}" }
+  k8s: { url: "${up}" }
+probes:
+  - kind: load
+    stages: [{ name: baseline, rate: 10/s, duration: 2s }, { name: 10x, rate: 100/s, duration: 3s }]
+    slo: { successRate: ">= 95%", p95: "< 500ms" }
+    abort: { errorRate: "> 50%", window: 1s, after: 1s }
+verdicts:
+  - loadMultiplier: { target: k8s, stage: 10x, baselineStage: baseline, atLeast: 10 }
+  - loadMultiplier: { target: cloudrun, stage: 10x, baselineStage: baseline, atLeast: 10 }
+`;
+    const { summary, dir } = await runScenario(parseScenario(text, 'cutover.yaml'), { outDir: tempDir() });
+    const k8s = summary.targets.k8s!.load!;
+    assert.deepEqual([k8s.baseline!.requests, k8s['10x']!.requests, k8s['10x']!.aborted], [20, 300, null]);
+    const cloudrun = summary.targets.cloudrun!.load!;
+    assert.match(cloudrun.baseline!.aborted!, /error rate 100\.0%/);
+    assert.equal(cloudrun['10x']!.requests, 0, 'nothing more is sent to the stopped target');
+    assert.equal(cloudrun['10x']!.aborted, cloudrun.baseline!.aborted);
+    const [k8sVerdict, cloudrunVerdict] = summary.verdicts;
+    assert.equal(k8sVerdict!.status, 'pass', k8sVerdict!.detail);
+    assert.equal(cloudrunVerdict!.status, 'fail');
+    assert.match(cloudrunVerdict!.detail, /; aborted: error rate/);
+    const aborts = readJsonLines<{ type: string; target?: string }>(join(dir, 'series.jsonl')).filter((r) => r.type === 'abort');
+    assert.deepEqual(aborts.map((a) => a.target), ['cloudrun']);
+  });
+
+  it('judges a declared SLO without a verdicts section, and the exit code follows it', async () => {
+    // Serves one request at a time, 20 ms each: half of the 100/s asked.
+    let busyUntil = 0;
+    const url = await serve((_, res) => {
+      busyUntil = Math.max(busyUntil, Date.now()) + 20;
+      setTimeout(() => res.end('ok'), busyUntil - Date.now());
+    });
+    const { summary, exitCode } = await runLoad(url, 'stages: [{ name: s, rate: 100/s, duration: 2s }]\nmaxInFlight: 1000\nslo: { p95: "< 500ms" }');
+    assert.deepEqual(summary.verdicts.map((v) => [v.id, v.title, v.status]), [['slo', 't holds stage s within its SLOs', 'fail']]);
+    assert.equal(exitCode, 1);
+    assert.deepEqual(summary.unjudgedSlos, []);
+    const junit = renderJUnit(summary, 'test-host');
+    assert.match(junit, /<testcase classname="coldbench\.slo" name="t holds stage s within its SLOs"[^>]*>\s*<failure/);
+    assert.match(renderGateMarkdown(summary), /❌ \| t holds stage s within its SLOs/);
+  });
+
+  it('names the declared SLOs that no verdict judges', async () => {
+    const url = await serve((_, res) => res.end('ok'));
+    const text = `name: gap
+targets:
+  a: { url: "${url}" }
+  b: { url: "${url}" }
+probes:
+  - kind: load
+    stages: [{ name: s, rate: 10/s, duration: 1s }]
+    slo: { p95: "< 500ms" }
+verdicts:
+  - slo: { target: a, stage: s }
+`;
+    const { summary } = await runScenario(parseScenario(text, 'gap.yaml'), { outDir: tempDir() });
+    assert.deepEqual(summary.unjudgedSlos, ['b load/s']);
+    assert.equal(summary.verdicts.length, 1);
+  });
+
+  it('keeps failed requests out of the per-second percentiles, as the summary does', async () => {
+    let n = 0;
+    const url = await serve((_, res) => (n++ % 2 ? res.writeHead(503).end() : setTimeout(() => res.end('ok'), 30)));
+    const { series, summary } = await runLoad(url, 'stages: [{ name: s, rate: 100/s, duration: 2s }]');
+    const ticks = series.filter((r): r is Tick => r.type === 'tick' && r.completed > 0);
+    assert.ok(ticks.length >= 2);
+    assert.equal(ticks.reduce((sum, t) => sum + t.errors, 0), 100, 'the fast 503s are counted beside the percentiles');
+    for (const tick of ticks) assert.ok(tick.p50Ms! >= 25, `tick p50 ${tick.p50Ms}ms holds only the 30 ms successes`);
+    assert.ok(summary.targets.t!.load!.s!.latencyMs!.p50 >= 25);
   });
 
   it('calls a latency SLO with nothing to measure no-data, never pass', async () => {

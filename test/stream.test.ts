@@ -5,12 +5,36 @@ import { after, before, describe, it } from 'node:test';
 import type { StreamSample } from '../src/runner/records.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
 import type { Platform } from '../src/platforms/front-server.js';
-import { runOneProbe, serve } from './helpers.js';
+import { appInProcess, runOneProbe, serve } from './helpers.js';
 
 async function runStream(url: string, probe: string, verdicts = '') {
   const outcome = await runOneProbe<StreamSample>(url, 'stream', probe, verdicts);
   return { ...outcome, stream: outcome.summary.targets.t!.stream! };
 }
+
+describe("stream probes judge coldbench's own client", () => {
+  it('calls latency SLOs invalid, naming the loop delay, when its own event loop is blocked', async () => {
+    // The server runs in its own process: only coldbench's event loop is starved.
+    const url = await appInProcess();
+    const busy = setInterval(() => {
+      const until = performance.now() + 40;
+      while (performance.now() < until);
+    }, 100);
+    const { summary, exitCode } = await runStream(
+      url,
+      'protocol: sse\nrequest: { method: POST, path: "/api/chat?interval=50" }\nconnections: 5\nhold: 2s\nslo: { survival: ">= 50%", timeToFirstEventP95: "< 200ms", gapP99: "< 300ms" }',
+    ).finally(() => clearInterval(busy));
+    const checks = Object.fromEntries(summary.targets.t!.stream!.slo.map((c) => [c.metric, c]));
+    assert.equal(checks.survival!.status, 'pass');
+    for (const metric of ['timeToFirstEventP95', 'gapP99']) {
+      assert.equal(checks[metric]!.status, 'invalid', `${metric}: ${checks[metric]!.detail}`);
+      assert.match(checks[metric]!.detail, /^coldbench's own event loop lagged \(event-loop delay p99 [\d.]+ms; over 10% of the \w+ limit [\d.]+ms\): the client, not the server, may have caused this/);
+    }
+    // No verdicts section: the declared SLOs are the verdict, and it is invalid, not failed or passed.
+    assert.deepEqual(summary.verdicts.map((v) => [v.id, v.status]), [['stream-slo', 'invalid']]);
+    assert.equal(exitCode, 2);
+  });
+});
 
 describe('stream probes against the reference app', () => {
   let app: Platform;

@@ -37,6 +37,7 @@ function relativeVerdict(criterion: RelativeCriterion, now: MetricValues | undef
     metric: `${criterion.metric} vs baseline run`,
     threshold,
     unit: 'ms' as const,
+    observedUnit: 'ratio' as const,
     samples: { [`${criterion.target} (baseline run)`]: before?.values.length ?? 0, [criterion.target]: now?.values.length ?? 0 },
     values: {
       [`${criterion.target} (baseline run)`]: before ? round3(statistic(before.values, before.statistic)) : null,

@@ -3,6 +3,7 @@ import type { LoadSample, ProbeAborted, StageStarted, Tick } from '../runner/rec
 import type { StagePlan } from '../scenario/plan.js';
 import type { LoadProbe } from '../scenario/schema.js';
 import type { StoredRun } from '../store/run-dir.js';
+import { clientLagReason, eventLoopDelay, tightestLatencyLimit } from './client.js';
 import { checkSlos } from './slo.js';
 import { countBy, distribution, round3 } from './stats.js';
 import type { LoadStageSummary } from './summary-schema.js';
@@ -22,9 +23,9 @@ export function summarizeLoad(
   const samples = run.samples.filter((s): s is LoadSample => s.kind === 'load' && s.probe === probeName && s.target === target);
   const series = run.series.filter((r) => r.probe === probeName);
   const starts = new Map(series.filter((r): r is StageStarted => r.type === 'stage').map((r) => [r.stage, r.at]));
-  const abort = series.find((r): r is ProbeAborted => r.type === 'abort');
+  const abort = series.find((r): r is ProbeAborted => r.type === 'abort' && r.target === target);
   const ticks = series.filter((r): r is Tick => r.type === 'tick' && r.target === target);
-  const probeStart = starts.get(stages[0]!.name) ?? Math.min(...samples.map((s) => s.intendedAt));
+  const probeStart = starts.get(stages[0]!.name) ?? samples.reduce((min, s) => Math.min(min, s.intendedAt), Infinity);
   const seenBefore = new Set<string>();
   const out: Record<string, LoadStageSummary> = {};
 
@@ -32,21 +33,34 @@ export function summarizeLoad(
     const mine = samples.filter((s) => s.stage === stage.name);
     const start = starts.get(stage.name) ?? probeStart + stage.offsetMs;
     const end = start + stage.durationMs;
-    if (mine.length === 0 && !starts.has(stage.name)) continue; // never reached (aborted or interrupted before it)
+    // An abort rule stopped this target during or before the stage: what is left of it is aborted.
+    const abortedHere = abort && abort.at < end ? abort.reason : null;
+    if (mine.length === 0 && !starts.has(stage.name) && !abortedHere) continue; // never reached (interrupted before it)
     const sent = mine.filter((s) => !s.dropped);
     const errorsByClass = countBy(sent.filter((s) => s.error), (s) => s.error!.class);
     const dropped = mine.length - sent.length;
     const achievedRate = sent.length / (stage.durationMs / 1000);
     const hist = (metric: string) => run.histograms.get({ target, probe: probeName, stage: stage.name, metric });
     const stageTicks = ticks.filter((t) => t.stage === stage.name);
-    const abortedHere = abort && abort.at >= start && abort.at < end ? abort.reason : null;
 
-    let invalidReason: string | null = null;
-    if (mine.length > 0 && dropped / mine.length > MAX_DROPPED_SHARE) {
-      invalidReason = `${dropped} of ${mine.length} due requests (${round3((dropped / mine.length) * 100)}%) were dropped at maxInFlight: the load generator was the limit`;
-    } else if (!abortedHere && achievedRate < stage.targetRate * MIN_ACHIEVED_SHARE) {
-      invalidReason = `achieved ${round3(achievedRate)}/s of ${round3(stage.targetRate)}/s (< ${MIN_ACHIEVED_SHARE * 100}%)`;
-    }
+    const scheduleLagMs = distribution(hist('lag')) ?? null;
+    const eventLoopDelayMs = eventLoopDelay(run.histograms, probeName, stage.name);
+    const tightest = tightestLatencyLimit(probe.slo);
+    // The client's own delay comes first: it may also be why requests were dropped or late.
+    const invalidReason =
+      (tightest &&
+        clientLagReason(
+          { 'schedule lag': scheduleLagMs?.p99, 'event-loop delay': eventLoopDelayMs?.p99 },
+          tightest.limitMs,
+          `the ${tightest.metric} limit`,
+          'the load generator',
+        )) ||
+      (mine.length > 0 && dropped / mine.length > MAX_DROPPED_SHARE
+        ? `${dropped} of ${mine.length} due requests (${round3((dropped / mine.length) * 100)}%) were dropped at maxInFlight: the load generator was the limit`
+        : null) ||
+      (!abortedHere && achievedRate < stage.targetRate * MIN_ACHIEVED_SHARE
+        ? `achieved ${round3(achievedRate)}/s of ${round3(stage.targetRate)}/s (< ${MIN_ACHIEVED_SHARE * 100}%)`
+        : null);
 
     const successes = sent.filter((s) => s.ok).length;
     out[stage.name] = {
@@ -62,7 +76,8 @@ export function summarizeLoad(
       latencyMs: distribution(hist('latency')) ?? null,
       uncorrectedLatencyMs: distribution(hist('uncorrected')) ?? null,
       ttfbMs: distribution(hist('ttfb')) ?? null,
-      scheduleLagMs: distribution(hist('lag')) ?? null,
+      scheduleLagMs,
+      eventLoopDelayMs,
       peakInstances: stageTicks.some((t) => t.instances > 0) ? Math.max(...stageTicks.map((t) => t.instances)) : null,
       firstNewInstanceAfterMs: firstNewInstance(sent, seenBefore, start),
       valid: invalidReason === null,

@@ -3,6 +3,7 @@ import type { StreamSample, StreamTick } from '../runner/records.js';
 import type { StreamProbe } from '../scenario/schema.js';
 import type { StoredRun } from '../store/run-dir.js';
 import { successRatioLowerBound } from './binomial.js';
+import { clientLagReason, eventLoopDelay } from './client.js';
 import { checkPercentile, checkRatio } from './slo.js';
 import { countBy, distribution, round3 } from './stats.js';
 import type { SloCheck, StreamSummary } from './summary-schema.js';
@@ -62,7 +63,7 @@ export function summarizeStream(run: Pick<StoredRun, 'samples' | 'series' | 'his
     reconnectMs: distribution(hist('reconnect')) ?? null,
     peakConcurrent: ticks.length ? Math.max(...ticks.map((t) => t.open)) : null,
     instances: new Set(samples.flatMap((s) => (s.instanceId === undefined ? [] : [s.instanceId]))).size,
-    slo: streamSlos(probe, survived, counted, hist),
+    slo: streamSlos(probe, survived, counted, hist, eventLoopDelay(run.histograms, probeName, 'stream')?.p99),
   };
 }
 
@@ -85,10 +86,22 @@ export function survivalCurve(firstDropsMs: readonly number[], streams: number, 
   return curve;
 }
 
-function streamSlos(probe: StreamProbe, survived: number, streams: number, hist: (metric: string) => ReturnType<StoredRun['histograms']['get']>): SloCheck[] {
+function streamSlos(
+  probe: StreamProbe,
+  survived: number,
+  streams: number,
+  hist: (metric: string) => ReturnType<StoredRun['histograms']['get']>,
+  loopDelayP99: number | undefined,
+): SloCheck[] {
   const checks: SloCheck[] = [];
   if (probe.slo?.survival) checks.push(checkRatio('survival', probe.slo.survival, survived, streams, 'streams kept'));
-  if (probe.slo?.gapP99) checks.push(checkPercentile('gapP99', 0.99, probe.slo.gapP99, hist('gap')));
-  if (probe.slo?.timeToFirstEventP95) checks.push(checkPercentile('timeToFirstEventP95', 0.95, probe.slo.timeToFirstEventP95, hist('ttfe')));
+  // A latency the client may have added to is not the server's: invalid rather than fail or pass.
+  const latency = (metric: string, q: number, limit: NonNullable<NonNullable<StreamProbe['slo']>['gapP99']>, histogram: string) => {
+    const check = checkPercentile(metric, q, limit, hist(histogram));
+    const lagged = check.samples > 0 && clientLagReason({ 'event-loop delay': loopDelayP99 }, limit.value, `the ${metric} limit`, "coldbench's own event loop");
+    return lagged ? { ...check, status: 'invalid' as const, detail: `${lagged}; measured ${check.detail}` } : check;
+  };
+  if (probe.slo?.gapP99) checks.push(latency('gapP99', 0.99, probe.slo.gapP99, 'gap'));
+  if (probe.slo?.timeToFirstEventP95) checks.push(latency('timeToFirstEventP95', 0.95, probe.slo.timeToFirstEventP95, 'ttfe'));
   return checks;
 }

@@ -69,6 +69,7 @@ const loadStage = z.object({
   uncorrectedLatencyMs: distribution.meta({ description: 'From the socket write, as closed-model tools report (successful requests)' }),
   ttfbMs: distribution,
   scheduleLagMs: distribution.meta({ description: 'Socket write minus intended send time' }),
+  eventLoopDelayMs: distribution.meta({ description: "coldbench's own event-loop delay during the stage" }),
   peakInstances: z.int().nonnegative().nullable().meta({ description: 'Most distinct instance ids answering within one second' }),
   firstNewInstanceAfterMs: z.number().nullable().meta({ description: 'From the stage start to the first answer by an instance not seen before it' }),
   valid: z.boolean().meta({ description: 'False when the load generator, not the server, was the limit' }),
@@ -131,7 +132,10 @@ const verdict = z.object({
   ci: z.object({ low: z.number(), high: z.number(), confidence: z.number() }).nullable(),
   samples: z.record(z.string(), z.int().nonnegative()).meta({ description: 'Samples behind the verdict, per target' }),
   values: z.record(z.string(), z.number().nullable()).meta({ description: 'The compared statistic per target, in `unit`' }),
-  unit: z.enum(['ms', 'share']),
+  unit: z.enum(['ms', 'share']).meta({ description: 'Unit of `values`' }),
+  observedUnit: z
+    .enum(['ratio', 'multiplier', 'per-second', 'share'])
+    .meta({ description: 'Unit of `observed` and `threshold`: ratio (candidate ÷ baseline), multiplier (stage rate ÷ baseline stage rate), per-second (achieved rate), share' }),
   detail: z.string(),
 });
 
@@ -153,7 +157,13 @@ export const summarySchema = z.object({
       stream: stream.optional(),
     }),
   ),
+  client: z
+    .record(z.string(), z.record(z.string(), distribution))
+    .meta({ description: "coldbench's own event-loop delay, per probe and stage (a load stage's name, else the probe's kind)" }),
   verdicts: z.array(verdict),
+  unjudgedSlos: z
+    .array(z.string())
+    .meta({ description: 'Probe SLOs (target probe/stage) that no verdict judges: declared but not judged. Empty when the verdicts were derived from the SLOs' }),
 });
 
 export type Summary = z.infer<typeof summarySchema>;
@@ -164,6 +174,7 @@ export type LoadStageSummary = z.infer<typeof loadStage>;
 export type SloCheck = z.infer<typeof sloCheck>;
 export type CapacitySummary = z.infer<typeof capacity>;
 export type StreamSummary = z.infer<typeof stream>;
+export type Distribution = z.infer<typeof distribution>;
 
 export function summaryJsonSchema(): object {
   return z.toJSONSchema(summarySchema);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Summary } from '../analysis/summary-schema.js';
 import { RUN_FILES } from '../store/run-writer.js';
-import { capacityTable, coldStartTable, loadTable, renderAligned, streamTable, survivalSketch, verdictLine } from '../report/text.js';
+import { capacityTable, clientTable, coldStartTable, loadTable, renderAligned, streamTable, survivalSketch, unjudgedLine, verdictLine } from '../report/text.js';
 
 export function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream): void {
   const lines: string[] = [''];
@@ -16,7 +16,10 @@ export function printSummary(summary: Summary, dir: string, out: NodeJS.Writable
   if (capacity.rows.length) lines.push('capacity', renderAligned(capacity), '');
   const streams = streamTable(summary);
   if (streams.rows.length) lines.push('streams', renderAligned(streams), ...survivalSketch(summary), '');
+  const client = clientTable(summary);
+  if (client.rows.length) lines.push("coldbench's own client (timer delay sampled every 10ms)", renderAligned(client), '');
   for (const verdict of summary.verdicts) lines.push(verdictLine(verdict), `  ${verdict.detail}`);
+  if (summary.unjudgedSlos.length) lines.push(unjudgedLine(summary));
   lines.push('', `run directory: ${dir}`);
   if (existsSync(join(dir, RUN_FILES.html))) lines.push(`HTML report:   ${join(dir, RUN_FILES.html)}`);
   out.write(lines.join('\n') + '\n');

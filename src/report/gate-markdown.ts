@@ -1,7 +1,8 @@
 /** The gate's Markdown summary (a CI job summary, a PR comment): verdict table first. */
 import { countBy } from '../analysis/stats.js';
 import type { Summary } from '../analysis/summary-schema.js';
-import { renderMarkdownTable, verdictLine } from './text.js';
+import { formatMs } from '../scenario/units.js';
+import { renderMarkdownTable, unjudgedLine, verdictLine } from './text.js';
 
 const ICON: Record<string, string> = { pass: '✅', fail: '❌', inconclusive: '❔', insufficient: '❔', invalid: '⚠️', 'no-data': '⚠️' };
 
@@ -20,5 +21,10 @@ export function renderGateMarkdown(summary: Summary): string {
       rows: summary.verdicts.map((v) => [ICON[v.status] ?? '', v.title, `\`${verdictLine(v)}\``, v.detail]),
     }),
   );
+  if (summary.unjudgedSlos.length) out.push('', `> ⚠️ ${unjudgedLine(summary)}`);
+  const delays = Object.entries(summary.client).flatMap(([probe, stages]) =>
+    Object.entries(stages).flatMap(([stage, d]) => (d ? [`${probe === stage ? probe : `${probe}/${stage}`} ${formatMs(d.p99)}`] : [])),
+  );
+  if (delays.length) out.push('', `coldbench's own event-loop delay p99: ${delays.join(', ')}.`);
   return out.join('\n') + '\n';
 }

@@ -9,7 +9,7 @@ import type { Summary } from '../analysis/summary-schema.js';
 import type { StoredRun } from '../store/run-dir.js';
 import { chartSpecs } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';
-import { capacityTable, coldStartTable, loadTable, streamTable, verdictLine, type Table } from './text.js';
+import { capacityTable, clientTable, coldStartTable, loadTable, streamTable, verdictLine, type Table } from './text.js';
 
 const require = createRequire(import.meta.url);
 const UPLOT_JS = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
@@ -35,6 +35,7 @@ export function renderHtmlReport(run: StoredRun, summary: Summary): string {
     ['Load', loadTable(summary)],
     ['Capacity', capacityTable(summary)],
     ['Streams', streamTable(summary)],
+    ["coldbench's own client (event-loop delay)", clientTable(summary)],
   ] as const;
   // </script> inside JSON would end the script element early.
   const data = JSON.stringify(chartSpecs(run, summary)).replace(/</g, '\\u003c');

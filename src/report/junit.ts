@@ -21,6 +21,11 @@ export function renderJUnit(summary: Summary, hostname: string): string {
     .property('runId', summary.runId)
     .property('status', summary.status)
     .property('hostname', hostname);
+  for (const [probe, stages] of Object.entries(summary.client)) {
+    for (const [stage, delay] of Object.entries(stages)) {
+      if (delay) suite.property(`client.${probe}.${stage}.eventLoopDelayP99Ms`, String(delay.p99));
+    }
+  }
   for (const verdict of summary.verdicts) {
     const testCase = suite.testCase().className(`coldbench.${verdict.id}`).name(verdict.title).time(0);
     const message = failureMessage(verdict);

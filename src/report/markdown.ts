@@ -1,6 +1,6 @@
 /** report.md: what a person reads first in a run directory. */
 import type { Summary } from '../analysis/summary-schema.js';
-import { capacityTable, coldStartTable, loadTable, renderMarkdownTable, streamTable, survivalSketch, verdictLine } from './text.js';
+import { capacityTable, clientTable, coldStartTable, loadTable, renderMarkdownTable, streamTable, survivalSketch, unjudgedLine, verdictLine } from './text.js';
 
 export function renderMarkdownReport(summary: Summary): string {
   const out: string[] = [`# coldbench run ${summary.runId}`, ''];
@@ -13,6 +13,7 @@ export function renderMarkdownReport(summary: Summary): string {
   for (const verdict of summary.verdicts) {
     out.push(`- **${verdict.status.toUpperCase()}** ${verdict.title}`, `  - \`${verdictLine(verdict)}\``, `  - ${verdict.detail}`);
   }
+  if (summary.unjudgedSlos.length) out.push('', `> ⚠️ ${unjudgedLine(summary)}`);
   const coldStart = coldStartTable(summary);
   if (coldStart.rows.length) {
     out.push('', '## Cold start', '', renderMarkdownTable(coldStart), '');
@@ -27,5 +28,10 @@ export function renderMarkdownReport(summary: Summary): string {
   if (capacity.rows.length) out.push('', '## Capacity (closed model, autocannon)', '', renderMarkdownTable(capacity), '');
   const streams = streamTable(summary);
   if (streams.rows.length) out.push('', '## Streams', '', renderMarkdownTable(streams), '', '```', ...survivalSketch(summary), '```', '');
+  const client = clientTable(summary);
+  if (client.rows.length) {
+    out.push('', "## coldbench's own client", '', renderMarkdownTable(client), '');
+    out.push('How late coldbench ran its timers during each probe: every figure above may include up to this much of the client.');
+  }
   return out.join('\n') + '\n';
 }

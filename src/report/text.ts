@@ -25,6 +25,10 @@ export function verdictLine(verdict: VerdictResult): string {
 
 const round = (value: number) => Math.round(value * 10) / 10;
 
+export function unjudgedLine(summary: Summary): string {
+  return `declared but not judged (no verdict covers these SLOs): ${summary.unjudgedSlos.join(', ')}`;
+}
+
 export interface Table {
   header: string[];
   rows: string[][];
@@ -70,6 +74,7 @@ export function loadTable(summary: Summary): Table {
         latency,
         maybeMs(l.uncorrectedLatencyMs?.p99),
         maybeMs(l.scheduleLagMs?.p99),
+        maybeMs(l.eventLoopDelayMs?.p99),
         instances,
         l.aborted ? 'aborted' : l.valid ? 'yes' : `NO: ${l.invalidReason}`,
         slo,
@@ -77,7 +82,7 @@ export function loadTable(summary: Summary): Table {
     }
   }
   return {
-    header: ['target', 'stage', 'rate (target → achieved)', 'requests', 'errors', 'dropped', 'latency p50/p95/p99', 'uncorrected p99', 'lag p99', 'instances', 'valid', 'slo'],
+    header: ['target', 'stage', 'rate (target → achieved)', 'requests', 'errors', 'dropped', 'latency p50/p95/p99', 'uncorrected p99', 'lag p99', 'loop p99', 'instances', 'valid', 'slo'],
     rows,
   };
 }
@@ -115,6 +120,14 @@ export function survivalSketch(summary: Summary): string[] {
     const points = Array.from({ length: 11 }, (_, i) => `${Math.round(at((s.holdMs * i) / 10) * 100)}%`);
     return [`${target.padEnd(10)} alive at 0..100% of ${formatMs(s.holdMs)}: ${points.join(' ')}`];
   });
+}
+
+/** coldbench's own event-loop delay per probe and stage: how much of every figure may be the client's. */
+export function clientTable(summary: Summary): Table {
+  const rows = Object.entries(summary.client).flatMap(([probe, stages]) =>
+    Object.entries(stages).map(([stage, d]) => [probe, stage, d ? `${formatMs(d.p50)} / ${formatMs(d.p99)} / ${formatMs(d.max)} (n=${d.count})` : 'no data']),
+  );
+  return { header: ['probe', 'stage', 'event-loop delay p50/p99/max'], rows };
 }
 
 export function capacityTable(summary: Summary): Table {

@@ -122,6 +122,7 @@ function toSample(
     latencyMs: result.phases.total + lag,
     ttfbMs,
     phases: result.phases,
+    ...(result.remoteAddress !== undefined && { remoteAddress: result.remoteAddress }),
     ok,
     status: result.status,
     bytes: result.bytes,

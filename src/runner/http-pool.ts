@@ -3,7 +3,8 @@
  * undici writes the request to a socket (onRequestStart is called right before the header
  * write), so queueing for a connection is measured apart from the server's time.
  */
-import { Pool, type Dispatcher } from 'undici';
+import { isIP, type Socket } from 'node:net';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { classifyError, statusError, type SampleError } from './error-class.js';
 import { now, type HttpRequestSpec } from './http.js';
 
@@ -24,14 +25,55 @@ export interface PoolOptions {
   rejectUnauthorized: boolean;
 }
 
-export function createPool(origin: string, options: PoolOptions): Pool {
-  return new Pool(origin, {
-    connections: options.connections,
-    pipelining: 1,
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-    connect: { rejectUnauthorized: options.rejectUnauthorized, timeout: options.timeoutMs },
-  });
+export interface WarmPool {
+  pool: Pool;
+  /**
+   * Opens up to `count` connections ahead (TCP and TLS, no request), which the pool uses
+   * before opening any of its own: the first arrivals then do not pay for a burst of
+   * handshakes. A connection that fails here is simply opened later, as usual.
+   */
+  preconnect(count: number): Promise<void>;
+  /** Destroys the pool and any connection opened ahead that it never used. */
+  destroy(): Promise<void>;
+}
+
+export function createPool(origin: string, options: PoolOptions): WarmPool {
+  const connector = buildConnector({ rejectUnauthorized: options.rejectUnauthorized, timeout: options.timeoutMs });
+  const spare = new Set<Socket>();
+  const connect: buildConnector.connector = (connectOptions, callback) => {
+    const [socket] = spare;
+    if (!socket) return connector(connectOptions, callback);
+    spare.delete(socket);
+    // undici's own connector answers asynchronously; a synchronous answer re-enters its dispatch loop and stalls the request.
+    process.nextTick(callback, null, socket);
+  };
+  const pool = new Pool(origin, { connections: options.connections, pipelining: 1, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connect });
+  const url = new URL(origin);
+  const target: buildConnector.Options = {
+    hostname: url.hostname.replace(/^\[|\]$/g, ''),
+    host: url.host,
+    protocol: url.protocol,
+    port: url.port || (url.protocol === 'https:' ? '443' : '80'),
+    ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0 && { servername: url.hostname }),
+  };
+  const openOne = () =>
+    new Promise<void>((resolve) =>
+      connector(target, (error, socket) => {
+        if (!error && socket) {
+          spare.add(socket);
+          socket.once('close', () => spare.delete(socket));
+        }
+        resolve();
+      }),
+    );
+  return {
+    pool,
+    preconnect: (count) => Promise.all(Array.from({ length: Math.min(count, options.connections) }, openOne)).then(() => undefined),
+    destroy() {
+      for (const socket of spare) socket.destroy();
+      return pool.destroy();
+    },
+  };
 }
 
 export function sendPooled(

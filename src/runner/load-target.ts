@@ -15,6 +15,8 @@ export interface LoadTarget {
   fire(intendedAt: number, stage: string): void;
   /** Aggregates since the last call into one tick, and starts a new second. */
   tick(second: number, at: number, stage: string): Tick;
+  /** Opens up to `count` connections ahead of the first arrival; sends nothing. */
+  preconnect(count: number): Promise<void>;
   /** Resolves when nothing is in flight. */
   drained(): Promise<void>;
   close(): Promise<void>;
@@ -59,8 +61,9 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
       second.instances.add(result.instanceId);
     }
     second.completed += 1;
+    // Like the summary, a tick's percentiles hold successful requests only: a fast 503 must not look good.
     if (result.error) second.errors += 1;
-    second.latency.recordValue(msToUs(sample.latencyMs!));
+    else second.latency.recordValue(msToUs(sample.latencyMs!));
     emit(sample);
     if (inFlight === 0) onIdle?.();
   };
@@ -75,7 +78,7 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
       }
       inFlight += 1;
       second.sent += 1;
-      sendPooled(pool, spec, instanceHeader, (result) => complete(stage, intendedAt, result));
+      sendPooled(pool.pool, spec, instanceHeader, (result) => complete(stage, intendedAt, result));
     },
     tick(index, at, stage) {
       const percentile = (p: number) => (second.latency.totalCount ? usToMs(second.latency.getValueAtPercentile(p)) : null);
@@ -101,6 +104,7 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
       second.instances.clear();
       return tick;
     },
+    preconnect: (count) => pool.preconnect(count),
     drained: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onIdle = resolve))),
     close: () => pool.destroy().catch(() => undefined),
   };

@@ -1,7 +1,8 @@
 /**
  * The load probe: an open-model schedule built from the stages (constant or ramping
  * arrival rate), driving every target at the same time with the same schedule. Ticks
- * once a second; an abort rule can stop it early, keeping everything measured.
+ * once a second. An abort rule stops sending to the target that tripped it, keeping
+ * everything measured; the other targets go on with the schedule.
  */
 import { planStages, type StagePlan } from '../scenario/plan.js';
 import type { LoadProbe, Target } from '../scenario/schema.js';
@@ -11,6 +12,7 @@ import { now, toEpochMs } from './http.js';
 import { createLoadTarget, type LoadTarget } from './load-target.js';
 import { runSchedule, type Arrival } from './open-model.js';
 import { rampingArrivals } from './ramping-arrival-rate.js';
+import { warmUpLoadPath } from './warm-up.js';
 import type { Emit, Tick } from './records.js';
 import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
@@ -25,6 +27,15 @@ export interface LoadContext {
 
 /** Time to set up before the first arrival, so that it is not late by construction. */
 const LEAD_MS = 20;
+
+/** Connections opened ahead: the first stage's arrivals in PRECONNECT_MS (at least one); more open as needed. */
+const PRECONNECT_MS = 50;
+
+function preconnectCount(stages: StagePlan[]): number {
+  const first = stages[0]!;
+  const rateInFirstSecond = first.fromRate + (first.toRate - first.fromRate) * Math.min(1, 1000 / first.durationMs);
+  return Math.max(1, Math.ceil((Math.max(first.fromRate, rateInFirstSecond) * PRECONNECT_MS) / 1000));
+}
 
 function* schedule(stages: StagePlan[], start: number): Generator<Arrival> {
   for (const [index, stage] of stages.entries()) {
@@ -41,6 +52,8 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal }: 
   const stop = new AbortController();
   const stopSignal = AbortSignal.any([signal, stop.signal]);
   const drivers = targets.map(([name, target]) => createLoadTarget(name, target, probe, probeName, emit));
+  await warmUpLoadPath(probe, targets[0]![1]);
+  await Promise.all(drivers.map((driver) => driver.preconnect(preconnectCount(stages))));
   const start = now() + LEAD_MS;
   const stageAt = (offset: number) => [...stages].reverse().find((s) => s.offsetMs <= offset) ?? stages[0]!;
 
@@ -52,13 +65,15 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal }: 
   }
 
   const history = new Map(drivers.map((d) => [d.name, [] as Tick[]]));
+  /** Targets an abort rule stopped: nothing more is sent to them. */
+  const stopped = new Set<string>();
   const emitTicks = (second: number, at: number) => {
     const stage = stageAt(second * 1000).name;
     for (const driver of drivers) {
       const tick = driver.tick(second, at, stage);
       emit(tick);
       history.get(driver.name)!.push(tick);
-      if (probe.abort && !stop.signal.aborted) checkAbort(probe.abort, driver, history.get(driver.name)!, second);
+      if (probe.abort && !stopped.has(driver.name)) checkAbort(probe.abort, driver, history.get(driver.name)!, second);
     }
   };
   const checkAbort = (rule: NonNullable<LoadProbe['abort']>, driver: LoadTarget, ticks: Tick[], index: number) => {
@@ -69,7 +84,8 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal }: 
     if (completed === 0 || !compare(errors / completed, rule.errorRate.op, rule.errorRate.value)) return;
     const reason = `error rate ${((errors / completed) * 100).toFixed(1)}% over the last ${window.length}s ${rule.errorRate.op} ${rule.errorRate.value * 100}%`;
     emit({ type: 'abort', probe: probeName, target: driver.name, at: toEpochMs(now()), reason });
-    stop.abort(new Error(reason));
+    stopped.add(driver.name);
+    if (stopped.size === drivers.length) stop.abort(new Error(reason));
   };
 
   const ticker = startTicker(start, emitTicks);
@@ -80,7 +96,7 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal }: 
       schedule(stages, start),
       (arrival) => {
         const stage = stages[arrival.stage]!.name;
-        for (const driver of rotated(drivers, arrivals++)) driver.fire(arrival.at, stage);
+        for (const driver of rotated(drivers, arrivals++)) if (!stopped.has(driver.name)) driver.fire(arrival.at, stage);
       },
       stopSignal,
     );

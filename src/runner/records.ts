@@ -27,6 +27,8 @@ export interface ColdstartSample {
   /** From the intended start to the response headers. */
   ttfbMs?: number;
   phases: Phases;
+  /** The address the fresh connection reached (after DNS): where a round landed. */
+  remoteAddress?: string;
   ok: boolean;
   status?: number;
   bytes: number;
@@ -136,6 +138,9 @@ export interface StreamSample {
   newInstance?: boolean;
 }
 
+/** The target name under which coldbench's own client measurements are stored (scenario targets start with a letter). */
+export const CLIENT_TARGET = '@coldbench';
+
 export type Sample = ColdstartSample | LoadSample | CapacitySample | StreamSample;
 
 /** One second of one target in a load probe. */
@@ -191,7 +196,19 @@ export interface StreamTick {
 }
 
 /** Per-second series and events: written to series.jsonl. */
-export type SeriesRecord = Tick | StageStarted | ProbeAborted | StreamTick;
+/** coldbench's own event-loop delay over at most a second of one probe or stage (runner/client-delay.ts). */
+export interface ClientTick {
+  type: 'client';
+  probe: string;
+  /** A load stage's name, else the probe's kind. */
+  stage: string;
+  startedAt: number;
+  endedAt: number;
+  /** How late a 10 ms timer ran, µs, HDR encoded, corrected for samples a stall swallowed. */
+  loopDelayHistogram: string;
+}
+
+export type SeriesRecord = Tick | StageStarted | ProbeAborted | StreamTick | ClientTick;
 
 export interface RoundStarted {
   type: 'round';

@@ -1,7 +1,9 @@
 /** Runs a scenario's probes in order. Emits records; knows nothing of files or reports. */
+import { unreachable } from '../errors.js';
 import { probeName } from '../scenario/plan.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { Probe, Scenario } from '../scenario/schema.js';
 import { runCapacityProbe } from './capacity.js';
+import { monitorClientDelay } from './client-delay.js';
 import { runColdstartProbe } from './coldstart.js';
 import { runLoadProbe } from './load.js';
 import type { Emit } from './records.js';
@@ -11,25 +13,39 @@ export async function runProbes(scenario: Scenario, { emit, signal }: { emit: Em
   for (const [index, probe] of scenario.probes.entries()) {
     if (signal.aborted) return;
     const names = probe.targets ?? Object.keys(scenario.targets);
+    const name = probeName(probe, index, scenario.probes);
+    // A load probe warms its request path up before its first stage starts: that busy time is its own.
+    const client = monitorClientDelay(name, probe.kind === 'load' ? 'warm-up' : probe.kind, emit);
     const context = {
-      probeName: probeName(probe, index, scenario.probes),
-      targets: names.map((name) => [name, scenario.targets[name]!] as const),
-      emit,
+      probeName: name,
+      targets: names.map((target) => [target, scenario.targets[target]!] as const),
+      emit: ((record) => {
+        if (record.type === 'stage') client.setStage(record.stage);
+        emit(record);
+      }) satisfies Emit,
       signal,
     };
-    switch (probe.kind) {
-      case 'coldstart':
-        await runColdstartProbe({ ...context, probe });
-        break;
-      case 'load':
-        await runLoadProbe({ ...context, probe });
-        break;
-      case 'capacity':
-        await runCapacityProbe({ ...context, probe });
-        break;
-      case 'stream':
-        await runStreamProbe({ ...context, probe });
-        break;
+    try {
+      await runProbe(probe, context);
+    } finally {
+      client.stop();
     }
+  }
+}
+
+type ProbeContext = Omit<Parameters<typeof runLoadProbe>[0], 'probe'>;
+
+function runProbe(probe: Probe, context: ProbeContext): Promise<void> {
+  switch (probe.kind) {
+    case 'coldstart':
+      return runColdstartProbe({ ...context, probe });
+    case 'load':
+      return runLoadProbe({ ...context, probe });
+    case 'capacity':
+      return runCapacityProbe({ ...context, probe });
+    case 'stream':
+      return runStreamProbe({ ...context, probe });
+    default:
+      return unreachable(probe);
   }
 }

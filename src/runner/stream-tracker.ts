@@ -3,7 +3,7 @@
  * (lost and duplicate messages), bytes and the first of them as evidence. Protocol adapters
  * feed it; it turns each connection into a StreamSample.
  */
-import type { SampleError } from './error-class.js';
+import { statusError, type SampleError } from './error-class.js';
 import { now, toEpochMs, type Phases } from './http.js';
 import type { StreamSample } from './records.js';
 
@@ -35,7 +35,10 @@ export interface AttemptResult {
   retryMs?: number;
 }
 
-export function createStreamTracker(base: Pick<StreamSample, 'probe' | 'target' | 'protocol' | 'stream'>, sequenceField: string | undefined) {
+export function createStreamTracker(
+  base: Pick<StreamSample, 'probe' | 'target' | 'protocol' | 'stream'>,
+  { sequenceField, instanceIdHeader }: { sequenceField: string | undefined; instanceIdHeader: string },
+) {
   let lastEventAt: number | undefined;
   let lastSequence: number | undefined;
   let lastEventId: string | undefined;
@@ -75,7 +78,7 @@ export function createStreamTracker(base: Pick<StreamSample, 'probe' | 'target' 
           sample.status = status;
           sample.ttfbMs = round(now() - startedAt);
           if (phases) Object.assign(sample, defined({ connectMs: phases.connect, dnsMs: phases.dns, tlsMs: phases.tls }));
-          const instance = headers['x-instance-id'];
+          const instance = headers[instanceIdHeader];
           if (instance !== undefined) {
             sample.instanceId = instance;
             if (attempt > 0) sample.newInstance = instance !== lastInstance;
@@ -142,7 +145,7 @@ export function createStreamTracker(base: Pick<StreamSample, 'probe' | 'target' 
 function causeOf(end: StreamEnd, status: number | undefined): string {
   if (end.kind === 'error') return end.error.class === 'other' ? end.error.code : end.error.class;
   if (end.code !== undefined && end.code !== 1000) return `ws-close-${end.code}`;
-  if (status !== undefined && status >= 400) return status === 429 ? 'status-429' : status >= 500 ? 'status-5xx' : 'status-other';
+  if (status !== undefined && status >= 400) return statusError(status).class;
   return 'closed-early';
 }
 

@@ -73,7 +73,10 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal }
 async function holdStream(probe: StreamProbe, probeName: string, counters: TargetCounters, stream: number, dueAt: number, emit: Emit, signal: AbortSignal): Promise<void> {
   const { target } = counters;
   const spec = buildRequest(probe.request, target);
-  const tracker = createStreamTracker({ probe: probeName, target: counters.name, protocol: probe.protocol, stream }, probe.expect.sequenceField);
+  const tracker = createStreamTracker(
+    { probe: probeName, target: counters.name, protocol: probe.protocol, stream },
+    { sequenceField: probe.expect.sequenceField, instanceIdHeader: target.identity.instanceIdHeader.toLowerCase() },
+  );
   const deadline = dueAt + probe.hold;
   const idleTimeoutMs = probe.idleTimeout ?? (probe.expect.eventEvery ? probe.expect.eventEvery * 10 : DEFAULT_IDLE_TIMEOUT_MS);
   let intendedAt = dueAt;

@@ -63,7 +63,7 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
   const probes = Array.isArray(doc.probes) ? doc.probes : [];
   const coldstartProbes = probes.flatMap((probe, i) => (asRecord(probe).kind === 'coldstart' ? [i] : []));
   // One summary section per probe kind and target keeps verdicts unambiguous.
-  for (const kind of ['coldstart', 'stream']) {
+  for (const kind of ['coldstart', 'capacity', 'stream']) {
     const same = probes.flatMap((probe, i) => (asRecord(probe).kind === kind ? [i] : []));
     for (const i of same.slice(1)) issues.push({ path: ['probes', i, 'kind'], message: `only one ${kind} probe per scenario` });
   }

@@ -4,7 +4,7 @@
  * loses start and end times, so they are stored beside it.
  */
 import * as hdr from 'hdr-histogram-js';
-import type { Sample } from '../runner/records.js';
+import { CLIENT_TARGET, type ClientTick, type Sample } from '../runner/records.js';
 import { sampleMetrics, sampleTime } from './sample-metrics.js';
 
 export type Histogram = hdr.Histogram;
@@ -76,6 +76,12 @@ export class HistogramSet {
     }
     const at = sampleTime(sample);
     for (const [key, ms] of sampleMetrics(sample)) this.record(key, ms, at);
+  }
+
+  /** Adds one second of coldbench's own event-loop delay, under the client's target name. */
+  recordClient(tick: ClientTick): void {
+    const key = { target: CLIENT_TARGET, probe: tick.probe, stage: tick.stage, metric: 'loop' };
+    this.merge(key, decodeHistogram(tick.loopDelayHistogram), tick.startedAt, tick.endedAt);
   }
 
   get(key: HistogramKey): Histogram | undefined {

@@ -39,6 +39,7 @@ export function loadRun(dir: string): StoredRun {
   } else {
     histograms = new HistogramSet();
     for (const sample of samples) histograms.recordSample(sample);
+    for (const record of series) if (record.type === 'client') histograms.recordClient(record);
     if (samples.length > 0) incomplete.push(`${RUN_FILES.histograms} is missing; rebuilt from ${RUN_FILES.samples}`);
   }
   return { dir, manifest, samples, series, histograms, incomplete };

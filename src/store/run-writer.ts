@@ -54,8 +54,9 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runId?: s
         const safe = 'error' in record && record.error ? { ...record, error: redact(record.error, plan.substitutions) } : record;
         samples.append(safe);
         histograms.recordSample(record);
-      } else if (record.type === 'tick' || record.type === 'stage' || record.type === 'abort' || record.type === 'stream-tick') {
+      } else if (record.type === 'tick' || record.type === 'stage' || record.type === 'abort' || record.type === 'stream-tick' || record.type === 'client') {
         series.append(record.type === 'abort' ? redact(record, plan.substitutions) : record);
+        if (record.type === 'client') histograms.recordClient(record);
       }
     },
     finish({ interrupted, error }) {

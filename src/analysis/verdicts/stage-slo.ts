@@ -1,19 +1,21 @@
 /**
  * `slo` and `loadMultiplier` verdicts: does one target hold a load stage within its SLOs?
- * Order matters: no data never passes; an invalid stage (the generator was the limit) is
- * never passed; an aborted stage failed; then the SLO checks decide, worst first.
+ * Order matters: a stage an abort rule stopped (or never let start) for this target failed;
+ * no data never passes; an invalid stage (the generator was the limit) is never passed;
+ * then the SLO checks decide, worst first.
  */
 import type { LoadMultiplierSpec, SloVerdictSpec } from '../../scenario/schema.js';
 import { formatRate } from '../../scenario/units.js';
 import { round3 } from '../stats.js';
 import type { LoadStageSummary, Summary, VerdictResult, VerdictStatus } from '../summary-schema.js';
 
-const WORST_FIRST: VerdictStatus[] = ['fail', 'no-data', 'inconclusive', 'insufficient'];
+/** How SLO checks combine into a verdict: the worst status present decides. */
+export const WORST_FIRST: VerdictStatus[] = ['fail', 'invalid', 'no-data', 'inconclusive', 'insufficient'];
 
 function judgeStage(stage: LoadStageSummary | undefined): { status: VerdictStatus; detail: string } {
+  if (stage?.aborted) return { status: 'fail', detail: `aborted: ${stage.aborted}` };
   if (!stage || stage.requests === 0) return { status: 'no-data', detail: 'the stage sent no request (not reached, or nothing measured)' };
   if (!stage.valid) return { status: 'invalid', detail: stage.invalidReason! };
-  if (stage.aborted) return { status: 'fail', detail: `aborted: ${stage.aborted}` };
   if (stage.slo.length === 0) return { status: 'no-data', detail: 'the load probe has no slo' };
   const status = WORST_FIRST.find((s) => stage.slo.some((check) => check.status === s)) ?? 'pass';
   const detail = stage.slo.map((check) => `${check.metric} ${check.limit}: ${check.status.toUpperCase()} (${check.detail})`).join('; ');
@@ -33,6 +35,7 @@ export function sloVerdict(spec: SloVerdictSpec, targets: Summary['targets']): V
     threshold: stage ? stage.targetRate : 0,
     ci: null,
     unit: 'ms' as const,
+    observedUnit: 'per-second' as const,
     samples: { [spec.target]: stage?.requests ?? 0 },
     values: { [spec.target]: stage?.latencyMs?.p95 ?? null },
     detail: judged.detail,
@@ -51,6 +54,7 @@ export function loadMultiplierVerdict(spec: LoadMultiplierSpec, targets: Summary
     threshold: spec.atLeast,
     ci: null,
     unit: 'ms' as const,
+    observedUnit: 'multiplier' as const,
     samples: { [spec.target]: stage?.requests ?? 0 },
     values: { [spec.target]: stage?.latencyMs?.p95 ?? null },
   };

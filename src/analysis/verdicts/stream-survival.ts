@@ -35,6 +35,7 @@ export function streamSurvivalVerdict(spec: StreamSurvivalSpec, targets: Summary
     samples,
     values,
     unit: 'share',
+    observedUnit: 'share',
     detail: `${check.detail}; ${lost} messages lost; drops: ${formatCauses(stream?.droppedByCause)}${comparison}`,
   };
 }

@@ -1,0 +1,69 @@
+/**
+ * Declared SLOs are judged, as k6 judges thresholds: a scenario without verdicts gets one
+ * verdict per probe SLO and target (each load stage, the stream probe); a scenario with
+ * verdicts has the SLOs none of them covers named, so a gap in a CI gate is seen.
+ */
+import { planStages, probeName } from '../../scenario/plan.js';
+import type { Scenario, Verdict } from '../../scenario/schema.js';
+import type { Summary, VerdictResult } from '../summary-schema.js';
+import { sloVerdict, WORST_FIRST } from './stage-slo.js';
+
+interface DeclaredSlo {
+  target: string;
+  /** A load stage, or undefined for the stream probe. */
+  stage?: string;
+  label: string;
+}
+
+function declaredSlos(scenario: Scenario): DeclaredSlo[] {
+  const out: DeclaredSlo[] = [];
+  scenario.probes.forEach((probe, index) => {
+    if ((probe.kind !== 'load' && probe.kind !== 'stream') || !probe.slo) return;
+    const name = probeName(probe, index, scenario.probes);
+    for (const target of probe.targets ?? Object.keys(scenario.targets)) {
+      if (probe.kind === 'stream') out.push({ target, label: `${target} ${name}` });
+      else for (const stage of planStages(probe)) out.push({ target, stage: stage.name, label: `${target} ${name}/${stage.name}` });
+    }
+  });
+  return out;
+}
+
+export function declaredSloVerdicts(scenario: Scenario, targets: Summary['targets']): VerdictResult[] {
+  return declaredSlos(scenario).map((slo) =>
+    slo.stage === undefined ? streamSloVerdict(slo.target, targets) : sloVerdict({ target: slo.target, stage: slo.stage }, targets),
+  );
+}
+
+/** Declared SLOs that none of `verdicts` judges, e.g. `cloudrun load/10x`. */
+export function unjudgedSlos(scenario: Scenario, verdicts: readonly Verdict[]): string[] {
+  const covers = (slo: DeclaredSlo) =>
+    verdicts.some((v) => {
+      if (slo.stage === undefined) return v.streamSurvival?.target === slo.target;
+      const stageCheck = v.slo ?? v.loadMultiplier;
+      return stageCheck?.target === slo.target && stageCheck.stage === slo.stage;
+    });
+  return declaredSlos(scenario).filter((slo) => !covers(slo)).map((slo) => slo.label);
+}
+
+function streamSloVerdict(target: string, targets: Summary['targets']): VerdictResult {
+  const stream = targets[target]?.stream;
+  const checks = stream?.slo ?? [];
+  const status = checks.length === 0 ? 'no-data' : (WORST_FIRST.find((s) => checks.some((c) => c.status === s)) ?? 'pass');
+  return {
+    id: 'stream-slo',
+    title: `${target} holds its streams within their SLOs`,
+    claim: 'within SLO',
+    metric: 'stream slo',
+    status,
+    observed: stream?.survival ?? null,
+    threshold: 0,
+    ci: null,
+    unit: 'share',
+    observedUnit: 'share',
+    samples: { [target]: stream?.connections ?? 0 },
+    values: { [target]: stream?.survival ?? null },
+    detail: checks.length
+      ? checks.map((c) => `${c.metric} ${c.limit}: ${c.status.toUpperCase()} (${c.detail})`).join('; ')
+      : 'the stream probe measured nothing for this target',
+  };
+}
