@@ -196,7 +196,7 @@ async function main(): Promise<void> {
 
     line(`\n## A fresh process's schedule (lag: socket write − intended start; first second on its own)`);
     let clean = 0;
-    for (const rate of [1000, 2000, 3000, 5000, 7000, 10000]) {
+    for (const rate of [500, 1000, 2000, 3000, 5000, 7000, 10000]) {
       const { stage, first } = freshRun(server.url, rate, SECONDS);
       const lag = stage.scheduleLagMs;
       const holds = stage.dropped === 0 && lag !== null && lag.p99 <= CLEAN_LAG_P99_MS;

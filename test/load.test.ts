@@ -1,13 +1,17 @@
 /** Load probes against real loopback servers: bounded in count and time, loopback only. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import autocannon from 'autocannon';
+import type { Summary } from '../src/analysis/summary-schema.js';
 import { renderGateMarkdown } from '../src/report/gate-markdown.js';
 import { renderJUnit } from '../src/report/junit.js';
-import type { LoadSample, Tick } from '../src/runner/records.js';
+import type { LoadSample, SeriesRecord, Tick } from '../src/runner/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/load.js';
-import { appInProcess, readJsonLines, runOneProbe, serve, tempDir } from './helpers.js';
+import { appInProcess, CLI, readJsonLines, runOneProbe, serve, tempDir } from './helpers.js';
 
 const runLoad = (url: string, probe: string, verdicts = '') => runOneProbe<LoadSample>(url, 'load', probe, verdicts, ', timeout: 5s');
 
@@ -213,6 +217,35 @@ verdicts:
     assert.equal(summary.targets.t!.load!.down!.requests, 50);
   });
 });
+
+describe("a fresh process's first second", () => {
+  it('holds 5,000 req/s from the first second in a fresh `coldbench run` process, dropping nothing', async () => {
+    // The server in its own process on core 0, coldbench on core 1, as the bench measures a user's first run.
+    // The server is warmed first: this measures the generator's first second, not the server's.
+    const server = spawn('taskset', ['-c', '0', process.execPath, '-e', PLAIN_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    after(() => server.kill());
+    const port = await new Promise<number>((resolve) => server.stdout!.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim()))));
+    const url = `http://127.0.0.1:${port}`;
+    await autocannon({ url, connections: 64, amount: 30_000 });
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'fresh.yaml'),
+      `name: fresh\ntargets:\n  server: { url: "${url}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 5000/s, duration: 5s }]\n    connections: 64\n`,
+    );
+    const run = spawnSync('taskset', ['-c', '1', process.execPath, CLI, 'run', join(dir, 'fresh.yaml'), '--max-rate', '5000/s', '--json', '--out', dir], { encoding: 'utf8' });
+    const summary = JSON.parse(run.stdout) as Summary;
+    const stage = summary.targets.server!.load!.s!;
+    const first = readJsonLines<SeriesRecord>(join(dir, summary.runId, 'series.jsonl')).find((r): r is Tick => r.type === 'tick' && r.second === 0)!;
+    assert.equal(first.dropped, 0, `first second: ${first.sent} sent, ${first.dropped} dropped, p99 ${first.p99Ms}ms`);
+    assert.ok(first.sent >= 4900, `${first.sent} sent in the first second`);
+    assert.deepEqual([stage.requests, stage.dropped], [25_000, 0]);
+  });
+});
+
+/** A plain node:http server that prints its port. */
+const PLAIN_SERVER = `const s = require('node:http').createServer((q, r) => r.end('ok'));
+s.keepAliveTimeout = 60000;
+s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
 
 describe('capacity probe', () => {
   it('finds the maximum throughput with autocannon and stores its histogram', async () => {
