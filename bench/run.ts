@@ -3,11 +3,12 @@
  * the same run against the same plain node:http server on loopback, so that the figures are
  * ratios within one run on a noisy machine. What a user's first run gets: every throughput
  * and lag figure comes from a fresh `coldbench run` process, the server pinned to core 0 and
- * every client (coldbench, autocannon, wrk) to core 1 with taskset.
+ * every client (coldbench, autocannon, wrk, the raw stream client) to core 1 with taskset.
  *
  *   BENCH_SECONDS   length of each throughput and lag run (default 5)
  *   BENCH_REQUESTS  requests for the memory run (default 1,000,000)
  *   BENCH_STREAMS   concurrent SSE streams for the stream run (default 10,000)
+ *   BENCH_ONLY      comma-separated sections to run: throughput, lag, stream-open, streams, memory (default all)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ const MEMORY_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1_000_000);
 const CONNECTIONS = 64;
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 10_000);
 const STREAM_HOLD_S = 20;
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const section = (name: string) => !ONLY || ONLY.includes(name);
 
 const SERVER_CORE = '0';
 const CLIENT_CORE = '1';
@@ -66,11 +69,21 @@ interface FreshRun {
 
 /** One stage in a fresh, pinned `coldbench run` process, as a user's first run. */
 function freshRun(url: string, rate: number, seconds: number): FreshRun {
+  let first: Tick | undefined;
+  const summary = freshSummary(scenarioText(url, rate, seconds), (dir) => {
+    const series = readFileSync(join(dir, 'series.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Tick);
+    first = series.find((r) => r.type === 'tick' && r.second === 0);
+  });
+  return { stage: summary.targets.server!.load!.s!, first: first! };
+}
+
+/** Runs a scenario in a fresh `coldbench run` process pinned to the client core; `inspect` sees the run directory before it goes. */
+function freshSummary(scenarioYaml: string, inspect?: (runDir: string) => void): Summary {
   const dir = mkdtempSync(join(tmpdir(), 'coldbench-bench-'));
   try {
     const scenario = join(dir, 'bench.yaml');
-    writeFileSync(scenario, scenarioText(url, rate, seconds));
-    const [command, args] = pinned(CLIENT_CORE, process.execPath, [CLI, 'run', scenario, '--json', '--out', dir, '--max-rate', `${rate}/s`]);
+    writeFileSync(scenario, scenarioYaml);
+    const [command, args] = pinned(CLIENT_CORE, process.execPath, [CLI, 'run', scenario, '--json', '--out', dir, '--max-rate', '100000/s']);
     let stdout: string;
     try {
       stdout = execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
@@ -79,8 +92,8 @@ function freshRun(url: string, rate: number, seconds: number): FreshRun {
       stdout = (error as { stdout: string }).stdout;
     }
     const summary = JSON.parse(stdout) as Summary;
-    const series = readFileSync(join(dir, summary.runId, 'series.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Tick);
-    return { stage: summary.targets.server!.load!.s!, first: series.find((r) => r.type === 'tick' && r.second === 0)! };
+    inspect?.(join(dir, summary.runId));
+    return summary;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -175,6 +188,42 @@ probes:
   }
 }
 
+/**
+ * Streams opened at 100, 300 and 1,000 per second against the same server: coldbench's time
+ * to first event and connect time (a fresh pinned process) next to the raw reference client
+ * (plain sockets, the same schedule, pinned the same way).
+ */
+function streamOpenRun(url: string): void {
+  line("\n## Opening streams: coldbench against a raw socket client (time from each stream's scheduled open)");
+  const path = '/api/chat?interval=200&tokens=20';
+  for (const rate of [100, 300, 1000]) {
+    const streams = Math.max(60, rate * 2);
+    const holdMs = 1500;
+    const raw = JSON.parse(
+      execFileSync(...pinned(CLIENT_CORE, process.execPath, [fileURLToPath(new URL('./raw-sse-client.js', import.meta.url)), `${url}${path}`, String(rate), String(streams), String(holdMs)]), { encoding: 'utf8' }),
+    ) as { connectMs: number[]; ttfeMs: number[] };
+    const ours = freshSummary(`name: bench-streams
+targets:
+  server: { url: "${url}" }
+probes:
+  - kind: stream
+    protocol: sse
+    request: { method: POST, path: "${path}" }
+    connections: ${streams}
+    openRate: ${rate}/s
+    hold: ${holdMs}ms
+`).targets.server!.stream!;
+    const at = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil(q * values.length) - 1)] ?? NaN;
+    const rawTtfe = { p50: at(raw.ttfeMs, 0.5), p90: at(raw.ttfeMs, 0.9) };
+    const ttfe = ours.timeToFirstEventMs!;
+    line(
+      `${String(rate).padStart(4)}/s  ${streams} streams  time to first event p50 ${ttfe.p50.toFixed(2)}ms (raw ${rawTtfe.p50.toFixed(2)}ms, +${(ttfe.p50 - rawTtfe.p50).toFixed(2)}ms, ×${(ttfe.p50 / rawTtfe.p50).toFixed(2)})` +
+        `  p90 ${ttfe.p90.toFixed(2)}ms (raw ${rawTtfe.p90.toFixed(2)}ms, +${(ttfe.p90 - rawTtfe.p90).toFixed(2)}ms)` +
+        `  connect p50 ${ours.connectMs!.p50.toFixed(2)}ms (raw ${at(raw.connectMs, 0.5).toFixed(2)}ms)  kept ${ours.survived}/${ours.connections}`,
+    );
+  }
+}
+
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const line = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -184,55 +233,67 @@ async function main(): Promise<void> {
     line(`coldbench bench: node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s per run, server ${server.url}`);
     line(hasTaskset ? `server pinned to core ${SERVER_CORE}, every client to core ${CLIENT_CORE}; each coldbench figure from a fresh \`coldbench run\` process` : 'taskset not found: nothing pinned');
 
-    line('\n## Max throughput (same server, same run)');
-    const autocannonRps = autocannonThroughput(server.url);
-    // Drive well above what autocannon reached: the executor sends what maxInFlight allows and counts the rest dropped.
-    const ours = freshRun(server.url, Math.ceil(autocannonRps * 1.5), SECONDS).stage.achievedRate;
-    const wrkRps = wrkThroughput(server.url);
-    line(`autocannon            ${Math.round(autocannonRps)} req/s`);
-    line(`coldbench open model  ${Math.round(ours)} req/s   ratio to autocannon ${(ours / autocannonRps).toFixed(2)}`);
-    if (wrkRps) line(`wrk (1 thread)        ${Math.round(wrkRps)} req/s   coldbench/wrk ${(ours / wrkRps).toFixed(2)}`);
-    else line('wrk                   not installed (apt-get install wrk)');
-
-    line(`\n## A fresh process's schedule (lag: socket write − intended start; first second on its own)`);
-    let clean = 0;
-    for (const rate of [500, 1000, 2000, 3000, 5000, 7000, 10000]) {
-      const { stage, first } = freshRun(server.url, rate, SECONDS);
-      const lag = stage.scheduleLagMs;
-      const holds = stage.dropped === 0 && lag !== null && lag.p99 <= CLEAN_LAG_P99_MS;
-      if (holds) clean = Math.max(clean, rate);
-      line(
-        `${String(rate).padStart(5)}/s  achieved ${Math.round(stage.achievedRate)}/s  dropped ${stage.dropped}  lag p50 ${lag?.p50.toFixed(3)}ms p99 ${lag?.p99.toFixed(3)}ms max ${lag?.max.toFixed(1)}ms  loop p99 ${stage.eventLoopDelayMs?.p99}ms  ` +
-          `| first second: sent ${first.sent}, dropped ${first.dropped}, p99 ${first.p99Ms}ms`,
-      );
+    let ours = 10_000;
+    if (section('throughput')) {
+      line('\n## Max throughput (same server, same run)');
+      const autocannonRps = autocannonThroughput(server.url);
+      // Drive well above what autocannon reached: the executor sends what maxInFlight allows and counts the rest dropped.
+      ours = freshRun(server.url, Math.ceil(autocannonRps * 1.5), SECONDS).stage.achievedRate;
+      const wrkRps = wrkThroughput(server.url);
+      line(`autocannon            ${Math.round(autocannonRps)} req/s`);
+      line(`coldbench open model  ${Math.round(ours)} req/s   ratio to autocannon ${(ours / autocannonRps).toFixed(2)}`);
+      if (wrkRps) line(`wrk (1 thread)        ${Math.round(wrkRps)} req/s   coldbench/wrk ${(ours / wrkRps).toFixed(2)}`);
+      else line('wrk                   not installed (apt-get install wrk)');
     }
-    line(`highest rate a fresh process holds with 0 drops and lag p99 ≤ ${CLEAN_LAG_P99_MS} ms: ${clean ? `${clean}/s` : 'none of those tried'}`);
-    await streamRun(server.url);
 
-    line(`\n## Memory over ${MEMORY_REQUESTS.toLocaleString('en')} requests`);
-    const rate = Math.min(Math.floor(ours * 0.8), 20_000);
-    const seconds = Math.ceil(MEMORY_REQUESTS / rate);
-    const heap: number[] = [];
-    const rss: number[] = [];
-    const gc = (globalThis as { gc?: () => void }).gc;
-    const { stage, runDir, cleanup } = await coldbenchRun(server.url, rate, seconds, () => {
-      // Live heap after a full collection: what the run holds, not what V8 has yet to give back.
-      if (gc && rss.length % 10 === 0) {
-        gc();
-        heap.push(process.memoryUsage().heapUsed);
-      }
-      rss.push(process.memoryUsage().rss);
-    });
-    const at = (values: number[], share: number) => values[Math.min(values.length - 1, Math.floor(values.length * share))] ?? 0;
-    line(`${stage.requests.toLocaleString('en')} requests at ${rate}/s, sampled every second of the run:`);
-    if (heap.length) line(`  live heap after GC: ${mb(at(heap, 0.1))} at 10%, ${mb(heap.at(-1)!)} at the end, growth ×${(heap.at(-1)! / at(heap, 0.1)).toFixed(2)}`);
-    line(`  RSS:                ${mb(at(rss, 0.1))} at 10%, ${mb(rss.at(-1)!)} at the end (max ${mb(Math.max(...rss))})`);
-    const report = reportCost(runDir);
-    line(`  coldbench report on that run directory: ${report.seconds.toFixed(1)}s, peak RSS ${mb(report.maxRss)} (analysis reads every sample)`);
-    cleanup();
+    if (section('lag')) lagRun(server.url);
+    if (section('stream-open')) streamOpenRun(server.url);
+    if (section('streams')) await streamRun(server.url);
+    if (section('memory')) await memoryRun(server.url, ours);
   } finally {
     server.stop();
   }
+}
+
+/** Fresh processes at rising rates: schedule lag, the first second on its own, the highest clean rate. */
+function lagRun(url: string): void {
+  line(`\n## A fresh process's schedule (lag: socket write − intended start; first second on its own)`);
+  let clean = 0;
+  for (const rate of [500, 1000, 2000, 3000, 5000, 7000, 10000]) {
+    const { stage, first } = freshRun(url, rate, SECONDS);
+    const lag = stage.scheduleLagMs;
+    if (stage.dropped === 0 && lag !== null && lag.p99 <= CLEAN_LAG_P99_MS) clean = Math.max(clean, rate);
+    line(
+      `${String(rate).padStart(5)}/s  achieved ${Math.round(stage.achievedRate)}/s  dropped ${stage.dropped}  lag p50 ${lag?.p50.toFixed(3)}ms p99 ${lag?.p99.toFixed(3)}ms max ${lag?.max.toFixed(1)}ms  loop p99 ${stage.eventLoopDelayMs?.p99}ms  ` +
+        `| first second: sent ${first.sent}, dropped ${first.dropped}, p99 ${first.p99Ms}ms`,
+    );
+  }
+  line(`highest rate a fresh process holds with 0 drops and lag p99 ≤ ${CLEAN_LAG_P99_MS} ms: ${clean ? `${clean}/s` : 'none of those tried'}`);
+}
+
+/** A million requests in this process (it samples its own heap): live heap, RSS, and what `report` then costs. */
+async function memoryRun(url: string, maxRate: number): Promise<void> {
+  line(`\n## Memory over ${MEMORY_REQUESTS.toLocaleString('en')} requests`);
+  const rate = Math.min(Math.floor(maxRate * 0.8), 20_000);
+  const seconds = Math.ceil(MEMORY_REQUESTS / rate);
+  const heap: number[] = [];
+  const rss: number[] = [];
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const { stage, runDir, cleanup } = await coldbenchRun(url, rate, seconds, () => {
+    // Live heap after a full collection: what the run holds, not what V8 has yet to give back.
+    if (gc && rss.length % 10 === 0) {
+      gc();
+      heap.push(process.memoryUsage().heapUsed);
+    }
+    rss.push(process.memoryUsage().rss);
+  });
+  const at = (values: number[], share: number) => values[Math.min(values.length - 1, Math.floor(values.length * share))] ?? 0;
+  line(`${stage.requests.toLocaleString('en')} requests at ${rate}/s, sampled every second of the run:`);
+  if (heap.length) line(`  live heap after GC: ${mb(at(heap, 0.1))} at 10%, ${mb(heap.at(-1)!)} at the end, growth ×${(heap.at(-1)! / at(heap, 0.1)).toFixed(2)}`);
+  line(`  RSS:                ${mb(at(rss, 0.1))} at 10%, ${mb(rss.at(-1)!)} at the end (max ${mb(Math.max(...rss))})`);
+  const report = reportCost(runDir);
+  line(`  coldbench report on that run directory: ${report.seconds.toFixed(1)}s, peak RSS ${mb(report.maxRss)} (analysis reads every sample)`);
+  cleanup();
 }
 
 void main();

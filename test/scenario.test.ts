@@ -77,7 +77,7 @@ describe('scenario files', () => {
     ]);
   });
 
-  it('rejects unknown probe kinds, missing keys and a second coldstart probe', () => {
+  it('rejects unknown probe kinds, missing keys and a second coldstart or capacity probe', () => {
     const text = `name: x
 targets:
   a: { url: "http://127.0.0.1:1" }
@@ -86,11 +86,14 @@ probes:
     samples: 3
   - kind: coldstrat
   - kind: coldstart
+  - kind: capacity
+  - kind: capacity
 `;
     assert.deepEqual(issuesOf(text), [
       'scenarios/x.yaml:7 probes[1].kind: expected a probe with kind: coldstart, load, capacity or stream, got "coldstrat"',
       'scenarios/x.yaml:8 probes[2].samples: missing required key; expected a positive integer',
       'scenarios/x.yaml:8 probes[2].kind: only one coldstart probe per scenario',
+      'scenarios/x.yaml:10 probes[4].kind: only one capacity probe per scenario',
     ]);
   });
 

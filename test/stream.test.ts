@@ -103,6 +103,19 @@ describe('malformed and silent streams', () => {
     assert.deepEqual([samples[0]!.events, samples[0]!.malformed, samples[0]!.lost, samples[0]!.outcome], [3, 0, 0, 'completed']);
   });
 
+  it("reads the instance from the target's own identity header", async () => {
+    const url = await serve((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-pod': 'pod-7' });
+      res.end('{"seq":0}\n{"done":true}\n');
+    });
+    const { samples, stream } = await runOneProbe<StreamSample>(url, 'stream', 'protocol: ndjson\nconnections: 2\nhold: 2s', '', ', identity: { instanceIdHeader: X-Pod }').then((o) => ({
+      ...o,
+      stream: o.summary.targets.t!.stream!,
+    }));
+    assert.deepEqual(samples.map((s) => s.instanceId), ['pod-7', 'pod-7']);
+    assert.equal(stream.instances, 1);
+  });
+
   it('counts invalid JSON lines and keeps the evidence', async () => {
     const url = await serve((_, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
