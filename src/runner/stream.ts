@@ -7,7 +7,7 @@
 import type { StreamProbe, Target } from '../scenario/schema.js';
 import { constantArrivals } from './constant-arrival-rate.js';
 import type { StreamAdapter } from './http-stream.js';
-import { now, toEpochMs } from './http.js';
+import { now, toEpochMs, type HttpRequestSpec } from './http.js';
 import { ndjson } from './ndjson.js';
 import { runSchedule } from './open-model.js';
 import type { Emit } from './records.js';
@@ -34,6 +34,8 @@ const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 interface TargetCounters {
   name: string;
   target: Target;
+  /** The request, built once per target rather than once per stream. */
+  spec: HttpRequestSpec;
   open: number;
   opened: number;
   events: number;
@@ -41,7 +43,12 @@ interface TargetCounters {
 }
 
 export async function runStreamProbe({ probe, probeName, targets, emit, signal }: StreamContext): Promise<void> {
-  const counters: TargetCounters[] = targets.map(([name, target]) => ({ name, target, open: 0, opened: 0, events: 0, drops: 0 }));
+  const counters: TargetCounters[] = targets.map(([name, target]) => ({ name, target, spec: buildRequest(probe.request, target), open: 0, opened: 0, events: 0, drops: 0 }));
+  // One listener for the run's stop instead of an AbortSignal.any per stream: opening
+  // hundreds of streams a second must not cost what each combined signal costs.
+  const holds = new Set<AbortController>();
+  const stopAll = () => holds.forEach((hold) => hold.abort(signal.reason));
+  signal.addEventListener('abort', stopAll, { once: true });
   const start = now() + LEAD_MS;
   const ticker = startTicker(start, (second, at) => {
     for (const c of counters) {
@@ -60,19 +67,30 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal }
       arrivals,
       (arrival) => {
         const stream = index++;
-        for (const c of rotated(counters, stream)) streams.push(holdStream(probe, probeName, c, stream, arrival.at, emit, signal));
+        for (const c of rotated(counters, stream)) streams.push(holdStream({ probe, probeName, emit, signal, holds }, c, stream, arrival.at));
       },
       signal,
     );
     await Promise.all(streams);
   } finally {
+    signal.removeEventListener('abort', stopAll);
     ticker.stop();
   }
 }
 
-async function holdStream(probe: StreamProbe, probeName: string, counters: TargetCounters, stream: number, dueAt: number, emit: Emit, signal: AbortSignal): Promise<void> {
-  const { target } = counters;
-  const spec = buildRequest(probe.request, target);
+/** The reason a held stream is closed at the end of its hold: one object, so closing costs no new error and stack. */
+const HOLD_ENDED = Object.freeze(Object.assign(new Error('the hold ended'), { code: 'CB_HOLD_ENDED' }));
+
+interface HoldContext {
+  probe: StreamProbe;
+  probeName: string;
+  emit: Emit;
+  signal: AbortSignal;
+  holds: Set<AbortController>;
+}
+
+async function holdStream({ probe, probeName, emit, signal, holds }: HoldContext, counters: TargetCounters, stream: number, dueAt: number): Promise<void> {
+  const { target, spec } = counters;
   const tracker = createStreamTracker(
     { probe: probeName, target: counters.name, protocol: probe.protocol, stream },
     { sequenceField: probe.expect.sequenceField, instanceIdHeader: target.identity.instanceIdHeader.toLowerCase() },
@@ -83,7 +101,9 @@ async function holdStream(probe: StreamProbe, probeName: string, counters: Targe
 
   for (let attempt = 0; ; attempt++) {
     const hold = new AbortController();
-    const holdTimer = setTimeout(() => hold.abort(), Math.max(0, deadline - now()));
+    if (signal.aborted) hold.abort(signal.reason);
+    holds.add(hold);
+    const holdTimer = setTimeout(() => hold.abort(HOLD_ENDED), Math.max(0, deadline - now()));
     const connection = tracker.attempt(attempt, intendedAt);
     counters.open += 1;
     counters.opened += 1;
@@ -97,11 +117,12 @@ async function holdStream(probe: StreamProbe, probeName: string, counters: Targe
       lastEventId: tracker.lastEventId,
       headersTimeoutMs: probe.timeout ?? target.timeout,
       idleTimeoutMs,
-      signal: AbortSignal.any([signal, hold.signal]),
+      signal: hold.signal,
       events: countedEvents,
       send: probe.send && { everyMs: probe.send.every, message: probe.send.message },
     });
     clearTimeout(holdTimer);
+    holds.delete(hold);
     counters.open -= 1;
     const why = signal.aborted ? 'interrupted' : hold.signal.aborted ? 'held' : 'ended';
     const { sample, retryMs } = connection.finish(end, why);
