@@ -214,11 +214,12 @@ probes:
     hold: ${holdMs}ms
 `).targets.server!.stream!;
     const at = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil(q * values.length) - 1)] ?? NaN;
+    const signed = (ms: number) => `${ms >= 0 ? '+' : '−'}${Math.abs(ms).toFixed(2)}ms`;
     const rawTtfe = { p50: at(raw.ttfeMs, 0.5), p90: at(raw.ttfeMs, 0.9) };
     const ttfe = ours.timeToFirstEventMs!;
     line(
-      `${String(rate).padStart(4)}/s  ${streams} streams  time to first event p50 ${ttfe.p50.toFixed(2)}ms (raw ${rawTtfe.p50.toFixed(2)}ms, +${(ttfe.p50 - rawTtfe.p50).toFixed(2)}ms, ×${(ttfe.p50 / rawTtfe.p50).toFixed(2)})` +
-        `  p90 ${ttfe.p90.toFixed(2)}ms (raw ${rawTtfe.p90.toFixed(2)}ms, +${(ttfe.p90 - rawTtfe.p90).toFixed(2)}ms)` +
+      `${String(rate).padStart(4)}/s  ${streams} streams  time to first event p50 ${ttfe.p50.toFixed(2)}ms (raw ${rawTtfe.p50.toFixed(2)}ms, ${signed(ttfe.p50 - rawTtfe.p50)}, ×${(ttfe.p50 / rawTtfe.p50).toFixed(2)})` +
+        `  p90 ${ttfe.p90.toFixed(2)}ms (raw ${rawTtfe.p90.toFixed(2)}ms, ${signed(ttfe.p90 - rawTtfe.p90)})` +
         `  connect p50 ${ours.connectMs!.p50.toFixed(2)}ms (raw ${at(raw.connectMs, 0.5).toFixed(2)}ms)  kept ${ours.survived}/${ours.connections}`,
     );
   }

@@ -14,8 +14,9 @@ export async function runProbes(scenario: Scenario, { emit, signal }: { emit: Em
     if (signal.aborted) return;
     const names = probe.targets ?? Object.keys(scenario.targets);
     const name = probeName(probe, index, scenario.probes);
-    // A load probe warms its request path up before its first stage starts: that busy time is its own.
-    const client = monitorClientDelay(name, probe.kind === 'load' ? 'warm-up' : probe.kind, emit);
+    // Load and stream probes warm their path up before their schedule starts: that busy time is kept apart.
+    const warmsUp = probe.kind === 'load' || probe.kind === 'stream';
+    const client = monitorClientDelay(name, warmsUp ? 'warm-up' : probe.kind, emit);
     const context = {
       probeName: name,
       targets: names.map((target) => [target, scenario.targets[target]!] as const),
@@ -24,6 +25,8 @@ export async function runProbes(scenario: Scenario, { emit, signal }: { emit: Em
         emit(record);
       }) satisfies Emit,
       signal,
+      // A load probe's stage records move the monitor on; a stream probe says when its schedule starts.
+      warmedUp: () => client.setStage(probe.kind),
     };
     try {
       await runProbe(probe, context);
@@ -33,7 +36,7 @@ export async function runProbes(scenario: Scenario, { emit, signal }: { emit: Em
   }
 }
 
-type ProbeContext = Omit<Parameters<typeof runLoadProbe>[0], 'probe'>;
+type ProbeContext = Omit<Parameters<typeof runLoadProbe>[0], 'probe'> & { warmedUp(): void };
 
 function runProbe(probe: Probe, context: ProbeContext): Promise<void> {
   switch (probe.kind) {

@@ -17,6 +17,7 @@ import { createStreamTracker } from './stream-tracker.js';
 import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
 import { pause } from './triggers.js';
+import { warmUpStreamPath } from './warm-up.js';
 import { websocket } from './websocket.js';
 
 export interface StreamContext {
@@ -25,6 +26,8 @@ export interface StreamContext {
   targets: ReadonlyArray<readonly [string, Target]>;
   emit: Emit;
   signal: AbortSignal;
+  /** Called when the warm-up is over and the measured schedule starts. */
+  warmedUp(): void;
 }
 
 const ADAPTERS: Record<StreamProbe['protocol'], StreamAdapter> = { sse, ndjson, websocket };
@@ -42,13 +45,15 @@ interface TargetCounters {
   drops: number;
 }
 
-export async function runStreamProbe({ probe, probeName, targets, emit, signal }: StreamContext): Promise<void> {
+export async function runStreamProbe({ probe, probeName, targets, emit, signal, warmedUp }: StreamContext): Promise<void> {
   const counters: TargetCounters[] = targets.map(([name, target]) => ({ name, target, spec: buildRequest(probe.request, target), open: 0, opened: 0, events: 0, drops: 0 }));
   // One listener for the run's stop instead of an AbortSignal.any per stream: opening
   // hundreds of streams a second must not cost what each combined signal costs.
   const holds = new Set<AbortController>();
   const stopAll = () => holds.forEach((hold) => hold.abort(signal.reason));
   signal.addEventListener('abort', stopAll, { once: true });
+  await warmUpStreamPath(probe, targets[0]![1], ADAPTERS[probe.protocol]);
+  warmedUp();
   const start = now() + LEAD_MS;
   const ticker = startTicker(start, (second, at) => {
     for (const c of counters) {

@@ -2,37 +2,88 @@
  * A fresh Node process is not a warm one: the first thousand requests pay for module
  * loading, V8 compiling the hot path and the first garbage collections, which a user's
  * first run would otherwise measure as the server's latency (or as drops). Before a load
- * probe's first arrival, the same request path (request building, undici's dispatch and
- * parser, samples, histograms, ticks) runs against a sink server on loopback inside
- * coldbench, never against a target, whose request counts and logs stay untouched.
+ * probe's first arrival, and a stream probe's first open, the same path (request building,
+ * undici's dispatch and parser, samples, histograms, ticks; a stream's connection, parser
+ * and tracker) runs against a sink server on loopback inside coldbench, never against a
+ * target, whose request counts and logs stay untouched.
  */
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LoadProbe, Target } from '../scenario/schema.js';
+import type { LoadProbe, StreamProbe, Target } from '../scenario/schema.js';
+import type { StreamAdapter } from './http-stream.js';
 import { now } from './http.js';
 import { createLoadTarget } from './load-target.js';
+import { buildRequest } from './request-spec.js';
+import { createStreamTracker } from './stream-tracker.js';
 
 /** Enough requests for V8 to optimise the hot path (measured: the first second of a fresh 5,000/s run). */
 const WARM_UP_REQUESTS = 2000;
 const WARM_UP_BATCH = 64;
 
 export async function warmUpLoadPath(probe: LoadProbe, target: Target): Promise<void> {
-  const sink = createServer((req, res) => {
-    req.resume();
-    res.end('ok');
-  });
+  await withSink(
+    (req, res) => {
+      req.resume();
+      res.end('ok');
+    },
+    async (url) => {
+      const batch = Math.min(WARM_UP_BATCH, probe.connections ?? probe.maxInFlight, probe.maxInFlight);
+      const driver = createLoadTarget('warm-up', { ...target, url }, { ...probe, connections: batch, maxInFlight: batch }, 'warm-up', () => undefined);
+      try {
+        for (let sent = 0; sent < WARM_UP_REQUESTS; sent += batch) {
+          for (let i = 0; i < batch; i++) driver.fire(now(), 'warm-up');
+          await driver.drained();
+          if (sent % (batch * 8) === 0) driver.tick(0, now(), 'warm-up');
+        }
+      } finally {
+        await driver.close();
+      }
+    },
+  );
+}
+
+const WARM_UP_STREAMS = 200;
+const WARM_UP_STREAM_BATCH = 20;
+/** One event and a proper end, in each HTTP stream protocol. */
+const SINK_STREAMS: Partial<Record<StreamProbe['protocol'], { contentType: string; body: string }>> = {
+  sse: { contentType: 'text/event-stream', body: 'id: 1\ndata: {"seq":1}\n\nevent: done\ndata: [DONE]\n\n' },
+  ndjson: { contentType: 'application/x-ndjson', body: '{"seq":1}\n{"done":true}\n' },
+};
+
+/** Opens and ends WARM_UP_STREAMS streams through the probe's adapter and tracker; WebSocket probes are not warmed. */
+export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapter: StreamAdapter): Promise<void> {
+  const sink = SINK_STREAMS[probe.protocol];
+  if (!sink) return;
+  await withSink(
+    (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': sink.contentType }).end(sink.body);
+    },
+    async (url) => {
+      const sinkTarget = { ...target, url };
+      const spec = buildRequest(probe.request, sinkTarget);
+      const open = async (stream: number) => {
+        const tracker = createStreamTracker(
+          { probe: 'warm-up', target: 'warm-up', protocol: probe.protocol, stream },
+          { sequenceField: probe.expect.sequenceField, instanceIdHeader: target.identity.instanceIdHeader.toLowerCase() },
+        );
+        const connection = tracker.attempt(0, now());
+        const end = await adapter({ target: sinkTarget, spec, headersTimeoutMs: 5000, idleTimeoutMs: 5000, signal: new AbortController().signal, events: connection.events });
+        connection.finish(end, 'ended');
+      };
+      for (let stream = 0; stream < WARM_UP_STREAMS; stream += WARM_UP_STREAM_BATCH) {
+        await Promise.all(Array.from({ length: WARM_UP_STREAM_BATCH }, (_, i) => open(stream + i)));
+      }
+    },
+  );
+}
+
+async function withSink(handler: RequestListener, use: (url: string) => Promise<void>): Promise<void> {
+  const sink = createServer(handler);
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
-  const batch = Math.min(WARM_UP_BATCH, probe.connections ?? probe.maxInFlight, probe.maxInFlight);
-  const driver = createLoadTarget('warm-up', { ...target, url }, { ...probe, connections: batch, maxInFlight: batch }, 'warm-up', () => undefined);
   try {
-    for (let sent = 0; sent < WARM_UP_REQUESTS; sent += batch) {
-      for (let i = 0; i < batch; i++) driver.fire(now(), 'warm-up');
-      await driver.drained();
-      if (sent % (batch * 8) === 0) driver.tick(0, now(), 'warm-up');
-    }
+    await use(`http://127.0.0.1:${(sink.address() as AddressInfo).port}`);
   } finally {
-    await driver.close();
     sink.closeAllConnections();
     sink.close();
   }
