@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'CB_SCENARIO_INVALID'
   | 'CB_USAGE'
   | 'CB_RUN_DIR_INVALID'
-  | 'CB_COMPARE_MISMATCH';
+  | 'CB_COMPARE_MISMATCH'
+  | 'CB_RUN_INCOMPLETE';
 
 export class CbError extends Error {
   constructor(

@@ -1,7 +1,7 @@
 /** The coldbench command as a user runs it: a real process, real platforms, real files. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -155,6 +155,36 @@ verdicts:
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     assert.equal(summary.interrupted, true);
     assert.ok(summary.targets.cloudrun.coldStart.samples >= 2);
+
+    // A run that did not complete never passes a gate, a report or a comparison, unless asked to.
+    const junit = join(out, 'junit.xml');
+    const gated = await coldbench('gate', dir, '--junit', junit);
+    assert.equal(gated.code, 4, gated.stdout);
+    assert.match(gated.stderr, /^CB_RUN_INCOMPLETE: the run was interrupted \(status interrupted\)/);
+    assert.match(readFileSync(junit, 'utf8'), /<testcase classname="coldbench\.run" name="the run completed" time="0">\s*<error message="INCOMPLETE: the run was interrupted/);
+    assert.equal((await coldbench('report', dir)).code, 4);
+    assert.equal((await coldbench('compare', dir, dir)).code, 4);
+    const allowed = await coldbench('gate', dir, '--allow-incomplete');
+    assert.notEqual(allowed.code, 4, 'judged as it stands');
+    assert.doesNotMatch(allowed.stderr, /CB_RUN_INCOMPLETE/);
+  });
+
+  it('never passes a run that was killed before it recorded its end', async () => {
+    const app = await platform(startAlwaysOn({ replicas: 1 }));
+    const out = tempDir();
+    const file = join(out, 'killed.yaml');
+    writeFileSync(file, `name: killed\ntargets:\n  k8s: { url: "${app.url}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 20/s, duration: 30s }]\n    slo: { p95: "< 1s" }\n`);
+    const { child, done, stderrSoFar } = start(['run', file, '--out', out]);
+    await until(() => /writing /.test(stderrSoFar()), 20_000);
+    const dir = runDirOf(stderrSoFar());
+    const samples = join(dir, 'samples.jsonl');
+    await until(() => existsSync(samples) && readFileSync(samples, 'utf8').split('\n').length > 20, 20_000);
+    child.kill('SIGKILL');
+    await done;
+    assert.equal(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).status, 'running');
+    const gated = await coldbench('gate', dir);
+    assert.equal(gated.code, 4);
+    assert.match(gated.stderr, /CB_RUN_INCOMPLETE: the run never recorded an end \(it crashed, or is still running\) \(status running\)/);
   });
 
   it('stops the demo platforms on SIGINT', async () => {

@@ -1,5 +1,21 @@
 import { ExitCode } from '../errors.js';
-import type { VerdictResult } from './summary-schema.js';
+import type { Summary, VerdictResult } from './summary-schema.js';
+
+/**
+ * Why a run's verdicts must not pass a gate: it was interrupted, failed, or never recorded
+ * an end (crashed, or still running). Null for a completed run.
+ */
+export function incompleteRun(status: Summary['status']): string | null {
+  if (status === 'completed') return null;
+  const what = { interrupted: 'was interrupted', failed: 'failed', running: 'never recorded an end (it crashed, or is still running)' }[status];
+  return `the run ${what} (status ${status}): what it measured is not judged as a pass; --allow-incomplete judges it anyway`;
+}
+
+/** The exit code for a summary: an incomplete run is 4 (the run failed) unless allowed. */
+export function exitCodeForRun(summary: Pick<Summary, 'status' | 'verdicts'>, allowIncomplete: boolean): number {
+  if (!allowIncomplete && incompleteRun(summary.status)) return ExitCode.runFailed;
+  return exitCodeFor(summary.verdicts);
+}
 
 /** 0 all verdicts pass; 1 one failed; 2 one is inconclusive, insufficient, invalid or has no data. */
 export function exitCodeFor(verdicts: readonly VerdictResult[]): number {

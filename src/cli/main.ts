@@ -26,6 +26,13 @@ const durationOption = (value: string | undefined) => {
   return ms;
 };
 
+/** gate, report and compare: judge a run that did not complete instead of exiting 4. */
+const allowIncomplete = {
+  type: 'boolean',
+  default: false,
+  describe: 'Judge an interrupted, failed or crashed run as it stands instead of exiting 4',
+} as const;
+
 export async function main(argv: string[]): Promise<void> {
   let exitCode: number = ExitCode.pass;
   const runOptions = {
@@ -71,9 +78,10 @@ export async function main(argv: string[]): Promise<void> {
         y
           .positional('runDir', { type: 'string', demandOption: true })
           .option('json', runOptions.json)
-          .option('html', { type: 'boolean', default: false, describe: 'Also write report.html, self-contained with charts' }),
+          .option('html', { type: 'boolean', default: false, describe: 'Also write report.html, self-contained with charts' })
+          .option('allow-incomplete', allowIncomplete),
       (args) => {
-        exitCode = reportCommand({ runDir: args.runDir, json: args.json, html: args.html });
+        exitCode = reportCommand({ runDir: args.runDir, json: args.json, html: args.html, allowIncomplete: args.allowIncomplete });
       },
     )
     .command(
@@ -86,7 +94,8 @@ export async function main(argv: string[]): Promise<void> {
           .option('baseline-run', { type: 'string', describe: 'Run directory the relative criteria compare with' })
           .option('junit', { type: 'string', describe: 'Write JUnit XML here' })
           .option('markdown', { type: 'string', describe: 'Write a Markdown summary here (also to $GITHUB_STEP_SUMMARY when set)' })
-          .option('json', runOptions.json),
+          .option('json', runOptions.json)
+          .option('allow-incomplete', allowIncomplete),
       async (args) => {
         exitCode = await gateCommand({
           runDir: args.runDir,
@@ -95,6 +104,7 @@ export async function main(argv: string[]): Promise<void> {
           junit: args.junit,
           markdown: args.markdown,
           json: args.json,
+          allowIncomplete: args.allowIncomplete,
         });
       },
     )
@@ -108,9 +118,18 @@ export async function main(argv: string[]): Promise<void> {
           .option('target', { type: 'string', describe: 'Only this target (two runs)' })
           .option('baseline', { type: 'string', describe: 'Baseline target (one run)' })
           .option('candidate', { type: 'string', describe: 'Candidate target (one run)' })
-          .option('json', runOptions.json),
+          .option('json', runOptions.json)
+          .option('allow-incomplete', allowIncomplete),
       (args) => {
-        exitCode = compareCommand({ runA: args.runA, runB: args.runB, target: args.target, baseline: args.baseline, candidate: args.candidate, json: args.json });
+        exitCode = compareCommand({
+          runA: args.runA,
+          runB: args.runB,
+          target: args.target,
+          baseline: args.baseline,
+          candidate: args.candidate,
+          json: args.json,
+          allowIncomplete: args.allowIncomplete,
+        });
       },
     )
     .command(

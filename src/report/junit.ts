@@ -11,7 +11,8 @@ import { verdictLine } from './text.js';
 // The package is CommonJS with a default export its types describe as the module itself.
 const junit = (junitModule as unknown as { default: Builder }).default;
 
-export function renderJUnit(summary: Summary, hostname: string): string {
+/** `incomplete`: why the run did not complete, written as an erroring testcase so no CI view shows the run as passed. */
+export function renderJUnit(summary: Summary, hostname: string, { incomplete }: { incomplete?: string | null } = {}): string {
   const builder = junit.newBuilder().name(`coldbench ${summary.scenario}`);
   const suite = builder
     .testSuite()
@@ -26,6 +27,7 @@ export function renderJUnit(summary: Summary, hostname: string): string {
       if (delay) suite.property(`client.${probe}.${stage}.eventLoopDelayP99Ms`, String(delay.p99));
     }
   }
+  if (incomplete) suite.testCase().className('coldbench.run').name('the run completed').time(0).error(`INCOMPLETE: ${incomplete}`, summary.status);
   for (const verdict of summary.verdicts) {
     const testCase = suite.testCase().className(`coldbench.${verdict.id}`).name(verdict.title).time(0);
     const message = failureMessage(verdict);

@@ -1,6 +1,7 @@
 import { compareMetrics } from '../../analysis/compare.js';
 import { comparableMetrics } from '../../analysis/metrics.js';
-import { CbError } from '../../errors.js';
+import { incompleteRun } from '../../analysis/outcome.js';
+import { CbError, ExitCode } from '../../errors.js';
 import { comparisonTable, renderAligned } from '../../report/text.js';
 import { loadRun } from '../../store/run-dir.js';
 
@@ -11,11 +12,13 @@ export interface CompareArgs {
   baseline?: string;
   candidate?: string;
   json: boolean;
+  allowIncomplete: boolean;
 }
 
 /** Two runs (same target, before/after) or two targets of one run (--baseline, --candidate). */
 export function compareCommand(args: CompareArgs): number {
   const a = loadRun(args.runA);
+  const runs = [a];
   const sections: Array<{ title: string; labels: { a: string; b: string }; rows: ReturnType<typeof compareMetrics> }> = [];
   if (args.runB === undefined) {
     if (!args.baseline || !args.candidate) throw new CbError('CB_USAGE', 'compare one run with --baseline TARGET --candidate TARGET, or name two runs');
@@ -26,8 +29,12 @@ export function compareCommand(args: CompareArgs): number {
     sections.push({ title: `${args.candidate} against ${args.baseline} in run ${a.manifest.runId}`, labels: { a: args.baseline, b: args.candidate }, rows });
   } else {
     const b = loadRun(args.runB);
+    runs.push(b);
     if (a.manifest.scenarioName !== b.manifest.scenarioName) {
       throw new CbError('CB_COMPARE_MISMATCH', `runs of different scenarios: "${a.manifest.scenarioName}" and "${b.manifest.scenarioName}"; compare runs of one scenario`);
+    }
+    if (args.target !== undefined && !(args.target in a.manifest.scenario.targets && args.target in b.manifest.scenario.targets)) {
+      throw new CbError('CB_USAGE', `--target ${args.target}: both runs must have it (targets: ${Object.keys(a.manifest.scenario.targets).join(', ')})`);
     }
     const targets = args.target ? [args.target] : Object.keys(a.manifest.scenario.targets).filter((t) => t in b.manifest.scenario.targets);
     for (const target of targets) {
@@ -42,5 +49,10 @@ export function compareCommand(args: CompareArgs): number {
     }
     process.stdout.write('~ : within noise (the 90% bootstrap interval of the ratio holds 1, or Mann–Whitney p ≥ 0.05)\n');
   }
-  return 0;
+  const incomplete = runs.flatMap((run) => {
+    const reason = incompleteRun(run.manifest.status);
+    return reason ? [`${run.manifest.runId}: ${reason}`] : [];
+  });
+  for (const reason of incomplete) process.stderr.write(`${args.allowIncomplete ? 'warning' : 'CB_RUN_INCOMPLETE'}: ${reason}\n`);
+  return incomplete.length && !args.allowIncomplete ? ExitCode.runFailed : 0;
 }

@@ -2,7 +2,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { gate } from '../../analysis/gate.js';
 import { comparableMetrics } from '../../analysis/metrics.js';
-import { exitCodeFor } from '../../analysis/outcome.js';
+import { exitCodeForRun, incompleteRun } from '../../analysis/outcome.js';
 import { CbError } from '../../errors.js';
 import { renderGateMarkdown } from '../../report/gate-markdown.js';
 import { renderJUnit } from '../../report/junit.js';
@@ -17,6 +17,7 @@ export interface GateArgs {
   junit?: string;
   markdown?: string;
   json: boolean;
+  allowIncomplete: boolean;
 }
 
 export async function gateCommand(args: GateArgs): Promise<number> {
@@ -31,7 +32,8 @@ export async function gateCommand(args: GateArgs): Promise<number> {
   }
   const summary = gate(run, criteria, baseline);
   const markdown = renderGateMarkdown(summary);
-  if (args.junit) writeFileSync(args.junit, renderJUnit(summary, hostname()));
+  const incomplete = args.allowIncomplete ? null : incompleteRun(summary.status);
+  if (args.junit) writeFileSync(args.junit, renderJUnit(summary, hostname(), { incomplete }));
   if (args.markdown) writeFileSync(args.markdown, markdown);
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
   if (args.json) process.stdout.write(JSON.stringify(summary.verdicts, null, 2) + '\n');
@@ -40,7 +42,8 @@ export async function gateCommand(args: GateArgs): Promise<number> {
     for (const verdict of summary.verdicts) process.stdout.write(`${verdictLine(verdict)}\n  ${verdict.detail}\n`);
     if (summary.verdicts.length === 0) process.stdout.write('no verdicts to judge\n');
   }
-  return exitCodeFor(summary.verdicts);
+  if (incomplete) process.stderr.write(`CB_RUN_INCOMPLETE: ${incomplete}\n`);
+  return exitCodeForRun(summary, args.allowIncomplete);
 }
 
 function knownNames(run: StoredRun, baseline: StoredRun | undefined) {
