@@ -128,6 +128,45 @@ describe('malformed and silent streams', () => {
     assert.deepEqual([samples[0]!.events, samples[0]!.malformed, samples[0]!.lost, samples[0]!.outcome], [3, 0, 0, 'completed']);
   });
 
+  it('never keeps a stream of garbage: no event, only malformed lines, fails survival', async () => {
+    const url = await serve((_, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('retry: soon\nretry: later\n\n'.repeat(30));
+    });
+    const { stream, summary, exitCode } = await runStream(
+      url,
+      'protocol: sse\nconnections: 30\nopenRate: 100/s\nhold: 1s',
+      '  - streamSurvival: { target: t, atLeast: 90% }',
+    );
+    assert.deepEqual([stream.survived, stream.events, stream.droppedByCause], [0, 0, { malformed: 30 }]);
+    assert.equal(stream.malformed, 30 * 60);
+    assert.equal(summary.verdicts[0]!.status, 'fail');
+    assert.equal(exitCode, 1);
+  });
+
+  it('ends a stream whose line never ends at maxMessageBytes, as malformed, with the first bytes as evidence', async () => {
+    let sent = 0;
+    const url = await serve((_, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: ');
+      const chunk = 'x'.repeat(64 * 1024);
+      const timer = setInterval(() => {
+        sent += chunk.length;
+        res.write(chunk);
+      }, 1);
+      res.on('close', () => clearInterval(timer));
+    });
+    const { samples, stream } = await runStream(url, 'protocol: sse\nconnections: 1\nhold: 20s\nmaxMessageBytes: 1048576');
+    const [sample] = samples;
+    assert.equal(sample!.cause, 'malformed');
+    assert.equal(sample!.error?.code, 'CB_MESSAGE_TOO_LARGE');
+    assert.ok(sample!.bytes > 1024 * 1024 && sample!.bytes < 2 * 1024 * 1024, `${sample!.bytes} bytes read before it stopped`);
+    assert.ok(sample!.endedAfterMs < 5000, `ended after ${sample!.endedAfterMs}ms of a 20s hold`);
+    assert.match(sample!.evidence!, /^data: x+$/);
+    assert.equal(stream.survived, 0);
+    assert.ok(sent < 64 * 1024 * 1024, 'the server was stopped, not read forever');
+  });
+
   it("reads the instance from the target's own identity header", async () => {
     const url = await serve((_, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-pod': 'pod-7' });

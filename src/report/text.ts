@@ -97,6 +97,7 @@ export function streamTable(summary: Summary): Table {
           `${s.survived}/${s.connections} (${pct(s.survival)})`,
           Object.entries(s.droppedByCause).map(([cause, n]) => `${cause}×${n}`).join(', ') || '0',
           String(s.lostMessages),
+          String(s.malformed),
           String(s.reconnects),
           p(s.timeToFirstEventMs),
           p(s.gapMs),
@@ -107,7 +108,7 @@ export function streamTable(summary: Summary): Table {
       : [],
   );
   return {
-    header: ['target', 'kept for the hold', 'drops', 'lost msgs', 'reconnects', 'first event p50/p99', 'gap p50/p99', 'peak open', 'instances', 'slo'],
+    header: ['target', 'kept for the hold', 'drops', 'lost msgs', 'malformed', 'reconnects', 'first event p50/p99', 'gap p50/p99', 'peak open', 'instances', 'slo'],
     rows,
   };
 }

@@ -11,6 +11,7 @@ export type ErrorClass =
   | 'status-429'
   | 'status-5xx'
   | 'status-other'
+  | 'malformed'
   | 'other';
 
 export interface SampleError {

@@ -1,6 +1,6 @@
 /** The HTTP side of SSE and NDJSON streams: one timed connection, the body handed over as text as it arrives. */
 import type { Target } from '../scenario/schema.js';
-import { classifyError, statusError } from './error-class.js';
+import { classifyError, statusError, type SampleError } from './error-class.js';
 import { openConnection, type HttpRequestSpec } from './http.js';
 import type { StreamEnd, StreamEvents } from './stream-tracker.js';
 
@@ -13,8 +13,14 @@ export interface StreamAdapterContext {
   /** Aborted at the end of the hold, or when the run stops. */
   signal: AbortSignal;
   events: StreamEvents;
+  /** A line, event or message longer than this ends the stream as malformed. */
+  maxMessageBytes: number;
   /** WebSocket only: an application message to send every `everyMs`. */
   send?: { everyMs: number; message: string };
+}
+
+export function messageTooLarge(maxMessageBytes: number): SampleError {
+  return { code: 'CB_MESSAGE_TOO_LARGE', class: 'malformed', message: `a line, event or message grew past ${maxMessageBytes} bytes without ending` };
 }
 
 /** Opens one connection and reports what it carries until it ends; never throws. */
@@ -36,7 +42,7 @@ export async function readHttpStream(
     events.opened(response);
     const decoder = new TextDecoder();
     for await (const chunk of response.body) {
-      events.bytes(chunk);
+      if (events.bytes(chunk)) return { kind: 'error', error: messageTooLarge(context.maxMessageBytes) };
       if (response.status < 400) feed(decoder.decode(chunk, { stream: true }));
     }
     if (response.status >= 400) return { kind: 'error', error: statusError(response.status) };

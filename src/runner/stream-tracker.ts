@@ -19,7 +19,8 @@ export interface StreamMessage {
 export interface StreamEvents {
   opened(info: { status: number; headers: Record<string, string>; phases?: Phases }): void;
   message(message: StreamMessage): void;
-  bytes(chunk: Buffer): void;
+  /** Returns true when the message being received has outgrown the limit: stop reading. */
+  bytes(chunk: Buffer): boolean;
   malformed(reason: string): void;
   retry(ms: number): void;
 }
@@ -37,7 +38,7 @@ export interface AttemptResult {
 
 export function createStreamTracker(
   base: Pick<StreamSample, 'probe' | 'target' | 'protocol' | 'stream'>,
-  { sequenceField, instanceIdHeader }: { sequenceField: string | undefined; instanceIdHeader: string },
+  { sequenceField, instanceIdHeader, maxMessageBytes }: { sequenceField: string | undefined; instanceIdHeader: string; maxMessageBytes: number },
 ) {
   let lastEventAt: number | undefined;
   let lastSequence: number | undefined;
@@ -72,6 +73,8 @@ export function createStreamTracker(
       };
       let evidence = '';
       let terminal = false;
+      /** Bytes since the last complete message: what a parser may be holding. */
+      let pendingBytes = 0;
 
       const events: StreamEvents = {
         opened({ status, headers, phases }) {
@@ -87,6 +90,7 @@ export function createStreamTracker(
         },
         message(message) {
           const at = now();
+          pendingBytes = 0;
           sample.events += 1;
           if (sample.events === 1) {
             sample.timeToFirstEventMs = round(at - startedAt);
@@ -106,7 +110,9 @@ export function createStreamTracker(
         },
         bytes(chunk) {
           sample.bytes += chunk.length;
+          pendingBytes += chunk.length;
           if (evidence.length < EVIDENCE_BYTES) evidence += chunk.subarray(0, EVIDENCE_BYTES - evidence.length).toString('utf8');
+          return pendingBytes > maxMessageBytes;
         },
         malformed() {
           sample.malformed += 1;
@@ -132,6 +138,11 @@ export function createStreamTracker(
             sample.cause = causeOf(end, sample.status);
             if (end.kind === 'error') sample.error = end.error;
             droppedAt = at;
+          }
+          // Garbage is not a kept stream: nothing valid delivered, or more malformed lines than events.
+          if (sample.outcome !== 'dropped' && sample.outcome !== 'interrupted' && (sample.events === 0 || sample.malformed > sample.events)) {
+            sample.outcome = 'dropped';
+            sample.cause = sample.malformed > 0 ? 'malformed' : 'no-events';
           }
           const suspicious = sample.outcome === 'dropped' && sample.events === 0;
           if (evidence && (suspicious || sample.malformed > 0 || (sample.status ?? 0) >= 400)) sample.evidence = evidence;

@@ -98,7 +98,7 @@ async function holdStream({ probe, probeName, emit, signal, holds }: HoldContext
   const { target, spec } = counters;
   const tracker = createStreamTracker(
     { probe: probeName, target: counters.name, protocol: probe.protocol, stream },
-    { sequenceField: probe.expect.sequenceField, instanceIdHeader: target.identity.instanceIdHeader.toLowerCase() },
+    { sequenceField: probe.expect.sequenceField, instanceIdHeader: target.identity.instanceIdHeader.toLowerCase(), maxMessageBytes: probe.maxMessageBytes },
   );
   const deadline = dueAt + probe.hold;
   const idleTimeoutMs = probe.idleTimeout ?? (probe.expect.eventEvery ? probe.expect.eventEvery * 10 : DEFAULT_IDLE_TIMEOUT_MS);
@@ -122,6 +122,7 @@ async function holdStream({ probe, probeName, emit, signal, holds }: HoldContext
       lastEventId: tracker.lastEventId,
       headersTimeoutMs: probe.timeout ?? target.timeout,
       idleTimeoutMs,
+      maxMessageBytes: probe.maxMessageBytes,
       signal: hold.signal,
       events: countedEvents,
       send: probe.send && { everyMs: probe.send.every, message: probe.send.message },
@@ -135,7 +136,8 @@ async function holdStream({ probe, probeName, emit, signal, holds }: HoldContext
     if (sample.outcome !== 'dropped') return;
     counters.drops += 1;
     const reconnect = probe.reconnect;
-    if (!reconnect.enabled || attempt >= reconnect.maxAttempts || why !== 'ended') return;
+    // A stream that sent garbage is not reconnected: it would only send more.
+    if (!reconnect.enabled || attempt >= reconnect.maxAttempts || why !== 'ended' || sample.cause === 'malformed') return;
     const delay = retryMs ?? reconnect.delay;
     if (now() + delay >= deadline || !(await pause(delay, signal))) return;
     intendedAt = now();

@@ -65,10 +65,18 @@ export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapt
       const open = async (stream: number) => {
         const tracker = createStreamTracker(
           { probe: 'warm-up', target: 'warm-up', protocol: probe.protocol, stream },
-          { sequenceField: probe.expect.sequenceField, instanceIdHeader: target.identity.instanceIdHeader.toLowerCase() },
+          { sequenceField: probe.expect.sequenceField, instanceIdHeader: target.identity.instanceIdHeader.toLowerCase(), maxMessageBytes: probe.maxMessageBytes },
         );
         const connection = tracker.attempt(0, now());
-        const end = await adapter({ target: sinkTarget, spec, headersTimeoutMs: 5000, idleTimeoutMs: 5000, signal: new AbortController().signal, events: connection.events });
+        const end = await adapter({
+          target: sinkTarget,
+          spec,
+          headersTimeoutMs: 5000,
+          idleTimeoutMs: 5000,
+          maxMessageBytes: probe.maxMessageBytes,
+          signal: new AbortController().signal,
+          events: connection.events,
+        });
         connection.finish(end, 'ended');
       };
       for (let stream = 0; stream < WARM_UP_STREAMS; stream += WARM_UP_STREAM_BATCH) {

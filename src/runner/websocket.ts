@@ -17,6 +17,8 @@ export const websocket: StreamAdapter = (context) =>
       headers: spec.headers,
       handshakeTimeout: context.headersTimeoutMs,
       perMessageDeflate: false,
+      // ws ends a larger message with close code 1009: ws-close-1009, bounded memory.
+      maxPayload: context.maxMessageBytes,
       rejectUnauthorized: !target.insecureSkipTLSVerify,
     });
     const timers: NodeJS.Timeout[] = [];

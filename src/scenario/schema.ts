@@ -213,6 +213,9 @@ const streamProbe = z.strictObject({
       sequenceField: nonEmptyString.optional().meta({ description: 'JSON field with a message number, to count lost messages (SSE ids count too)' }),
     })
     .prefault({}),
+  maxMessageBytes: positiveInt
+    .default(1024 * 1024)
+    .meta({ description: 'A line, event or message longer than this ends the stream as malformed (bounded memory on a hostile stream)' }),
   send: z
     .strictObject({ every: positiveDuration(), message: z.string() })
     .optional()
