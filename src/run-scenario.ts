@@ -10,6 +10,7 @@ import type { RunRecord } from './runner/records.js';
 import { runProbes } from './runner/run.js';
 import { applyOverrides, type Overrides } from './scenario/plan.js';
 import type { Plan } from './scenario/load.js';
+import { recordRedactor } from './store/redact.js';
 import { createRunWriter } from './store/run-writer.js';
 
 export interface RunScenarioOptions extends Overrides {
@@ -40,12 +41,15 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   );
   options.onStart?.({ runId: writer.runId, dir: writer.dir });
   let error: string | undefined;
+  // Redacted once, before the records fan out: the files and the live progress see the same.
+  const redactRecord = recordRedactor(plan.substitutions);
   try {
     await runProbes(scenario, {
       signal,
       emit: (record) => {
-        writer.write(record);
-        options.onRecord?.(record);
+        const safe = redactRecord(record);
+        writer.write(safe);
+        options.onRecord?.(safe);
       },
     });
   } catch (thrown) {

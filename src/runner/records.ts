@@ -195,7 +195,6 @@ export interface StreamTick {
   drops: number;
 }
 
-/** Per-second series and events: written to series.jsonl. */
 /** coldbench's own event-loop delay over at most a second of one probe or stage (runner/client-delay.ts). */
 export interface ClientTick {
   type: 'client';
@@ -208,6 +207,7 @@ export interface ClientTick {
   loopDelayHistogram: string;
 }
 
+/** Per-second series and events: written to series.jsonl. */
 export type SeriesRecord = Tick | StageStarted | ProbeAborted | StreamTick | ClientTick;
 
 export interface RoundStarted {

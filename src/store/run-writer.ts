@@ -49,13 +49,12 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runId?: s
     histograms,
     write(record) {
       if (finished) return;
+      // Records arrive redacted (store/redact.ts recordRedactor, applied where they fan out).
       if (record.type === 'sample') {
-        // Only an error message can carry a secret (a URL with credentials, a header echoed back).
-        const safe = 'error' in record && record.error ? { ...record, error: redact(record.error, plan.substitutions) } : record;
-        samples.append(safe);
+        samples.append(record);
         histograms.recordSample(record);
       } else if (record.type === 'tick' || record.type === 'stage' || record.type === 'abort' || record.type === 'stream-tick' || record.type === 'client') {
-        series.append(record.type === 'abort' ? redact(record, plan.substitutions) : record);
+        series.append(record);
         if (record.type === 'client') histograms.recordClient(record);
       }
     },

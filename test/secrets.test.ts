@@ -1,0 +1,72 @@
+/**
+ * Secrets never reach a file, stdout or stderr, whatever echoes them: a target that reflects
+ * request headers into a stream or an error body, a failing trigger that prints them, a
+ * secret-named variable only the trigger's shell expands, a literal secret in a query.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { scrub } from '../src/store/redact.js';
+import { CLI, serve, tempDir } from './helpers.js';
+
+const TOKEN = 'tok-4f1c9a7e2b';
+const OTHER = 'other-secret-8d3e61';
+
+describe('secrets', () => {
+  it('never writes or prints a secret that a target, a trigger or a shell echoes', async () => {
+    const url = await serve((req, res) => {
+      const echo = JSON.stringify(req.headers);
+      if (req.url!.startsWith('/sse')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`garbage ${echo}\n`);
+      } else res.writeHead(500, { 'content-type': 'text/plain' }).end(`proxy error: ${echo}`);
+    });
+    const dir = tempDir();
+    const scenario = join(dir, 'secrets.yaml');
+    writeFileSync(
+      scenario,
+      `name: secrets
+targets:
+  api:
+    url: "${url}"
+    headers: { Authorization: "Bearer \${API_TOKEN}" }
+    coldStart:
+      trigger: { command: 'echo "deploy with \${API_TOKEN} and $$OTHER_SECRET to ${url}/x?api_key=literal-key-77" >&2; exit 1' }
+probes:
+  - { kind: coldstart, samples: 1, warmFollowUps: 0 }
+  - { kind: stream, protocol: sse, request: { path: "/sse?token=${TOKEN}" }, connections: 2, hold: 1s }
+  - { kind: load, stages: [{ name: s, rate: 10/s, duration: 1s }] }
+`,
+    );
+    const child = spawn(process.execPath, [CLI, 'run', scenario, '--out', dir], {
+      env: { ...process.env, API_TOKEN: TOKEN, OTHER_SECRET: OTHER },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    assert.notEqual(code, null);
+    assert.doesNotMatch(output, /\n {4}at /, 'no stack trace');
+    const runDir = join(dir, readdirSync(dir).find((name) => name.startsWith('2'))!);
+    const files = readdirSync(runDir).map((name) => [name, readFileSync(join(runDir, name), 'utf8')] as const);
+    for (const [where, text] of [['stdout and stderr', output] as const, ...files]) {
+      for (const secret of [TOKEN, OTHER, 'literal-key-77']) assert.ok(!text.includes(secret), `${where} holds ${secret}`);
+    }
+    // What was redacted is still there, as evidence.
+    const samples = readFileSync(join(runDir, 'samples.jsonl'), 'utf8');
+    assert.match(samples, /deploy with \[redacted\] and \[redacted\]/);
+    assert.match(samples, /"evidence":"garbage .*Bearer \[redacted\]/);
+  });
+
+  it('does not hang on a 5 MB string (the regex it replaced took 57 s on 200 kB)', () => {
+    const text = `${'a'.repeat(2_500_000)}://user:${'b'.repeat(2_500_000)}`;
+    const started = performance.now();
+    scrub(text, ['secret-value']);
+    scrub('x'.repeat(5_000_000), ['secret-value']);
+    assert.ok(performance.now() - started < 5000, `${performance.now() - started}ms`);
+    assert.equal(scrub('GET http://me:pw@h/p?api_key=k1&x=1&token=t2', []), 'GET http://me:[redacted]@h/p?api_key=[redacted]&x=1&token=[redacted]');
+  });
+});
