@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'CB_USAGE'
   | 'CB_RUN_DIR_INVALID'
   | 'CB_COMPARE_MISMATCH'
-  | 'CB_RUN_INCOMPLETE';
+  | 'CB_RUN_INCOMPLETE'
+  | 'CB_OUTPUT_UNWRITABLE';
 
 export class CbError extends Error {
   constructor(

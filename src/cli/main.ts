@@ -26,6 +26,16 @@ const durationOption = (value: string | undefined) => {
   return ms;
 };
 
+/** A whole number within [min, max], or a usage error naming the option. */
+const integerOption = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => (value: unknown) => {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new CbError('CB_USAGE', `--${name} expects a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, got "${String(value)}"`);
+  }
+  return number;
+};
+
 /** gate, report and compare: judge a run that did not complete instead of exiting 4. */
 const allowIncomplete = {
   type: 'boolean',
@@ -37,7 +47,7 @@ export async function main(argv: string[]): Promise<void> {
   let exitCode: number = ExitCode.pass;
   const runOptions = {
     out: { type: 'string', default: 'reports', describe: 'Directory that receives the run directory' },
-    samples: { type: 'number', describe: 'Override the rounds of cold-start probes' },
+    samples: { type: 'string', describe: 'Override the rounds of cold-start probes', coerce: integerOption('samples', 1) },
     json: { type: 'boolean', default: false, describe: 'Print summary.json to stdout instead of tables' },
     html: { type: 'boolean', default: false, describe: 'Also write report.html (self-contained, with charts)' },
     'max-rate': {
@@ -146,35 +156,43 @@ export async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .positional('kind', { choices: ['scale-to-zero', 'always-on'] as const, demandOption: true })
-          .option('port', { type: 'number', default: 0, describe: '0 picks a free port' })
+          .option('port', { type: 'string', default: '0', describe: '0 picks a free port', coerce: integerOption('port', 0, 65535) })
           .option('host', { type: 'string', default: '127.0.0.1' })
           .option('startup-delay', { type: 'string', default: '500ms', describe: 'Instance startup (image pull + model load)' })
           .option('idle', { type: 'string', default: '1s', describe: 'scale-to-zero: stop an instance idle this long' })
-          .option('concurrency', { type: 'number', default: 80, describe: 'scale-to-zero: requests per instance before another starts' })
+          .option('concurrency', { type: 'string', default: '80', describe: 'scale-to-zero: requests per instance before another starts', coerce: integerOption('concurrency', 1) })
           .option('max-request-duration', { type: 'string', describe: 'End requests older than this (Cloud Run request timeout)' })
-          .option('replicas', { type: 'number', default: 2, describe: 'always-on: instances kept running' })
-          .option('standby', { type: 'number', default: 0, describe: 'scale-to-zero: processes booted ahead, so a scale-out costs the startup delay but no process boot' }),
+          .option('replicas', { type: 'string', default: '2', describe: 'always-on: instances kept running', coerce: integerOption('replicas', 1) })
+          .option('standby', { type: 'string', default: '0', describe: 'scale-to-zero: processes booted ahead, so a scale-out costs the startup delay but no process boot', coerce: integerOption('standby', 0) }),
       async (args) => {
         exitCode = await platformCommand({
           kind: args.kind,
-          port: args.port,
+          // Each has a default, so the coerced value is always there.
+          port: args.port!,
           host: args.host,
           startupDelay: durationOption(args.startupDelay)!,
           idle: durationOption(args.idle)!,
-          concurrency: args.concurrency,
+          concurrency: args.concurrency!,
           maxRequestDuration: durationOption(args.maxRequestDuration),
-          replicas: args.replicas,
-          standby: args.standby,
+          replicas: args.replicas!,
+          standby: args.standby!,
         });
       },
     )
     .demandCommand(1, 'name a command')
     .epilog('Exit codes: 0 pass, 1 a verdict failed, 2 inconclusive or too few samples, 3 bad scenario or usage, 4 the run failed or was interrupted.')
     .fail((message, error) => {
+      // yargs reports a bad option (and a coerce that threw) as a YError: a usage error, exit 3.
+      if (error?.name === 'YError') throw new CbError('CB_USAGE', error.message.replace(/^CB_USAGE: /, ''));
       throw error ?? new CbError('CB_USAGE', message);
     })
     .help();
 
+  // `coldbench compare … | head -1`: a closed pipe ends the output, not the process with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(exitCode);
+  });
   try {
     await cli.parseAsync();
   } catch (error) {

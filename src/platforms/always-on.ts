@@ -20,7 +20,13 @@ export async function startAlwaysOn(options: AlwaysOnOptions): Promise<Platform>
     await Promise.all(instances.map(stopInstance));
     throw error;
   }
-  return startFrontServer(roundRobin(instances), options);
+  try {
+    return await startFrontServer(roundRobin(instances), options);
+  } catch (error) {
+    // The replicas must not outlive a front door that could not listen (a port in use).
+    await Promise.all(instances.map(stopInstance));
+    throw error;
+  }
 }
 
 async function readinessProbe(instance: Instance): Promise<void> {

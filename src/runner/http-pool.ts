@@ -47,7 +47,7 @@ export function createPool(origin: string, options: PoolOptions): WarmPool {
     // undici's own connector answers asynchronously; a synchronous answer re-enters its dispatch loop and stalls the request.
     process.nextTick(callback, null, socket);
   };
-  const pool = new Pool(origin, { connections: options.connections, pipelining: 1, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connect });
+  const pool = new Pool(new URL(origin).origin, { connections: options.connections, pipelining: 1, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connect });
   const url = new URL(origin);
   const target: buildConnector.Options = {
     hostname: url.hostname.replace(/^\[|\]$/g, ''),

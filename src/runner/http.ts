@@ -82,7 +82,8 @@ export function openConnection(origin: string, options: ConnectionOptions): Conn
   const setup: ConnectionPhases = {};
   let onHeadersWritten: ((at: number) => void) | undefined;
   let firstRequest = true;
-  const client = new Client(origin, {
+  // A target URL may carry a base path and credentials: undici takes the origin alone (buildRequest adds the rest).
+  const client = new Client(new URL(origin).origin, {
     pipelining: 1,
     connect: (target, callback) => {
       connectTimed(target, options, setup)

@@ -46,7 +46,22 @@ export function parseScenario(source: string, file: string, options: LoadOptions
   const substitutions = Object.fromEntries(
     [...referencedVariables(raw)].flatMap((name) => (env[name] ? [[name, env[name]] as const] : [])),
   );
-  return { file, source, scenario: data, substitutions };
+  return { file, source, scenario: data, substitutions: { ...substitutions, ...urlCredentials(data) } };
+}
+
+/**
+ * A target URL's password, and the Basic credential sent for it, are secrets like any
+ * substituted token: named here so that the redactor scrubs them wherever they are echoed.
+ */
+function urlCredentials(scenario: Scenario): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, target] of Object.entries(scenario.targets)) {
+    const { username, password } = new URL(target.url);
+    if (!password) continue;
+    out[`${name} url password`] = decodeURIComponent(password);
+    out[`${name} url basic auth`] = Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64');
+  }
+  return out;
 }
 
 /** Checks that name other parts of the scenario; done on raw data so they run even when other parts are malformed. */

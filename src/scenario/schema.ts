@@ -35,7 +35,13 @@ export const percent = parsed(parsePercent, 'a percentage between 0% and 100%, l
 const positiveInt = z.int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
 const nonNegativeInt = z.int({ error: 'expected a whole number ≥ 0' }).nonnegative({ error: 'expected a whole number ≥ 0' });
 export const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
-const headers = z.record(z.string(), z.string({ error: 'expected a header value as a string' }), { error: 'expected a map of header names to values' });
+// CR, LF or NUL in a header or path would split the request on the wire: refused here, not sent.
+const HEADER_NAME = "a header name is letters, digits and !#$%&'*+-.^_`|~, with no spaces or line breaks";
+const headers = z.record(
+  z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { message: HEADER_NAME }),
+  z.string({ error: 'expected a header value as a string' }).regex(/^[^\r\n\0]*$/, { message: 'a header value cannot hold a line break or NUL' }),
+  { error: (issue) => (issue.code === 'invalid_type' ? 'expected a map of header names to values' : issue.code === 'invalid_key' ? HEADER_NAME : undefined) },
+);
 
 const httpUrl = z
   .string({ error: 'expected an http:// or https:// URL' })
@@ -109,7 +115,11 @@ const target = z.strictObject({
 
 const request = z.strictObject({
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
-  path: z.string().startsWith('/', { error: 'expected a path starting with /' }).default('/'),
+  path: z
+    .string()
+    .startsWith('/', { error: 'expected a path starting with /' })
+    .regex(/^\S*$/, { message: 'a path cannot hold spaces or line breaks (encode them, e.g. %20)' })
+    .default('/'),
   headers: headers.optional(),
   body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())], { error: 'expected a string or a JSON object' }).optional(),
 });

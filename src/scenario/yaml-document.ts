@@ -38,7 +38,13 @@ export function parseValidated<S extends z.ZodType>(
       }),
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (error) {
+    // The yaml package refuses an alias bomb ("Excessive alias count …") while building the value.
+    throw new ScenarioError('CB_SCENARIO_SYNTAX', [{ file, line: 1, column: 1, path: '', message: `the YAML cannot be expanded: ${firstLine((error as Error).message)}` }]);
+  }
   const issue = (path: Path, message: string, atKey = false): ScenarioIssue => ({
     file,
     ...locateNode(doc, lines, path, atKey),

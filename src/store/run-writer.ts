@@ -4,7 +4,7 @@
  * loses nothing already measured), ticks to series.jsonl, histograms and the final manifest
  * at the end.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../scenario/load.js';
 import type { RunRecord } from '../runner/records.js';
@@ -12,6 +12,7 @@ import { HistogramSet } from './histograms.js';
 import { newManifest, type RunManifest } from './manifest.js';
 import { redact } from './redact.js';
 import { openAppendLog } from './append-log.js';
+import { makeDirectory } from './output.js';
 
 export const RUN_FILES = {
   manifest: 'manifest.json',
@@ -34,7 +35,8 @@ export interface RunWriter {
 export function createRunWriter(plan: Plan, options: { outDir: string; runId?: string; manifestOptions?: RunManifest['options'] }): RunWriter {
   const runId = options.runId ?? newRunId(plan.scenario.name);
   const dir = join(options.outDir, runId);
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(options.outDir, 'the run directory under');
+  makeDirectory(dir, 'the run directory');
   const manifest = newManifest(runId, plan, options.manifestOptions ?? {});
   const writeJson = (name: string, value: unknown) => writeFileSync(join(dir, name), JSON.stringify(value, null, 2) + '\n');
   writeJson(RUN_FILES.manifest, manifest);

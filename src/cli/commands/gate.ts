@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { gate } from '../../analysis/gate.js';
 import { comparableMetrics } from '../../analysis/metrics.js';
@@ -8,6 +8,7 @@ import { renderGateMarkdown } from '../../report/gate-markdown.js';
 import { renderJUnit } from '../../report/junit.js';
 import { verdictLine } from '../../report/text.js';
 import { loadCriteriaFile } from '../../scenario/criteria.js';
+import { writeOutputFile } from '../../store/output.js';
 import { loadRun, type StoredRun } from '../../store/run-dir.js';
 
 export interface GateArgs {
@@ -33,8 +34,8 @@ export async function gateCommand(args: GateArgs): Promise<number> {
   const summary = gate(run, criteria, baseline);
   const markdown = renderGateMarkdown(summary);
   const incomplete = args.allowIncomplete ? null : incompleteRun(summary.status);
-  if (args.junit) writeFileSync(args.junit, renderJUnit(summary, hostname(), { incomplete }));
-  if (args.markdown) writeFileSync(args.markdown, markdown);
+  if (args.junit) writeOutputFile(args.junit, renderJUnit(summary, hostname(), { incomplete }), '--junit');
+  if (args.markdown) writeOutputFile(args.markdown, markdown, '--markdown');
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
   if (args.json) process.stdout.write(JSON.stringify(summary.verdicts, null, 2) + '\n');
   else {

@@ -1,3 +1,4 @@
+import { CbError } from '../../errors.js';
 import { STATUS_PATH } from '../../platforms/front-server.js';
 import { startPlatform } from '../../platforms/platform-process.js';
 
@@ -20,7 +21,12 @@ export async function platformCommand(args: PlatformArgs): Promise<number> {
     args.kind === 'scale-to-zero'
       ? { kind: args.kind, options: { ...common, startupDelayMs: args.startupDelay, idleMs: args.idle, concurrency: args.concurrency, standby: args.standby } }
       : { kind: args.kind, options: { ...common, replicas: args.replicas, startupDelayMs: args.startupDelay } },
-  );
+  ).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
+      throw new CbError('CB_USAGE', `cannot listen on ${args.host}:${args.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`);
+    }
+    throw error;
+  });
   process.stdout.write(`${args.kind} platform listening on ${platform.url} (status: ${platform.url}${STATUS_PATH}); Ctrl-C stops it\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

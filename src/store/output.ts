@@ -1,0 +1,33 @@
+/**
+ * Where coldbench writes what a user named (--out, --junit, --markdown): a path that is a
+ * file, missing its directory or not writable is a clear CB_OUTPUT_UNWRITABLE error, never
+ * a stack trace. Directories are made one level at a time, as Node's recursive mkdir can
+ * loop forever under /proc.
+ */
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { CbError } from '../errors.js';
+
+export function makeDirectory(dir: string, what: string): void {
+  const missing: string[] = [];
+  let existing = resolve(dir);
+  while (!existsSync(existing)) {
+    missing.unshift(existing);
+    existing = dirname(existing);
+  }
+  try {
+    if (!statSync(existing).isDirectory()) throw Object.assign(new Error(`${existing} is not a directory`), { code: 'ENOTDIR' });
+    for (const level of missing) mkdirSync(level);
+    accessSync(resolve(dir), constants.W_OK);
+  } catch (error) {
+    throw new CbError('CB_OUTPUT_UNWRITABLE', `cannot write ${what} ${dir}: ${(error as Error).message}`);
+  }
+}
+
+export function writeOutputFile(path: string, text: string, what: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (error) {
+    throw new CbError('CB_OUTPUT_UNWRITABLE', `cannot write ${what} ${path}: ${(error as Error).message}`);
+  }
+}
