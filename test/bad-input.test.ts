@@ -111,3 +111,40 @@ describe('bad input', () => {
     }
   });
 });
+
+describe('damaged run directories', () => {
+  it('rebuilds empty or foreign histograms, skips lines that are not records, and refuses a manifest that is not one', async () => {
+    const url = await serve((_, res) => res.end('ok'));
+    const dir = tempDir();
+    const scenario = join(dir, 'damage.yaml');
+    writeFileSync(scenario, `name: damage\ntargets:\n  t: { url: "${url}" }\nprobes:\n  - { kind: load, stages: [{ name: s, rate: 20/s, duration: 1s }] }\n`);
+    const run = await coldbench(['run', scenario, '--out', dir, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const original = JSON.parse(run.stdout);
+    const runDir = join(dir, original.runId);
+    const report = async () => {
+      const result = await coldbench(['report', runDir, '--json']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stderr, /\n {4}at /);
+      return JSON.parse(result.stdout);
+    };
+
+    for (const damaged of ['', '{}', '{"histograms":[{"encoded":7}]}']) {
+      writeFileSync(join(runDir, 'histograms.json'), damaged);
+      const summary = await report();
+      assert.deepEqual(summary.targets, original.targets, `histograms.json ${JSON.stringify(damaged)} rebuilt to the same figures`);
+      assert.match(summary.incomplete.join('\n'), /histograms\.json is damaged \(.+\); rebuilt from samples\.jsonl/);
+    }
+
+    const lines = readFileSync(join(runDir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+    writeFileSync(join(runDir, 'samples.jsonl'), readFileSync(join(runDir, 'samples.jsonl'), 'utf8') + 'null\n{}\n{"type":"sample","kind":"load","target":"t","probe":"load","stage":"s","intendedAt":"soon","latencyMs":"abc"}\n');
+    const summary = await report();
+    assert.deepEqual(summary.targets, original.targets);
+    for (const n of [1, 2, 3]) assert.ok(summary.incomplete.includes(`samples.jsonl line ${lines + n} is not a coldbench record; skipped`), summary.incomplete.join('\n'));
+
+    for (const manifest of ['null', '{}']) {
+      writeFileSync(join(runDir, 'manifest.json'), manifest);
+      assertClean(await coldbench(['report', runDir]), 3, /^CB_RUN_DIR_INVALID: .*manifest\.json is not a coldbench manifest/);
+    }
+  });
+});

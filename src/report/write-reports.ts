@@ -1,5 +1,5 @@
 /** Recomputes summary.json and report.md of a run directory from its stored data alone. */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../store/output.js';
 import { join } from 'node:path';
 import { summarize } from '../analysis/summarize.js';
 import type { Summary } from '../analysis/summary-schema.js';
@@ -11,8 +11,8 @@ import { renderMarkdownReport } from './markdown.js';
 export function writeReports(dir: string, { html = false } = {}): Summary {
   const run = loadRun(dir);
   const summary = summarize(run);
-  writeFileSync(join(dir, RUN_FILES.summary), JSON.stringify(summary, null, 2) + '\n');
-  writeFileSync(join(dir, RUN_FILES.report), renderMarkdownReport(summary));
-  if (html) writeFileSync(join(dir, RUN_FILES.html), renderHtmlReport(run, summary));
+  writeFileAtomic(join(dir, RUN_FILES.summary), JSON.stringify(summary, null, 2) + '\n');
+  writeFileAtomic(join(dir, RUN_FILES.report), renderMarkdownReport(summary));
+  if (html) writeFileAtomic(join(dir, RUN_FILES.html), renderHtmlReport(run, summary));
   return summary;
 }

@@ -101,9 +101,12 @@ export class HistogramSet {
     return { version: 1, unit: 'us', histograms };
   }
 
+  /** Throws, naming what is wrong, on a file that is not a histograms file (the reader then rebuilds). */
   static fromFile(file: HistogramsFile): HistogramSet {
     const set = new HistogramSet();
-    for (const stored of file.histograms) {
+    if (!Array.isArray(file?.histograms)) throw new Error('no list of histograms');
+    for (const [index, stored] of file.histograms.entries()) {
+      if (typeof stored?.encoded !== 'string' || typeof stored.target !== 'string' || typeof stored.metric !== 'string') throw new Error(`entry ${index} is not a histogram`);
       const histogram = decodeHistogram(stored.encoded);
       histogram.startTimeStampMsec = stored.startTimeMs;
       histogram.endTimeStampMsec = stored.endTimeMs;

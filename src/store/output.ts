@@ -4,7 +4,7 @@
  * a stack trace. Directories are made one level at a time, as Node's recursive mkdir can
  * loop forever under /proc.
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CbError } from '../errors.js';
 
@@ -22,6 +22,13 @@ export function makeDirectory(dir: string, what: string): void {
   } catch (error) {
     throw new CbError('CB_OUTPUT_UNWRITABLE', `cannot write ${what} ${dir}: ${(error as Error).message}`);
   }
+}
+
+/** A file that is rewritten (manifest, histograms, summary): a reader or a crash sees the old one or the new one, never half. */
+export function writeFileAtomic(path: string, text: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
 }
 
 export function writeOutputFile(path: string, text: string, what: string): void {

@@ -25,28 +25,47 @@ export function loadRun(dir: string): StoredRun {
     throw new CbError('CB_RUN_DIR_INVALID', `${dir} is not a run directory: ${RUN_FILES.manifest} is missing`);
   }
   const manifest = readJson<RunManifest>(manifestPath);
+  if (!isObject(manifest) || typeof manifest.runId !== 'string' || !isObject(manifest.scenario) || typeof manifest.status !== 'string') {
+    throw new CbError('CB_RUN_DIR_INVALID', `${manifestPath} is not a coldbench manifest (no runId, status or scenario)`);
+  }
   const incomplete: string[] = [];
   if (manifest.status === 'running') incomplete.push('the run did not finish (no end recorded: it crashed or is still running)');
   if (manifest.interrupted) incomplete.push('the run was interrupted');
 
-  const samples = readJsonLines<Sample>(join(dir, RUN_FILES.samples), incomplete, true);
-  const series = readJsonLines<SeriesRecord>(join(dir, RUN_FILES.series), incomplete, false);
+  const samples = readJsonLines<Sample>(join(dir, RUN_FILES.samples), incomplete, true, (r) => r.type === 'sample' && typeof r.kind === 'string' && typeof r.target === 'string' && timesAreNumbers(r));
+  const series = readJsonLines<SeriesRecord>(join(dir, RUN_FILES.series), incomplete, false, (r) => typeof r.type === 'string');
 
   const histogramsPath = join(dir, RUN_FILES.histograms);
-  let histograms: HistogramSet;
+  let histograms: HistogramSet | undefined;
   if (existsSync(histogramsPath)) {
-    histograms = HistogramSet.fromFile(readJson<HistogramsFile>(histogramsPath));
-  } else {
+    try {
+      histograms = HistogramSet.fromFile(JSON.parse(readFileSync(histogramsPath, 'utf8')) as HistogramsFile);
+    } catch (error) {
+      incomplete.push(`${RUN_FILES.histograms} is damaged (${(error as Error).message}); rebuilt from ${RUN_FILES.samples}`);
+    }
+  } else if (samples.length > 0) {
+    incomplete.push(`${RUN_FILES.histograms} is missing; rebuilt from ${RUN_FILES.samples}`);
+  }
+  if (!histograms) {
     histograms = new HistogramSet();
     for (const sample of samples) histograms.recordSample(sample);
     for (const record of series) if (record.type === 'client') histograms.recordClient(record);
-    if (samples.length > 0) incomplete.push(`${RUN_FILES.histograms} is missing; rebuilt from ${RUN_FILES.samples}`);
   }
   return { dir, manifest, samples, series, histograms, incomplete };
 }
 
-/** Reads a JSON-lines file, skipping (and reporting) lines a crash left truncated. */
-function readJsonLines<T>(path: string, incomplete: string[], required: boolean): T[] {
+/** Every time field (…Ms, …At) present holds a number (gapsMs a list of them): analysis does arithmetic on them. */
+function timesAreNumbers(record: Record<string, unknown>): boolean {
+  return Object.entries(record).every(([key, value]) => {
+    if (value === undefined || !/(Ms|At)$/.test(key)) return true;
+    return Array.isArray(value) ? value.every((v) => typeof v === 'number' && Number.isFinite(v)) : typeof value === 'number' && Number.isFinite(value);
+  });
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Reads a JSON-lines file, skipping (and reporting) lines a crash left truncated and lines that are not records. */
+function readJsonLines<T>(path: string, incomplete: string[], required: boolean, isRecord: (value: Record<string, unknown>) => boolean): T[] {
   const name = basename(path);
   if (!existsSync(path)) {
     if (required) incomplete.push(`${name} is missing`);
@@ -55,11 +74,15 @@ function readJsonLines<T>(path: string, incomplete: string[], required: boolean)
   const records: T[] = [];
   forEachLine(path, (line, number) => {
     if (!line.trim()) return;
+    let value: unknown;
     try {
-      records.push(JSON.parse(line) as T);
+      value = JSON.parse(line);
     } catch {
       incomplete.push(`${name} line ${number} is truncated or not JSON; skipped`);
+      return;
     }
+    if (isObject(value) && isRecord(value)) records.push(value as T);
+    else incomplete.push(`${name} line ${number} is not a coldbench record; skipped`);
   });
   return records;
 }

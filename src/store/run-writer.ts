@@ -4,7 +4,6 @@
  * loses nothing already measured), ticks to series.jsonl, histograms and the final manifest
  * at the end.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../scenario/load.js';
 import type { RunRecord } from '../runner/records.js';
@@ -12,7 +11,7 @@ import { HistogramSet } from './histograms.js';
 import { newManifest, type RunManifest } from './manifest.js';
 import { redact } from './redact.js';
 import { openAppendLog } from './append-log.js';
-import { makeDirectory } from './output.js';
+import { makeDirectory, writeFileAtomic } from './output.js';
 
 export const RUN_FILES = {
   manifest: 'manifest.json',
@@ -38,7 +37,7 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runId?: s
   makeDirectory(options.outDir, 'the run directory under');
   makeDirectory(dir, 'the run directory');
   const manifest = newManifest(runId, plan, options.manifestOptions ?? {});
-  const writeJson = (name: string, value: unknown) => writeFileSync(join(dir, name), JSON.stringify(value, null, 2) + '\n');
+  const writeJson = (name: string, value: unknown) => writeFileAtomic(join(dir, name), JSON.stringify(value, null, 2) + '\n');
   writeJson(RUN_FILES.manifest, manifest);
   const samples = openAppendLog(join(dir, RUN_FILES.samples));
   const series = openAppendLog(join(dir, RUN_FILES.series));
