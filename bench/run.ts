@@ -147,23 +147,27 @@ function wrkThroughput(url: string): number | undefined {
   }
 }
 
-/** STREAMS SSE streams held at once, one event a second each: every one accounted for, client RSS and CPU. */
-async function streamRun(url: string): Promise<void> {
-  const openRate = 2000;
-  line(`\n## ${STREAMS.toLocaleString('en')} concurrent SSE streams (one event a second each, opened at ${openRate}/s, held ${STREAM_HOLD_S}s)`);
-  const dir = mkdtempSync(join(tmpdir(), 'coldbench-bench-'));
-  const text = `name: bench-streams
+function sseScenario(url: string, path: string, connections: number, openRate: number, hold: string, extra = ''): string {
+  return `name: bench-streams
 targets:
   server: { url: "${url}" }
 probes:
   - kind: stream
     protocol: sse
-    request: { method: POST, path: "/api/chat?interval=1000" }
-    connections: ${STREAMS}
+    request: { method: POST, path: "${path}" }
+    connections: ${connections}
     openRate: ${openRate}/s
-    hold: ${STREAM_HOLD_S}s
-    expect: { eventEvery: 1s }
+    hold: ${hold}
+    ${extra}
 `;
+}
+
+/** STREAMS SSE streams held at once, one event a second each: every one accounted for, client RSS and CPU. */
+async function streamRun(url: string): Promise<void> {
+  const openRate = 2000;
+  line(`\n## ${STREAMS.toLocaleString('en')} concurrent SSE streams (one event a second each, opened at ${openRate}/s, held ${STREAM_HOLD_S}s)`);
+  const dir = mkdtempSync(join(tmpdir(), 'coldbench-bench-'));
+  const text = sseScenario(url, '/api/chat?interval=1000', STREAMS, openRate, `${STREAM_HOLD_S}s`, 'expect: { eventEvery: 1s }');
   (globalThis as { gc?: () => void }).gc?.();
   const rssBefore = process.memoryUsage().rss;
   let peakRss = rssBefore;
@@ -202,17 +206,7 @@ function streamOpenRun(url: string): void {
     const raw = JSON.parse(
       execFileSync(...pinned(CLIENT_CORE, process.execPath, [fileURLToPath(new URL('./raw-sse-client.js', import.meta.url)), `${url}${path}`, String(rate), String(streams), String(holdMs)]), { encoding: 'utf8' }),
     ) as { connectMs: number[]; ttfeMs: number[] };
-    const ours = freshSummary(`name: bench-streams
-targets:
-  server: { url: "${url}" }
-probes:
-  - kind: stream
-    protocol: sse
-    request: { method: POST, path: "${path}" }
-    connections: ${streams}
-    openRate: ${rate}/s
-    hold: ${holdMs}ms
-`).targets.server!.stream!;
+    const ours = freshSummary(sseScenario(url, path, streams, rate, `${holdMs}ms`)).targets.server!.stream!;
     const at = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil(q * values.length) - 1)] ?? NaN;
     const signed = (ms: number) => `${ms >= 0 ? '+' : '−'}${Math.abs(ms).toFixed(2)}ms`;
     const rawTtfe = { p50: at(raw.ttfeMs, 0.5), p90: at(raw.ttfeMs, 0.9) };
