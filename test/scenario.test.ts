@@ -248,3 +248,48 @@ describe('units', () => {
     assert.equal(parsePercent('50'), undefined);
   });
 });
+
+describe('the validator on any input', () => {
+  /** Either a plan or a ScenarioError listing problems; anything else (a TypeError, a hang) fails. */
+  function validates(text: string): void {
+    const started = performance.now();
+    try {
+      parseScenario(text, 'fuzz.yaml', { env: { CLOUDRUN_TOKEN: 'tok-123456' } });
+    } catch (error) {
+      assert.ok(error instanceof ScenarioError, `threw ${String(error)} on ${JSON.stringify(text).slice(0, 200)}`);
+      assert.ok(error.details.length > 0);
+      assert.doesNotMatch(error.details.join('\n'), /received|Invalid input/, 'no zod wording');
+    }
+    assert.ok(performance.now() - started < 2000, 'never hangs');
+  }
+
+  it('never throws anything but a list of problems on random YAML', () => {
+    const scalar = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constantFrom('5m', '50%', '10/s', 'http://127.0.0.1:1', 'sse', 'load'));
+    const yamlValue = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(fc.constantFrom('name', 'targets', 'probes', 'verdicts', 'kind', 'url', 'stages', 'slo', 'x'), tie('value'), { maxKeys: 4 })),
+    })).value;
+    fc.assert(fc.property(yamlValue, (value) => validates(JSON.stringify(value))), { numRuns: 300 });
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), validates), { numRuns: 300 });
+  });
+
+  it('never throws anything but a list of problems on mutations of a valid scenario', () => {
+    const lines = VALID.split('\n');
+    const mutation = fc.record({
+      line: fc.nat(lines.length - 1),
+      cut: fc.nat(60),
+      insert: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom(': ', '- ', '{', '}', '[', '&a', '*a', 'null', '\t', '"', '!!binary', '${X}', '$$')),
+    });
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
+        const mutated = [...lines];
+        for (const { line, cut, insert } of mutations) {
+          const text = mutated[line]!;
+          const at = Math.min(cut, text.length);
+          mutated[line] = text.slice(0, at) + insert + text.slice(at);
+        }
+        validates(mutated.join('\n'));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -14,7 +14,7 @@ export const MIN_ACHIEVED_SHARE = 0.95;
 export const MAX_DROPPED_SHARE = 0.001;
 
 export function summarizeLoad(
-  run: Pick<StoredRun, 'samples' | 'series' | 'histograms'>,
+  run: Pick<StoredRun, 'samples' | 'series' | 'histograms' | 'manifest'>,
   probe: LoadProbe,
   probeName: string,
   stages: StagePlan[],
@@ -39,7 +39,10 @@ export function summarizeLoad(
     const sent = mine.filter((s) => !s.dropped);
     const errorsByClass = countBy(sent.filter((s) => s.error), (s) => s.error!.class);
     const dropped = mine.length - sent.length;
-    const achievedRate = sent.length / (stage.durationMs / 1000);
+    // An interrupted run's stage is judged over the time its schedule ran, not the time planned.
+    const lastDue = mine.reduce((last, s) => Math.max(last, s.intendedAt), -Infinity);
+    const ranMs = run.manifest.interrupted && mine.length > 0 ? Math.min(stage.durationMs, lastDue - start + 1000 / Math.max(stage.targetRate, 1e-9)) : stage.durationMs;
+    const achievedRate = sent.length / (ranMs / 1000);
     const hist = (metric: string) => run.histograms.get({ target, probe: probeName, stage: stage.name, metric });
     const stageTicks = ticks.filter((t) => t.stage === stage.name);
 

@@ -90,10 +90,24 @@ function schemaIssues(
   }
   const input = 'input' in zodIssue ? zodIssue.input : undefined;
   if (input === undefined && zodIssue.code === 'invalid_type') {
-    return [issue(path, `missing required key; ${zodIssue.message.replace(/^Invalid input: /, '')}`)];
+    return [issue(path, `missing required key; ${plainMessage(zodIssue)}`)];
   }
   const got = input !== undefined && (typeof input !== 'object' || input === null) ? `, got ${describe(input)}` : '';
-  return [issue(path, `${zodIssue.message.replace(/^Invalid input: /, '')}${got}`)];
+  return [issue(path, `${plainMessage(zodIssue)}${got}`)];
+}
+
+/** The validator's own wording for a type it expected, instead of zod's "expected object, received null". */
+const EXPECTED: Record<string, string> = {
+  object: 'expected a map of keys to values',
+  array: 'expected a list',
+  string: 'expected a string',
+  number: 'expected a number',
+  boolean: 'expected true or false',
+};
+
+function plainMessage(zodIssue: z.core.$ZodIssue): string {
+  if (zodIssue.code === 'invalid_type' && /received /.test(zodIssue.message)) return EXPECTED[zodIssue.expected] ?? `expected ${zodIssue.expected}`;
+  return zodIssue.message.replace(/^Invalid input: /, '');
 }
 
 function locateNode(doc: Document, lines: LineCounter, path: Path, atKey: boolean): { line: number; column: number } {
