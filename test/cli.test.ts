@@ -1,7 +1,7 @@
 /** The coldbench command as a user runs it: a real process, real platforms, real files. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -167,6 +167,27 @@ verdicts:
     const allowed = await coldbench('gate', dir, '--allow-incomplete');
     assert.notEqual(allowed.code, 4, 'judged as it stands');
     assert.doesNotMatch(allowed.stderr, /CB_RUN_INCOMPLETE/);
+  });
+
+  it('leaves no trigger command running when coldbench itself is killed', async () => {
+    const out = tempDir();
+    const file = join(out, 'trigger.yaml');
+    // A marker that no other process on the machine has in its command line.
+    const marker = `${process.pid}.${Date.now() % 1000}`;
+    writeFileSync(file, `name: trigger\ntargets:\n  a:\n    url: "http://127.0.0.1:1"\n    coldStart: { trigger: { command: "sleep 30 & sleep ${marker}", timeout: 1m } }\nprobes:\n  - { kind: coldstart, samples: 1 }\n`);
+    const sleeping = () =>
+      readdirSync('/proc').filter((entry) => {
+        try {
+          return /^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker);
+        } catch {
+          return false;
+        }
+      });
+    const { child, done } = start(['run', file, '--out', out]);
+    await until(() => sleeping().length > 0, 20_000);
+    child.kill('SIGKILL');
+    await done;
+    await until(() => sleeping().length === 0, 5000);
   });
 
   it('never passes a run that was killed before it recorded its end', async () => {

@@ -77,9 +77,23 @@ async function checkHttp(check: NonNullable<WaitFor['http']>, timeoutMs: number,
   }
 }
 
+/**
+ * The command runs under a watchdog in its own process group: when coldbench is gone (even
+ * SIGKILLed, when no handler runs), the watchdog kills the group within a second, so no
+ * trigger outlives the run that started it.
+ */
+const WATCHED_COMMAND =
+  'watchdog() { while kill -0 "$COLDBENCH_PARENT_PID" 2>/dev/null; do sleep 1; done; kill -KILL 0; }; ' +
+  'watchdog </dev/null >/dev/null 2>&1 & watchdog_pid=$!; ' +
+  '/bin/sh -c "$COLDBENCH_TRIGGER_COMMAND"; status=$?; kill "$watchdog_pid" 2>/dev/null; exit $status';
+
 function runCommand(command: string, env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = spawn('/bin/sh', ['-c', WATCHED_COMMAND], {
+      env: { ...env, COLDBENCH_PARENT_PID: String(process.pid), COLDBENCH_TRIGGER_COMMAND: command },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
