@@ -50,10 +50,12 @@ export function summarizeLoad(
     const eventLoopDelayMs = eventLoopDelay(run.histograms, probeName, stage.name);
     const tightest = tightestLatencyLimit(probe.slo);
     // The client's own delay comes first: it may also be why requests were dropped or late.
+    // Schedule lag is not used here: it includes waiting for a new connection's handshake,
+    // which is the server's (or the network's) time, and would blame the client for it.
     const invalidReason =
       (tightest &&
         clientLagReason(
-          { 'schedule lag': scheduleLagMs?.p99, 'event-loop delay': eventLoopDelayMs?.p99 },
+          { 'event-loop delay': eventLoopDelayMs?.p99 },
           tightest.limitMs,
           `the ${tightest.metric} limit`,
           'the load generator',
