@@ -180,7 +180,7 @@ export async function main(argv: string[]): Promise<void> {
       },
     )
     .demandCommand(1, 'name a command')
-    .epilog('Exit codes: 0 pass, 1 a verdict failed, 2 inconclusive or too few samples, 3 bad scenario or usage, 4 the run failed or was interrupted.')
+    .epilog('Exit codes: 0 pass, 1 a verdict failed, 2 inconclusive or too few samples, 3 bad scenario or usage, 4 the run failed or was interrupted (gate, report, compare: the run did not complete; --allow-incomplete judges it anyway).')
     .fail((message, error) => {
       // yargs reports a bad option (and a coerce that threw) as a YError: a usage error, exit 3.
       if (error?.name === 'YError') throw new CbError('CB_USAGE', error.message.replace(/^CB_USAGE: /, ''));
