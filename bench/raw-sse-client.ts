@@ -17,24 +17,26 @@ const request = `POST ${pathname}${search} HTTP/1.1\r\nhost: ${hostname}:${port}
 const connectMs: number[] = [];
 const ttfeMs: number[] = [];
 const start = performance.now() + 20;
+const dueAt = (stream: number) => start + (stream * 1000) / rate;
 
-function open(dueAt: number): Promise<void> {
+function open(due: number): Promise<void> {
   return new Promise((resolve) => {
     const socket = connect({ host: hostname, port: Number(port), noDelay: true });
     let seen = '';
+    let firstEvent = false;
     socket.once('connect', () => {
-      connectMs.push(performance.now() - dueAt);
+      connectMs.push(performance.now() - due);
       socket.write(request);
     });
     socket.on('data', (chunk: Buffer) => {
-      if (seen === null) return;
+      if (firstEvent) return;
       seen += chunk.toString('latin1');
       if (/\ndata:/.test(seen)) {
-        ttfeMs.push(performance.now() - dueAt);
-        seen = null as unknown as string;
+        ttfeMs.push(performance.now() - due);
+        firstEvent = true;
       }
     });
-    setTimeout(() => socket.destroy(), Math.max(0, dueAt + holdMs - performance.now()));
+    setTimeout(() => socket.destroy(), Math.max(0, due + holdMs - performance.now()));
     socket.once('close', () => resolve());
     socket.on('error', () => undefined);
   });
@@ -42,11 +44,11 @@ function open(dueAt: number): Promise<void> {
 
 const streams: Promise<void>[] = [];
 for (let i = 0; i < count; ) {
-  const wait = start + (i * 1000) / rate - performance.now();
+  const wait = dueAt(i) - performance.now();
   if (wait > 1.5) await new Promise((resolve) => setTimeout(resolve, wait - 0.75));
   else if (wait > 0) await new Promise((resolve) => setImmediate(resolve));
   // Every stream now due opens with its own due time, as coldbench's schedule does.
-  for (; i < count && start + (i * 1000) / rate <= performance.now(); i++) streams.push(open(start + (i * 1000) / rate));
+  for (; i < count && dueAt(i) <= performance.now(); i++) streams.push(open(dueAt(i)));
 }
 await Promise.all(streams);
 process.stdout.write(JSON.stringify({ connectMs, ttfeMs }));

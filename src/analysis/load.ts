@@ -55,7 +55,8 @@ export function summarizeLoad(
     const invalidReason =
       (tightest &&
         clientLagReason(
-          { 'event-loop delay': eventLoopDelayMs?.p99 },
+          'event-loop delay p99',
+          eventLoopDelayMs?.p99,
           tightest.limitMs,
           `the ${tightest.metric} limit`,
           'the load generator',

@@ -15,6 +15,9 @@ const CONFIDENCE = 0.95;
 /** Every window of this length must meet a latency SLO too: a stall must not hide in a long average. */
 export const SLO_WINDOW_MS = 10_000;
 
+/** The latency percentiles a load SLO may limit. */
+export const LATENCY_SLO_METRICS = ['p50', 'p75', 'p90', 'p95', 'p99', 'p999'] as const;
+
 export interface StageData {
   samples: readonly LoadSample[];
   /** Corrected latency of successful requests. */
@@ -29,7 +32,7 @@ export function checkSlos(slo: Slo | undefined, data: StageData): SloCheck[] {
     const sent = data.samples.filter((s) => !s.dropped);
     checks.push(checkRatio('successRate', slo.successRate, sent.filter((s) => s.ok).length, sent.length, 'succeeded'));
   }
-  for (const metric of ['p50', 'p75', 'p90', 'p95', 'p99', 'p999'] as const) {
+  for (const metric of LATENCY_SLO_METRICS) {
     const limit = slo[metric];
     if (!limit) continue;
     const q = metric === 'p999' ? 0.999 : Number(metric.slice(1)) / 100;

@@ -98,7 +98,7 @@ function streamSlos(
   // A latency the client may have added to is not the server's: invalid rather than fail or pass.
   const latency = (metric: string, q: number, limit: NonNullable<NonNullable<StreamProbe['slo']>['gapP99']>, histogram: string) => {
     const check = checkPercentile(metric, q, limit, hist(histogram));
-    const lagged = check.samples > 0 && clientLagReason({ 'event-loop delay': loopDelayP99 }, limit.value, `the ${metric} limit`, "coldbench's own event loop");
+    const lagged = check.samples > 0 && clientLagReason('event-loop delay p99', loopDelayP99, limit.value, `the ${metric} limit`, "coldbench's own event loop");
     return lagged ? { ...check, status: 'invalid' as const, detail: `${lagged}; measured ${check.detail}` } : check;
   };
   if (probe.slo?.gapP99) checks.push(latency('gapP99', 0.99, probe.slo.gapP99, 'gap'));

@@ -17,6 +17,11 @@ const APP_PATH = fileURLToPath(new URL('./reference-app.js', import.meta.url));
  */
 export const OWNER_PID_ENV = 'COLDBENCH_OWNER_PID';
 
+/** The environment for a process a platform starts: this one's, with the owner's pid passed on. */
+export function ownedEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, [OWNER_PID_ENV]: process.env[OWNER_PID_ENV] ?? String(process.pid) };
+}
+
 export interface Instance {
   readonly id: string;
   readonly child: ChildProcess;
@@ -40,7 +45,7 @@ let sequence = 0;
 
 export function bootStandby(): Standby {
   const child = fork(APP_PATH, [], {
-    env: { ...process.env, [OWNER_PID_ENV]: process.env[OWNER_PID_ENV] ?? String(process.pid) },
+    env: ownedEnv(),
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     execArgv: [],
   });

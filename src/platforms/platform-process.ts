@@ -6,14 +6,13 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startAlwaysOn, type AlwaysOnOptions } from './always-on.js';
 import type { Platform } from './front-server.js';
-import { OWNER_PID_ENV, stopProcess } from './instance.js';
+import { ownedEnv, stopProcess } from './instance.js';
 import { startScaleToZero, type ScaleToZeroOptions } from './scale-to-zero.js';
 
 export type PlatformSpec = { kind: 'scale-to-zero'; options: ScaleToZeroOptions } | { kind: 'always-on'; options: AlwaysOnOptions };
 
 export interface PlatformProcess {
   url: string;
-  pid: number;
   close(): Promise<void>;
 }
 
@@ -27,13 +26,13 @@ export function startPlatform(spec: PlatformSpec): Promise<Platform> {
 
 export function startPlatformProcess(spec: PlatformSpec): Promise<PlatformProcess> {
   const child = fork(HOST_PATH, [JSON.stringify(spec)], {
-    env: { ...process.env, [OWNER_PID_ENV]: process.env[OWNER_PID_ENV] ?? String(process.pid) },
+    env: ownedEnv(),
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     execArgv: [],
   });
   return new Promise((resolve, reject) => {
     child.once('message', (message: HostMessage) => {
-      if (message.type === 'listening') resolve({ url: message.url, pid: child.pid!, close: () => stopProcess(child) });
+      if (message.type === 'listening') resolve({ url: message.url, close: () => stopProcess(child) });
       else reject(new Error(`${spec.kind} platform failed to start: ${message.message}`));
     });
     child.once('exit', (code, signal) => reject(new Error(`${spec.kind} platform exited before it listened (${signal ?? code})`)));

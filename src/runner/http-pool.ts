@@ -47,14 +47,15 @@ export function createPool(origin: string, options: PoolOptions): WarmPool {
     // undici's own connector answers asynchronously; a synchronous answer re-enters its dispatch loop and stalls the request.
     process.nextTick(callback, null, socket);
   };
-  const pool = new Pool(new URL(origin).origin, { connections: options.connections, pipelining: 1, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connect });
   const url = new URL(origin);
+  const pool = new Pool(url.origin, { connections: options.connections, pipelining: 1, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connect });
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const target: buildConnector.Options = {
-    hostname: url.hostname.replace(/^\[|\]$/g, ''),
+    hostname,
     host: url.host,
     protocol: url.protocol,
     port: url.port || (url.protocol === 'https:' ? '443' : '80'),
-    ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0 && { servername: url.hostname }),
+    ...(isIP(hostname) === 0 && { servername: url.hostname }),
   };
   const openOne = () =>
     new Promise<void>((resolve) =>

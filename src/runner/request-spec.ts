@@ -1,4 +1,5 @@
 /** A scenario request plus a target's headers → what goes on the wire. */
+import { basicCredentials } from '../scenario/load.js';
 import type { RequestSpec, Target } from '../scenario/schema.js';
 import type { HttpRequestSpec } from './http.js';
 
@@ -6,17 +7,15 @@ export function buildRequest(request: RequestSpec, target: Target): HttpRequestS
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries({ ...target.headers, ...request.headers })) headers[name.toLowerCase()] = value;
   // Credentials in the URL are sent as Basic auth, as curl does, unless the scenario sets its own.
-  const { username, password, pathname } = new URL(target.url);
-  if (username && headers.authorization === undefined) {
-    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64')}`;
-  }
+  const credentials = basicCredentials(target.url);
+  if (credentials !== undefined && headers.authorization === undefined) headers.authorization = `Basic ${credentials}`;
   let body: string | undefined;
   if (typeof request.body === 'string') body = request.body;
   else if (request.body !== undefined) {
     body = JSON.stringify(request.body);
     headers['content-type'] ??= 'application/json';
   }
-  return { method: request.method, path: joinPath(pathname, request.path), headers, body };
+  return { method: request.method, path: joinPath(new URL(target.url).pathname, request.path), headers, body };
 }
 
 /** A target URL may carry a base path (https://host/api); the request path goes under it. */

@@ -3,6 +3,7 @@
  * (lost and duplicate messages), bytes and the first of them as evidence. Protocol adapters
  * feed it; it turns each connection into a StreamSample.
  */
+import type { StreamProbe, Target } from '../scenario/schema.js';
 import { statusError, type SampleError } from './error-class.js';
 import { now, toEpochMs, type Phases } from './http.js';
 import type { StreamSample } from './records.js';
@@ -36,10 +37,17 @@ export interface AttemptResult {
   retryMs?: number;
 }
 
-export function createStreamTracker(
-  base: Pick<StreamSample, 'probe' | 'target' | 'protocol' | 'stream'>,
-  { sequenceField, instanceIdHeader, maxMessageBytes }: { sequenceField: string | undefined; instanceIdHeader: string; maxMessageBytes: number },
-) {
+export interface TrackerOptions {
+  sequenceField: string | undefined;
+  instanceIdHeader: string;
+  maxMessageBytes: number;
+}
+
+export function trackerOptions(probe: StreamProbe, target: Target): TrackerOptions {
+  return { sequenceField: probe.expect.sequenceField, instanceIdHeader: target.identity.instanceIdHeader.toLowerCase(), maxMessageBytes: probe.maxMessageBytes };
+}
+
+export function createStreamTracker(base: Pick<StreamSample, 'probe' | 'target' | 'protocol' | 'stream'>, { sequenceField, instanceIdHeader, maxMessageBytes }: TrackerOptions) {
   let lastEventAt: number | undefined;
   let lastSequence: number | undefined;
   let lastEventId: string | undefined;

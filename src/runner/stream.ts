@@ -13,7 +13,7 @@ import { runSchedule } from './open-model.js';
 import type { Emit } from './records.js';
 import { buildRequest } from './request-spec.js';
 import { sse } from './sse.js';
-import { createStreamTracker } from './stream-tracker.js';
+import { createStreamTracker, trackerOptions } from './stream-tracker.js';
 import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
 import { pause } from './triggers.js';
@@ -96,10 +96,7 @@ interface HoldContext {
 
 async function holdStream({ probe, probeName, emit, signal, holds }: HoldContext, counters: TargetCounters, stream: number, dueAt: number): Promise<void> {
   const { target, spec } = counters;
-  const tracker = createStreamTracker(
-    { probe: probeName, target: counters.name, protocol: probe.protocol, stream },
-    { sequenceField: probe.expect.sequenceField, instanceIdHeader: target.identity.instanceIdHeader.toLowerCase(), maxMessageBytes: probe.maxMessageBytes },
-  );
+  const tracker = createStreamTracker({ probe: probeName, target: counters.name, protocol: probe.protocol, stream }, trackerOptions(probe, target));
   const deadline = dueAt + probe.hold;
   const idleTimeoutMs = probe.idleTimeout ?? (probe.expect.eventEvery ? probe.expect.eventEvery * 10 : DEFAULT_IDLE_TIMEOUT_MS);
   let intendedAt = dueAt;

@@ -14,7 +14,7 @@ import type { StreamAdapter } from './http-stream.js';
 import { now } from './http.js';
 import { createLoadTarget } from './load-target.js';
 import { buildRequest } from './request-spec.js';
-import { createStreamTracker } from './stream-tracker.js';
+import { createStreamTracker, trackerOptions } from './stream-tracker.js';
 
 /** Enough requests for V8 to optimise the hot path (measured: the first second of a fresh 5,000/s run). */
 const WARM_UP_REQUESTS = 2000;
@@ -63,10 +63,7 @@ export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapt
       const sinkTarget = { ...target, url };
       const spec = buildRequest(probe.request, sinkTarget);
       const open = async (stream: number) => {
-        const tracker = createStreamTracker(
-          { probe: 'warm-up', target: 'warm-up', protocol: probe.protocol, stream },
-          { sequenceField: probe.expect.sequenceField, instanceIdHeader: target.identity.instanceIdHeader.toLowerCase(), maxMessageBytes: probe.maxMessageBytes },
-        );
+        const tracker = createStreamTracker({ probe: 'warm-up', target: 'warm-up', protocol: probe.protocol, stream }, trackerOptions(probe, target));
         const connection = tracker.attempt(0, now());
         const end = await adapter({
           target: sinkTarget,

@@ -56,12 +56,18 @@ export function parseScenario(source: string, file: string, options: LoadOptions
 function urlCredentials(scenario: Scenario): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, target] of Object.entries(scenario.targets)) {
-    const { username, password } = new URL(target.url);
+    const { password } = new URL(target.url);
     if (!password) continue;
     out[`${name} url password`] = decodeURIComponent(password);
-    out[`${name} url basic auth`] = Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64');
+    out[`${name} url basic auth`] = basicCredentials(target.url)!;
   }
   return out;
+}
+
+/** The Basic credential (base64 of user:password) a URL carries, as curl sends it; undefined without a user. */
+export function basicCredentials(url: string): string | undefined {
+  const { username, password } = new URL(url);
+  return username ? Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64') : undefined;
 }
 
 /** Checks that name other parts of the scenario; done on raw data so they run even when other parts are malformed. */

@@ -4,7 +4,7 @@
  * loses start and end times, so they are stored beside it.
  */
 import * as hdr from 'hdr-histogram-js';
-import { CLIENT_TARGET, type ClientTick, type Sample } from '../runner/records.js';
+import { CLIENT_TARGET, type ClientTick, type Sample, type SeriesRecord } from '../runner/records.js';
 import { sampleMetrics, sampleTime } from './sample-metrics.js';
 
 export type Histogram = hdr.Histogram;
@@ -67,8 +67,14 @@ export class HistogramSet {
     return entry.histogram;
   }
 
+  /** Feeds a stored record into the histograms it belongs to: samples, and the client's ticks. */
+  add(record: Sample | SeriesRecord): void {
+    if (record.type === 'sample') this.recordSample(record);
+    else if (record.type === 'client') this.recordClient(record);
+  }
+
   /** Feeds one sample into the histograms it belongs to. */
-  recordSample(sample: Sample): void {
+  private recordSample(sample: Sample): void {
     if (sample.kind === 'capacity') {
       const key = { target: sample.target, probe: sample.probe, stage: 'capacity', metric: 'latency' };
       this.merge(key, decodeHistogram(sample.latencyHistogram), sample.startedAt, sample.endedAt);
@@ -79,7 +85,7 @@ export class HistogramSet {
   }
 
   /** Adds one second of coldbench's own event-loop delay, under the client's target name. */
-  recordClient(tick: ClientTick): void {
+  private recordClient(tick: ClientTick): void {
     const key = { target: CLIENT_TARGET, probe: tick.probe, stage: tick.stage, metric: 'loop' };
     this.merge(key, decodeHistogram(tick.loopDelayHistogram), tick.startedAt, tick.endedAt);
   }

@@ -48,8 +48,8 @@ export function loadRun(dir: string): StoredRun {
   }
   if (!histograms) {
     histograms = new HistogramSet();
-    for (const sample of samples) histograms.recordSample(sample);
-    for (const record of series) if (record.type === 'client') histograms.recordClient(record);
+    for (const sample of samples) histograms.add(sample);
+    for (const record of series) histograms.add(record);
   }
   return { dir, manifest, samples, series, histograms, incomplete };
 }

@@ -53,10 +53,10 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runId?: s
       // Records arrive redacted (store/redact.ts recordRedactor, applied where they fan out).
       if (record.type === 'sample') {
         samples.append(record);
-        histograms.recordSample(record);
+        histograms.add(record);
       } else if (record.type === 'tick' || record.type === 'stage' || record.type === 'abort' || record.type === 'stream-tick' || record.type === 'client') {
         series.append(record);
-        if (record.type === 'client') histograms.recordClient(record);
+        histograms.add(record);
       }
     },
     finish({ interrupted, error }) {

@@ -6,7 +6,7 @@
 import { planStages, probeName } from '../../scenario/plan.js';
 import type { Scenario, Verdict } from '../../scenario/schema.js';
 import type { Summary, VerdictResult } from '../summary-schema.js';
-import { sloVerdict, WORST_FIRST } from './stage-slo.js';
+import { combineChecks, sloVerdict } from './stage-slo.js';
 
 interface DeclaredSlo {
   target: string;
@@ -48,13 +48,13 @@ export function unjudgedSlos(scenario: Scenario, verdicts: readonly Verdict[]): 
 function streamSloVerdict(target: string, targets: Summary['targets']): VerdictResult {
   const stream = targets[target]?.stream;
   const checks = stream?.slo ?? [];
-  const status = checks.length === 0 ? 'no-data' : (WORST_FIRST.find((s) => checks.some((c) => c.status === s)) ?? 'pass');
+  const judged = checks.length ? combineChecks(checks) : { status: 'no-data' as const, detail: 'the stream probe measured nothing for this target' };
   return {
     id: 'stream-slo',
     title: `${target} holds its streams within their SLOs`,
     claim: 'within SLO',
     metric: 'stream slo',
-    status,
+    status: judged.status,
     observed: stream?.survival ?? null,
     threshold: 0,
     ci: null,
@@ -62,8 +62,6 @@ function streamSloVerdict(target: string, targets: Summary['targets']): VerdictR
     observedUnit: 'share',
     samples: { [target]: stream?.connections ?? 0 },
     values: { [target]: stream?.survival ?? null },
-    detail: checks.length
-      ? checks.map((c) => `${c.metric} ${c.limit}: ${c.status.toUpperCase()} (${c.detail})`).join('; ')
-      : 'the stream probe measured nothing for this target',
+    detail: judged.detail,
   };
 }

@@ -7,19 +7,23 @@
 import type { LoadMultiplierSpec, SloVerdictSpec } from '../../scenario/schema.js';
 import { formatRate } from '../../scenario/units.js';
 import { round3 } from '../stats.js';
-import type { LoadStageSummary, Summary, VerdictResult, VerdictStatus } from '../summary-schema.js';
+import type { LoadStageSummary, SloCheck, Summary, VerdictResult, VerdictStatus } from '../summary-schema.js';
 
-/** How SLO checks combine into a verdict: the worst status present decides. */
-export const WORST_FIRST: VerdictStatus[] = ['fail', 'invalid', 'no-data', 'inconclusive', 'insufficient'];
+const WORST_FIRST: VerdictStatus[] = ['fail', 'invalid', 'no-data', 'inconclusive', 'insufficient'];
+
+/** How SLO checks combine into a verdict: the worst status present decides; the detail names each check. */
+export function combineChecks(checks: readonly SloCheck[]): { status: VerdictStatus; detail: string } {
+  const status = WORST_FIRST.find((s) => checks.some((check) => check.status === s)) ?? 'pass';
+  const detail = checks.map((check) => `${check.metric} ${check.limit}: ${check.status.toUpperCase()} (${check.detail})`).join('; ');
+  return { status, detail };
+}
 
 function judgeStage(stage: LoadStageSummary | undefined): { status: VerdictStatus; detail: string } {
   if (stage?.aborted) return { status: 'fail', detail: `aborted: ${stage.aborted}` };
   if (!stage || stage.requests === 0) return { status: 'no-data', detail: 'the stage sent no request (not reached, or nothing measured)' };
   if (!stage.valid) return { status: 'invalid', detail: stage.invalidReason! };
   if (stage.slo.length === 0) return { status: 'no-data', detail: 'the load probe has no slo' };
-  const status = WORST_FIRST.find((s) => stage.slo.some((check) => check.status === s)) ?? 'pass';
-  const detail = stage.slo.map((check) => `${check.metric} ${check.limit}: ${check.status.toUpperCase()} (${check.detail})`).join('; ');
-  return { status, detail };
+  return combineChecks(stage.slo);
 }
 
 export function sloVerdict(spec: SloVerdictSpec, targets: Summary['targets']): VerdictResult {
