@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadStageSummary, Summary } from '../src/analysis/summary-schema.js';
-import type { Tick } from '../src/runner/records.js';
+import type { Tick } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/load.js';
 

@@ -4,9 +4,9 @@
  */
 import { exitCodeFor } from './analysis/outcome.js';
 import type { Summary } from './analysis/summary-schema.js';
-import { ExitCode } from './errors.js';
+import { ExitCode } from './model/errors.js';
 import { writeReports } from './report/write-reports.js';
-import type { RunRecord } from './runner/records.js';
+import type { RunRecord } from './model/records.js';
 import { runProbes } from './runner/run.js';
 import { applyOverrides, type Overrides } from './scenario/plan.js';
 import type { Plan } from './scenario/load.js';

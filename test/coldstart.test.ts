@@ -1,7 +1,7 @@
 /** The cold-start probe end to end against the real embedded platforms on loopback. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ColdstartSample } from '../src/runner/records.js';
+import type { ColdstartSample } from '../src/model/records.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
 import { STATUS_PATH, type Platform } from '../src/platforms/front-server.js';
 import { startScaleToZero } from '../src/platforms/scale-to-zero.js';

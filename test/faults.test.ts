@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ColdstartSample } from '../src/runner/records.js';
+import type { ColdstartSample } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { readJsonLines, tempDir } from './helpers.js';

@@ -8,7 +8,7 @@ import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Platform } from '../src/platforms/front-server.js';
 import { OWNER_PID_ENV, startInstance, stopInstance } from '../src/platforms/instance.js';
-import type { Sample, SeriesRecord } from '../src/runner/records.js';
+import type { Sample, SeriesRecord } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/load.js';
 

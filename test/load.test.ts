@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 import type { Summary } from '../src/analysis/summary-schema.js';
 import { renderGateMarkdown } from '../src/report/gate-markdown.js';
 import { renderJUnit } from '../src/report/junit.js';
-import type { LoadSample, SeriesRecord, Tick } from '../src/runner/records.js';
+import type { LoadSample, SeriesRecord, Tick } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { appInProcess, CLI, readJsonLines, runOneProbe, serve, tempDir } from './helpers.js';

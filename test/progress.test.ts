@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createProgress } from '../src/cli/progress.js';
-import type { ColdstartSample, Tick } from '../src/runner/records.js';
+import type { ColdstartSample, Tick } from '../src/model/records.js';
 
 function capture(isTTY: boolean) {
   const writes: string[] = [];

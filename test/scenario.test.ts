@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { summaryJsonSchema } from '../src/analysis/summary-schema.js';
-import { CbError, ScenarioError } from '../src/errors.js';
+import { CbError, ScenarioError } from '../src/model/errors.js';
 import { interpolateString } from '../src/scenario/interpolate.js';
 import { criteriaJsonSchema, loadCriteriaFile } from '../src/scenario/criteria.js';
 import { applyOverrides } from '../src/scenario/plan.js';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { bootstrapRatio, distribution, quantileSorted, statistic } from '../src/analysis/stats.js';
-import { HistogramSet, newHistogram } from '../src/store/histograms.js';
+import { HistogramSet } from '../src/store/histograms.js';
+import { newHistogram } from '../src/model/histogram.js';
 
 const latencies = fc.array(fc.double({ min: 0.5, max: 10_000, noNaN: true }), { minLength: 10, maxLength: 60 });
 const options = { resamples: 2000, confidence: 0.9, seed: 7 };

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { StreamSample } from '../src/runner/records.js';
+import type { StreamSample } from '../src/model/records.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
 import type { Platform } from '../src/platforms/front-server.js';
 import { runScenario } from '../src/run-scenario.js';

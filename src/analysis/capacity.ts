@@ -1,5 +1,5 @@
 /** Capacity-probe figures per target. */
-import type { CapacitySample } from '../runner/records.js';
+import type { CapacitySample } from '../model/records.js';
 import type { StoredRun } from '../store/run-dir.js';
 import { distribution, round3 } from './stats.js';
 import type { CapacitySummary } from './summary-schema.js';

@@ -3,7 +3,7 @@
  * stage (stored under the `@coldbench` target), and the rule that a figure the client may
  * have caused is `invalid`, never blamed on the server.
  */
-import { CLIENT_TARGET } from '../runner/records.js';
+import { CLIENT_TARGET } from '../model/records.js';
 import type { Slo } from '../scenario/schema.js';
 import { formatMs } from '../scenario/units.js';
 import type { HistogramSet } from '../store/histograms.js';

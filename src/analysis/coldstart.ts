@@ -1,5 +1,5 @@
 /** Cold-start figures per target, from stored samples and histograms. */
-import type { ColdstartSample, Sample } from '../runner/records.js';
+import type { ColdstartSample, Sample } from '../model/records.js';
 import type { HistogramSet } from '../store/histograms.js';
 import { countBy, distribution, round3, statistic } from './stats.js';
 import type { ColdStartSummary } from './summary-schema.js';

@@ -1,5 +1,5 @@
 /** Load-probe figures per target and stage, from stored samples, ticks and histograms. */
-import type { LoadSample, ProbeAborted, StageStarted, Tick } from '../runner/records.js';
+import type { LoadSample, ProbeAborted, StageStarted, Tick } from '../model/records.js';
 import type { StagePlan } from '../scenario/plan.js';
 import type { LoadProbe } from '../scenario/schema.js';
 import type { StoredRun } from '../store/run-dir.js';

@@ -2,7 +2,7 @@
  * The comparable metrics of one target in a stored run: the raw values behind each figure,
  * with the statistic the figure reports. Compare and relative criteria both read these.
  */
-import type { ColdstartSample, LoadSample, StreamSample } from '../runner/records.js';
+import type { ColdstartSample, LoadSample, StreamSample } from '../model/records.js';
 import type { StoredRun } from '../store/run-dir.js';
 import type { Statistic } from './stats.js';
 

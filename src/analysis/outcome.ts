@@ -1,4 +1,4 @@
-import { ExitCode } from '../errors.js';
+import { ExitCode } from '../model/errors.js';
 import type { Summary, VerdictResult } from './summary-schema.js';
 
 /**

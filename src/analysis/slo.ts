@@ -3,10 +3,10 @@
  * limit; a fail needs the point estimate to miss it; between is inconclusive; nothing
  * measured is no-data, which never passes.
  */
-import type { LoadSample } from '../runner/records.js';
+import type { LoadSample } from '../model/records.js';
 import type { Slo } from '../scenario/schema.js';
 import { compare, formatMs, type Comparison } from '../scenario/units.js';
-import { usToMs, type Histogram } from '../store/histograms.js';
+import { usToMs, type Histogram } from '../model/histogram.js';
 import { quantileUpperBoundRank, successRatioLowerBound } from './binomial.js';
 import { quantile, round3 } from './stats.js';
 import type { SloCheck } from './summary-schema.js';

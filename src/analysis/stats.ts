@@ -1,5 +1,5 @@
 /** Pure statistics: no clock, no network, seeded randomness. */
-import { usToMs, type Histogram } from '../store/histograms.js';
+import { usToMs, type Histogram } from '../model/histogram.js';
 
 export interface Distribution {
   count: number;

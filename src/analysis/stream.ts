@@ -1,5 +1,5 @@
 /** Stream-probe figures per target: survival, drops by cause, lost messages, timing. */
-import type { StreamSample, StreamTick } from '../runner/records.js';
+import type { StreamSample, StreamTick } from '../model/records.js';
 import type { StreamProbe } from '../scenario/schema.js';
 import type { StoredRun } from '../store/run-dir.js';
 import { successRatioLowerBound } from './binomial.js';

@@ -1,5 +1,5 @@
 /** A stored run → summary.json. Pure: reads nothing but its argument. */
-import { unreachable } from '../errors.js';
+import { unreachable } from '../model/errors.js';
 import { planStages, probeName } from '../scenario/plan.js';
 import type { Verdict } from '../scenario/schema.js';
 import type { StoredRun } from '../store/run-dir.js';

@@ -1,6 +1,6 @@
 /** The coldbench command line: parses arguments, calls the library, prints. Nothing else. */
 import yargs from 'yargs';
-import { CbError, ExitCode, ScenarioError } from '../errors.js';
+import { CbError, ExitCode, ScenarioError } from '../model/errors.js';
 import { parseDuration, parseRate } from '../scenario/units.js';
 import { TOOL_VERSION } from '../version.js';
 import { compareCommand } from './commands/compare.js';

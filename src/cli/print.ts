@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Summary } from '../analysis/summary-schema.js';
-import { RUN_FILES } from '../store/run-writer.js';
+import { RUN_FILES } from '../model/files.js';
 import { capacityTable, clientTable, coldStartTable, loadTable, renderAligned, streamTable, survivalSketch, unjudgedLine, verdictLine } from '../report/text.js';
 
 export function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream): void {

@@ -5,7 +5,7 @@
  * events and drops per target. On a TTY the status line is redrawn in place; in CI logs a
  * plain line is printed per round, per long wait and every few seconds of load or streams.
  */
-import type { ColdstartSample, RunRecord, StageStarted, StreamTick, Tick, TriggerWaiting } from '../runner/records.js';
+import type { ColdstartSample, RunRecord, StageStarted, StreamTick, Tick, TriggerWaiting } from '../model/records.js';
 import { formatMs, formatRate } from '../scenario/units.js';
 
 export interface ProgressOptions {

@@ -2,9 +2,9 @@
  * The HTML report's charts as plain data, computed from a stored run: what the browser
  * draws is decided here, testably, and the page script stays generic.
  */
-import type { ColdstartSample, StreamSample, Tick } from '../runner/records.js';
+import type { ColdstartSample, StreamSample, Tick } from '../model/records.js';
 import type { StoredRun } from '../store/run-dir.js';
-import { usToMs } from '../store/histograms.js';
+import { usToMs } from '../model/histogram.js';
 import type { Summary } from '../analysis/summary-schema.js';
 
 export interface Series {

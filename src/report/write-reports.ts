@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { summarize } from '../analysis/summarize.js';
 import type { Summary } from '../analysis/summary-schema.js';
 import { loadRun } from '../store/run-dir.js';
-import { RUN_FILES } from '../store/run-writer.js';
+import { RUN_FILES } from '../model/files.js';
 import { renderHtmlReport } from './html.js';
 import { renderMarkdownReport } from './markdown.js';
 

@@ -6,8 +6,8 @@
  */
 import autocannon from 'autocannon';
 import type { CapacityProbe, Target } from '../scenario/schema.js';
-import { decodeHistogram, encodeHistogram, newHistogram } from '../store/histograms.js';
-import type { Emit } from './records.js';
+import { decodeHistogram, encodeHistogram, newHistogram } from '../model/histogram.js';
+import type { Emit } from '../model/records.js';
 import { buildRequest } from './request-spec.js';
 
 export interface CapacityContext {

@@ -6,9 +6,9 @@
  * histogram in µs, corrected for the samples a stall swallowed, and emitted once a second
  * (and at each stage change) as a `client` tick, so a crash keeps what was measured.
  */
-import { newHistogram, msToUs, encodeHistogram } from '../store/histograms.js';
+import { newHistogram, msToUs, encodeHistogram } from '../model/histogram.js';
 import { now, toEpochMs } from './http.js';
-import type { Emit } from './records.js';
+import type { Emit } from '../model/records.js';
 
 const RESOLUTION_MS = 10;
 const FLUSH_EVERY_MS = 1000;

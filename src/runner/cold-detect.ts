@@ -3,7 +3,7 @@
  * the first kind present decides; the reason is kept with the sample.
  */
 import type { Identity } from '../scenario/schema.js';
-import type { ColdState, InstanceIdentity } from './records.js';
+import type { ColdState, InstanceIdentity } from '../model/records.js';
 
 export interface ColdEvidence {
   headers: Record<string, string>;

@@ -6,9 +6,9 @@
  */
 import type { ColdstartProbe, Target } from '../scenario/schema.js';
 import { detectCold } from './cold-detect.js';
-import { statusError, type SampleError } from './error-class.js';
+import { statusError } from './error-class.js';
+import type { ColdstartSample, Emit, SampleError } from '../model/records.js';
 import { now, openConnection, toEpochMs, type Connection, type TimedResult } from './http.js';
-import type { ColdstartSample, Emit } from './records.js';
 import { buildRequest } from './request-spec.js';
 import { rotated } from './rotate.js';
 import { runTrigger } from './triggers.js';

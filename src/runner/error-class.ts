@@ -1,25 +1,6 @@
 /** Turns whatever a request threw into a stable, countable cause. */
+import type { ErrorClass, SampleError } from '../model/records.js';
 
-export type ErrorClass =
-  | 'refused'
-  | 'dns'
-  | 'timeout'
-  | 'reset'
-  | 'tls'
-  | 'aborted'
-  | 'trigger'
-  | 'status-429'
-  | 'status-5xx'
-  | 'status-other'
-  | 'malformed'
-  | 'other';
-
-export interface SampleError {
-  /** The OS or library code as thrown (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, …) or one of coldbench's own. */
-  code: string;
-  class: ErrorClass;
-  message: string;
-}
 
 const CLASS_BY_CODE: Record<string, ErrorClass> = {
   ECONNREFUSED: 'refused',

@@ -5,7 +5,8 @@
  */
 import { isIP, type Socket } from 'node:net';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
-import { classifyError, statusError, type SampleError } from './error-class.js';
+import { classifyError, statusError } from './error-class.js';
+import type { SampleError } from '../model/records.js';
 import { now, type HttpRequestSpec } from './http.js';
 
 export interface PooledResult {

@@ -1,6 +1,7 @@
 /** The HTTP side of SSE and NDJSON streams: one timed connection, the body handed over as text as it arrives. */
 import type { Target } from '../scenario/schema.js';
-import { classifyError, statusError, type SampleError } from './error-class.js';
+import { classifyError, statusError } from './error-class.js';
+import type { SampleError } from '../model/records.js';
 import { openConnection, type HttpRequestSpec } from './http.js';
 import type { StreamEnd, StreamEvents } from './stream-tracker.js';
 

@@ -9,7 +9,8 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Client } from 'undici';
-import { classifyError, codedError, type SampleError } from './error-class.js';
+import { classifyError, codedError } from './error-class.js';
+import type { Phases, SampleError } from '../model/records.js';
 
 export const now = (): number => performance.now();
 export const toEpochMs = (monotonicMs: number): number => performance.timeOrigin + monotonicMs;
@@ -22,15 +23,6 @@ export interface HttpRequestSpec {
 }
 
 /** Durations in ms. dns/connect/tls are phase lengths; sent/ttfb/total are offsets from the request start. */
-export interface Phases {
-  dns?: number;
-  connect?: number;
-  tls?: number;
-  sent?: number;
-  ttfb?: number;
-  total: number;
-}
-
 export interface TimedResult {
   /** Monotonic ms (performance.now) when the request was handed to the connection. */
   startedAt: number;

@@ -4,10 +4,10 @@
  * emits a sample per request and a tick per second.
  */
 import type { LoadProbe, Target } from '../scenario/schema.js';
-import { newHistogram, msToUs, usToMs } from '../store/histograms.js';
+import { newHistogram, msToUs, usToMs } from '../model/histogram.js';
 import { toEpochMs } from './http.js';
 import { createPool, sendPooled, type PooledResult } from './http-pool.js';
-import type { Emit, LoadSample, Tick } from './records.js';
+import type { Emit, LoadSample, Tick } from '../model/records.js';
 import { buildRequest } from './request-spec.js';
 
 export interface LoadTarget {

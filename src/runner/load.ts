@@ -13,7 +13,7 @@ import { createLoadTarget, type LoadTarget } from './load-target.js';
 import { runSchedule, type Arrival } from './open-model.js';
 import { rampingArrivals } from './ramping-arrival-rate.js';
 import { warmUpLoadPath } from './warm-up.js';
-import type { Emit, Tick } from './records.js';
+import type { Emit, Tick } from '../model/records.js';
 import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
 

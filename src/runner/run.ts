@@ -1,12 +1,12 @@
 /** Runs a scenario's probes in order. Emits records; knows nothing of files or reports. */
-import { unreachable } from '../errors.js';
+import { unreachable } from '../model/errors.js';
 import { probeName } from '../scenario/plan.js';
 import type { Probe, Scenario } from '../scenario/schema.js';
 import { runCapacityProbe } from './capacity.js';
 import { monitorClientDelay } from './client-delay.js';
 import { runColdstartProbe } from './coldstart.js';
 import { runLoadProbe } from './load.js';
-import type { Emit } from './records.js';
+import type { Emit } from '../model/records.js';
 import { runStreamProbe } from './stream.js';
 
 export async function runProbes(scenario: Scenario, { emit, signal }: { emit: Emit; signal: AbortSignal }): Promise<void> {

@@ -4,9 +4,9 @@
  * feed it; it turns each connection into a StreamSample.
  */
 import type { StreamProbe, Target } from '../scenario/schema.js';
-import { statusError, type SampleError } from './error-class.js';
-import { now, toEpochMs, type Phases } from './http.js';
-import type { StreamSample } from './records.js';
+import { statusError } from './error-class.js';
+import type { Phases, SampleError, StreamSample } from '../model/records.js';
+import { now, toEpochMs } from './http.js';
 
 export interface StreamMessage {
   data: string;

@@ -10,7 +10,7 @@ import type { StreamAdapter } from './http-stream.js';
 import { now, toEpochMs, type HttpRequestSpec } from './http.js';
 import { ndjson } from './ndjson.js';
 import { runSchedule } from './open-model.js';
-import type { Emit } from './records.js';
+import type { Emit } from '../model/records.js';
 import { buildRequest } from './request-spec.js';
 import { sse } from './sse.js';
 import { createStreamTracker, trackerOptions } from './stream-tracker.js';

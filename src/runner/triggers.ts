@@ -7,9 +7,8 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Trigger, WaitFor } from '../scenario/schema.js';
-import type { SampleError } from './error-class.js';
+import type { SampleError, TriggerWaiting } from '../model/records.js';
 import { now, toEpochMs } from './http.js';
-import type { TriggerWaiting } from './records.js';
 
 export interface TriggerContext {
   target: string;

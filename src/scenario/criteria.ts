@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { CbError } from '../errors.js';
+import { CbError } from '../model/errors.js';
 import type { Path } from './interpolate.js';
 import { nonEmptyString, percent, verdict } from './schema.js';
 import { parseValidated, type RawIssue } from './yaml-document.js';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { CbError } from '../errors.js';
+import { CbError } from '../model/errors.js';
 import { referencedVariables, type Path } from './interpolate.js';
 import { scenarioJsonSchema, scenarioSchema, type Scenario } from './schema.js';
 import { parseValidated, type RawIssue } from './yaml-document.js';

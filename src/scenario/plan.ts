@@ -1,5 +1,5 @@
 /** Helpers over a validated scenario that both the runner and analysis need. */
-import { CbError } from '../errors.js';
+import { CbError } from '../model/errors.js';
 import type { LoadProbe, Probe, Scenario } from './schema.js';
 
 /** A probe's name in samples and histograms: its `name`, else its kind (numbered when the kind repeats). */

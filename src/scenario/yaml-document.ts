@@ -4,7 +4,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { ScenarioError, type ScenarioIssue } from '../errors.js';
+import { ScenarioError, type ScenarioIssue } from '../model/errors.js';
 import { formatPath, interpolate, type Path } from './interpolate.js';
 import { allowedKeys, closest } from './suggest.js';
 

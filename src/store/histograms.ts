@@ -1,20 +1,7 @@
-/**
- * HDR histograms of every latency, in integer microseconds (hdr-histogram-js drops
- * fractions). One per target × probe × stage × metric. The compressed base64 (V2) encoding
- * loses start and end times, so they are stored beside it.
- */
-import * as hdr from 'hdr-histogram-js';
-import { CLIENT_TARGET, type ClientTick, type Sample, type SeriesRecord } from '../runner/records.js';
+/** Every latency of a run, one HDR histogram per target × probe × stage × metric. */
+import { decodeHistogram, encodeHistogram, keyOf, newHistogram, msToUs, type Histogram, type HistogramKey } from '../model/histogram.js';
+import { CLIENT_TARGET, type ClientTick, type Sample, type SeriesRecord } from '../model/records.js';
 import { sampleMetrics, sampleTime } from './sample-metrics.js';
-
-export type Histogram = hdr.Histogram;
-
-export interface HistogramKey {
-  target: string;
-  probe: string;
-  stage: string;
-  metric: string;
-}
 
 export interface StoredHistogram extends HistogramKey {
   startTimeMs: number;
@@ -28,16 +15,6 @@ export interface HistogramsFile {
   unit: 'us';
   histograms: StoredHistogram[];
 }
-
-export const keyOf = (k: HistogramKey): string => `${k.target}/${k.probe}/${k.stage}/${k.metric}`;
-
-export function newHistogram(): Histogram {
-  // 32-bit counts: packed histograms are 50–100× slower to add(); 3 significant digits (0.1%).
-  return hdr.build({ bitBucketSize: 32, numberOfSignificantValueDigits: 3, autoResize: true, lowestDiscernibleValue: 1 });
-}
-
-export const msToUs = (ms: number): number => Math.max(0, Math.round(ms * 1000));
-export const usToMs = (us: number): number => us / 1000;
 
 export class HistogramSet {
   readonly byKey = new Map<string, { key: HistogramKey; histogram: Histogram }>();
@@ -121,12 +98,4 @@ export class HistogramSet {
     }
     return set;
   }
-}
-
-export function encodeHistogram(histogram: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(histogram);
-}
-
-export function decodeHistogram(encoded: string): Histogram {
-  return hdr.decodeFromCompressedBase64(encoded, 32, false) as Histogram;
 }

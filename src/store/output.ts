@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CbError } from '../errors.js';
+import { CbError } from '../model/errors.js';
 
 export function makeDirectory(dir: string, what: string): void {
   const missing: string[] = [];

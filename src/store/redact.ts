@@ -8,7 +8,7 @@
  * secret-looking header or key name, URL passwords and secret-looking query parameters.
  * Scrubbing runs in linear time: a multi-megabyte scenario or evidence string must not hang.
  */
-import type { RunRecord } from '../runner/records.js';
+import type { RunRecord } from '../model/records.js';
 
 export const REDACTED = '[redacted]';
 

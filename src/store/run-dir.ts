@@ -2,11 +2,11 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { basename, join } from 'node:path';
-import { CbError } from '../errors.js';
-import type { Sample, SeriesRecord } from '../runner/records.js';
+import { CbError } from '../model/errors.js';
+import type { Sample, SeriesRecord } from '../model/records.js';
 import { HistogramSet, type HistogramsFile } from './histograms.js';
 import type { RunManifest } from './manifest.js';
-import { RUN_FILES } from './run-writer.js';
+import { RUN_FILES } from '../model/files.js';
 
 export interface StoredRun {
   dir: string;

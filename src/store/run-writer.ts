@@ -6,22 +6,13 @@
  */
 import { join } from 'node:path';
 import type { Plan } from '../scenario/load.js';
-import type { RunRecord } from '../runner/records.js';
+import type { RunRecord } from '../model/records.js';
 import { HistogramSet } from './histograms.js';
 import { newManifest, type RunManifest } from './manifest.js';
 import { redact } from './redact.js';
 import { openAppendLog } from './append-log.js';
 import { makeDirectory, writeFileAtomic } from './output.js';
-
-export const RUN_FILES = {
-  manifest: 'manifest.json',
-  samples: 'samples.jsonl',
-  series: 'series.jsonl',
-  histograms: 'histograms.json',
-  summary: 'summary.json',
-  report: 'report.md',
-  html: 'report.html',
-} as const;
+import { RUN_FILES } from '../model/files.js';
 
 export interface RunWriter {
   readonly runId: string;

@@ -1,6 +1,6 @@
 /** Which histograms a sample feeds. The one place that maps sample fields to stored metrics. */
-import type { Sample } from '../runner/records.js';
-import type { HistogramKey } from './histograms.js';
+import type { Sample } from '../model/records.js';
+import type { HistogramKey } from '../model/histogram.js';
 
 /**
  * Latency histograms hold successful requests only (k6's `expected_response:true`): a fast

@@ -3,7 +3,7 @@
  * with a seeded bootstrap interval [L, U]. Pass when U ≤ 1 − X, fail when L > 1 − X,
  * inconclusive otherwise; too few samples on a side is insufficient.
  */
-import type { Sample } from '../../runner/records.js';
+import type { Sample } from '../../model/records.js';
 import type { ColdStartReductionSpec } from '../../scenario/schema.js';
 import { formatMs } from '../../scenario/units.js';
 import { clientLagReason } from '../client.js';

@@ -1,7 +1,7 @@
 import { compareMetrics } from '../../analysis/compare.js';
 import { comparableMetrics } from '../../analysis/metrics.js';
 import { incompleteRun } from '../../analysis/outcome.js';
-import { CbError, ExitCode } from '../../errors.js';
+import { CbError, ExitCode } from '../../model/errors.js';
 import { comparisonTable, renderAligned } from '../../report/text.js';
 import { loadRun } from '../../store/run-dir.js';
 

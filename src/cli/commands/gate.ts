@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { gate } from '../../analysis/gate.js';
 import { comparableMetrics } from '../../analysis/metrics.js';
 import { exitCodeForRun, incompleteRun } from '../../analysis/outcome.js';
-import { CbError } from '../../errors.js';
+import { CbError } from '../../model/errors.js';
 import { renderGateMarkdown } from '../../report/gate-markdown.js';
 import { renderJUnit } from '../../report/junit.js';
 import { verdictLine } from '../../report/text.js';

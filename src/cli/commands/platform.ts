@@ -1,4 +1,4 @@
-import { CbError } from '../../errors.js';
+import { CbError } from '../../model/errors.js';
 import { STATUS_PATH } from '../../platforms/front-server.js';
 import { startPlatform } from '../../platforms/platform-process.js';
 

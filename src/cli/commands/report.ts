@@ -1,7 +1,7 @@
 import { exitCodeForRun, incompleteRun } from '../../analysis/outcome.js';
 import { writeReports } from '../../report/write-reports.js';
 import { join } from 'node:path';
-import { RUN_FILES } from '../../store/run-writer.js';
+import { RUN_FILES } from '../../model/files.js';
 import { printSummary } from '../print.js';
 
 export function reportCommand(args: { runDir: string; json: boolean; html: boolean; allowIncomplete: boolean }): number {

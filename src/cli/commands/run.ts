@@ -1,7 +1,7 @@
 import type { RunOutcome } from '../../run-scenario.js';
 import { runScenario } from '../../run-scenario.js';
 import { loadScenarioFile } from '../../scenario/load.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode } from '../../model/errors.js';
 import { printSummary } from '../print.js';
 import { createProgress } from '../progress.js';
 import { abortOnSignals } from '../signals.js';

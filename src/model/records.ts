@@ -1,6 +1,39 @@
-/** The plain records probes emit. Samples go to samples.jsonl as they are; events only to live sinks. */
-import type { SampleError } from './error-class.js';
-import type { Phases } from './http.js';
+/**
+ * The plain records probes emit, and every room reads: the contract of the run directory.
+ * Samples go to samples.jsonl as they are; series records to series.jsonl; events only to
+ * live sinks.
+ */
+
+export type ErrorClass =
+  | 'refused'
+  | 'dns'
+  | 'timeout'
+  | 'reset'
+  | 'tls'
+  | 'aborted'
+  | 'trigger'
+  | 'status-429'
+  | 'status-5xx'
+  | 'status-other'
+  | 'malformed'
+  | 'other';
+
+export interface SampleError {
+  /** The OS or library code as thrown (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, …) or one of coldbench's own. */
+  code: string;
+  class: ErrorClass;
+  message: string;
+}
+
+/** Ms from the request start; absent when the phase did not happen (a reused connection). */
+export interface Phases {
+  dns?: number;
+  connect?: number;
+  tls?: number;
+  sent?: number;
+  ttfb?: number;
+  total: number;
+}
 
 export type ColdState = boolean | 'unknown';
 
