@@ -116,7 +116,7 @@ async function coldbenchRun(url: string, rate: number, seconds: number, onTick?:
   const dir = mkdtempSync(join(tmpdir(), 'coldbench-bench-'));
   const outcome = await runScenario(parseScenario(scenarioText(url, rate, seconds), 'bench.yaml'), {
     outDir: dir,
-    onRecord: (record) => record.type === 'tick' && onTick?.(),
+    sinks: [{ name: 'bench', record: (record) => void (record.type === 'tick' && onTick?.()) }],
   });
   return { stage: outcome.summary.targets.server!.load!.s!, runDir: outcome.dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -176,9 +176,14 @@ async function streamRun(url: string): Promise<void> {
   try {
     const outcome = await runScenario(parseScenario(text, 'bench.yaml'), {
       outDir: dir,
-      onRecord: (record) => {
-        if (record.type === 'stream-tick') peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      },
+      sinks: [
+        {
+          name: 'bench',
+          record: (record) => {
+            if (record.type === 'stream-tick') peakRss = Math.max(peakRss, process.memoryUsage().rss);
+          },
+        },
+      ],
     });
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
@@ -260,16 +265,23 @@ function lagRun(url: string): void {
     if (stage.dropped === 0 && lag !== null && lag.p99 <= CLEAN_LAG_P99_MS) clean = Math.max(clean, rate);
     line(
       `${String(rate).padStart(5)}/s  achieved ${Math.round(stage.achievedRate)}/s  dropped ${stage.dropped}  lag p50 ${lag?.p50.toFixed(3)}ms p99 ${lag?.p99.toFixed(3)}ms max ${lag?.max.toFixed(1)}ms  loop p99 ${stage.eventLoopDelayMs?.p99}ms  ` +
-        `| first second: sent ${first.sent}, dropped ${first.dropped}, p99 ${first.p99Ms}ms`,
+        `| first second: sent ${first.sent}, dropped ${first.dropped}`,
     );
   }
   line(`highest rate a fresh process holds with 0 drops and lag p99 ≤ ${CLEAN_LAG_P99_MS} ms: ${clean ? `${clean}/s` : 'none of those tried'}`);
 }
 
-/** A million requests in this process (it samples its own heap): live heap, RSS, and what `report` then costs. */
+/**
+ * A million requests in this process (it samples its own heap): live heap, RSS, and what
+ * `report` then costs, against its cost on a run of a tenth the size: analysis memory must
+ * not grow with the requests.
+ */
 async function memoryRun(url: string, maxRate: number): Promise<void> {
   line(`\n## Memory over ${MEMORY_REQUESTS.toLocaleString('en')} requests`);
   const rate = Math.min(Math.floor(maxRate * 0.8), 20_000);
+  const small = await coldbenchRun(url, rate, Math.ceil(MEMORY_REQUESTS / 10 / rate));
+  const smallReport = reportCost(small.runDir);
+  small.cleanup();
   const seconds = Math.ceil(MEMORY_REQUESTS / rate);
   const heap: number[] = [];
   const rss: number[] = [];
@@ -287,7 +299,8 @@ async function memoryRun(url: string, maxRate: number): Promise<void> {
   if (heap.length) line(`  live heap after GC: ${mb(at(heap, 0.1))} at 10%, ${mb(heap.at(-1)!)} at the end, growth ×${(heap.at(-1)! / at(heap, 0.1)).toFixed(2)}`);
   line(`  RSS:                ${mb(at(rss, 0.1))} at 10%, ${mb(rss.at(-1)!)} at the end (max ${mb(Math.max(...rss))})`);
   const report = reportCost(runDir);
-  line(`  coldbench report on that run directory: ${report.seconds.toFixed(1)}s, peak RSS ${mb(report.maxRss)} (analysis reads every sample)`);
+  line(`  coldbench report, fresh process: ${small.stage.requests.toLocaleString('en')} requests ${smallReport.seconds.toFixed(1)}s, peak RSS ${mb(smallReport.maxRss)}; ` +
+    `${stage.requests.toLocaleString('en')} requests ${report.seconds.toFixed(1)}s, peak RSS ${mb(report.maxRss)} (+${mb(report.maxRss - smallReport.maxRss)} for ${(stage.requests / small.stage.requests).toFixed(0)}× the requests)`);
   cleanup();
 }
 

@@ -1,25 +1,29 @@
 /**
- * The main job as a library call: plan → runner → run store → analysis → reports.
- * The CLI and the demo are thin shells around this.
+ * The main job as a library call: plan → runner → redaction → sinks (run directory, live
+ * progress, …) → analysis → reports. The CLI and the demo are thin shells around this.
  */
 import { exitCodeFor } from './analysis/outcome.js';
 import type { Summary } from './analysis/summary-schema.js';
 import { ExitCode } from './model/errors.js';
 import { writeReports } from './report/write-reports.js';
-import type { RunRecord } from './model/records.js';
 import { runProbes } from './runner/run.js';
 import { applyOverrides, type Overrides } from './scenario/plan.js';
 import type { Plan } from './scenario/load.js';
+import { openSinks, type Sink, type SinkReport } from './sinks/sink.js';
+import { createIntervalRecorder } from './store/intervals.js';
 import { recordRedactor } from './store/redact.js';
 import { createRunWriter } from './store/run-writer.js';
+
+/** How long the sinks get, after the last probe, to deliver what they hold and close. */
+export const SINK_CLOSE_DEADLINE_MS = 10_000;
 
 export interface RunScenarioOptions extends Overrides {
   outDir: string;
   /** Also write report.html. */
   html?: boolean;
   signal?: AbortSignal;
-  /** Sees every record as it lands (live progress); must not block. */
-  onRecord?: (record: RunRecord) => void;
+  /** Live sinks beside the run directory (progress, InfluxDB); they see every record, redacted. */
+  sinks?: Sink[];
   /** Called once the run directory exists, before the first probe. */
   onStart?: (info: { runId: string; dir: string }) => void;
 }
@@ -30,33 +34,38 @@ export interface RunOutcome {
   summary: Summary;
   exitCode: number;
   error?: string;
+  /** Sinks that dropped or failed records, or missed the close deadline. */
+  sinkProblems: SinkReport[];
 }
 
 export async function runScenario(plan: Plan, options: RunScenarioOptions): Promise<RunOutcome> {
   const scenario = applyOverrides(plan.scenario, options);
   const signal = options.signal ?? new AbortController().signal;
-  const writer = createRunWriter(
-    { ...plan, scenario },
-    { outDir: options.outDir, manifestOptions: { samples: options.samples, only: options.only } },
-  );
+  const writer = createRunWriter({ ...plan, scenario }, { outDir: options.outDir, manifestOptions: { samples: options.samples, only: options.only } });
   options.onStart?.({ runId: writer.runId, dir: writer.dir });
-  let error: string | undefined;
-  // Redacted once, before the records fan out: the files and the live progress see the same.
+  const sinks = await openSinks([writer, ...(options.sinks ?? [])], { runId: writer.runId, dir: writer.dir, scenario: scenario.name });
+  const intervals = createIntervalRecorder((interval) => sinks.record(interval));
+  // Redacted once, before the records fan out: the files and every live sink see the same.
   const redactRecord = recordRedactor(plan.substitutions);
+  let error: string | undefined;
   try {
     await runProbes(scenario, {
       signal,
       emit: (record) => {
         const safe = redactRecord(record);
-        writer.write(safe);
-        options.onRecord?.(safe);
+        intervals.add(safe);
+        sinks.record(safe);
       },
     });
   } catch (thrown) {
     error = (thrown as Error).stack ?? String(thrown);
   }
-  writer.finish({ interrupted: signal.aborted, error });
+  intervals.stop();
+  const status = error ? 'failed' : signal.aborted ? 'interrupted' : 'completed';
+  const reports = await sinks.close({ deadline: Date.now() + SINK_CLOSE_DEADLINE_MS, status, error });
+  const sinkProblems = reports.filter((r) => r.dropped > 0 || r.failed > 0 || r.error !== undefined);
+  writer.noteSinks(reports);
   const summary = writeReports(writer.dir, { html: options.html });
   const exitCode = error || signal.aborted ? ExitCode.runFailed : exitCodeFor(summary.verdicts);
-  return { runId: writer.runId, dir: writer.dir, summary, exitCode, error };
+  return { runId: writer.runId, dir: writer.dir, summary, exitCode, error, sinkProblems };
 }

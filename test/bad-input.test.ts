@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -113,7 +113,7 @@ describe('bad input', () => {
 });
 
 describe('damaged run directories', () => {
-  it('rebuilds empty or foreign histograms, skips lines that are not records, and refuses a manifest that is not one', async () => {
+  it('ignores damaged derived histograms, rebuilds from samples without an interval log, names torn lines, and refuses a manifest that is not one or of another format', async () => {
     const url = await serve((_, res) => res.end('ok'));
     const dir = tempDir();
     const scenario = join(dir, 'damage.yaml');
@@ -129,12 +129,22 @@ describe('damaged run directories', () => {
       return JSON.parse(result.stdout);
     };
 
-    for (const damaged of ['', '{}', '{"histograms":[{"encoded":7}]}']) {
-      writeFileSync(join(runDir, 'histograms.json'), damaged);
-      const summary = await report();
-      assert.deepEqual(summary.targets, original.targets, `histograms.json ${JSON.stringify(damaged)} rebuilt to the same figures`);
-      assert.match(summary.incomplete.join('\n'), /histograms\.json is damaged \(.+\); rebuilt from samples\.jsonl/);
-    }
+    // histograms.json is derived from the interval log for other tools; analysis never reads it.
+    writeFileSync(join(runDir, 'histograms.json'), '{"histograms":[{"encoded":7}]}');
+    assert.deepEqual((await report()).targets, original.targets);
+
+    const intervalLog = join(runDir, 'intervals.hlog');
+    const log = readFileSync(intervalLog, 'utf8');
+    const logLines = log.split('\n').filter(Boolean);
+    const torn = logLines.at(-1)!.slice(0, 40);
+    writeFileSync(intervalLog, `${log}${torn}`);
+    const tornSummary = await report();
+    assert.deepEqual(tornSummary.targets, original.targets, 'a torn last line loses nothing else');
+    assert.ok(tornSummary.incomplete.some((r: string) => r.startsWith(`intervals.hlog line ${logLines.length + 1} is truncated or damaged`)), tornSummary.incomplete.join('\n'));
+    rmSync(intervalLog);
+    const rebuilt = await report();
+    assert.deepEqual(rebuilt.targets, original.targets, 'histograms rebuilt from samples.jsonl give the same figures');
+    assert.ok(rebuilt.incomplete.includes('intervals.hlog is missing; histograms rebuilt from samples.jsonl'), rebuilt.incomplete.join('\n'));
 
     const lines = readFileSync(join(runDir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).length;
     writeFileSync(join(runDir, 'samples.jsonl'), readFileSync(join(runDir, 'samples.jsonl'), 'utf8') + 'null\n{}\n{"type":"sample","kind":"load","target":"t","probe":"load","stage":"s","intendedAt":"soon","latencyMs":"abc"}\n');
@@ -142,6 +152,9 @@ describe('damaged run directories', () => {
     assert.deepEqual(summary.targets, original.targets);
     for (const n of [1, 2, 3]) assert.ok(summary.incomplete.includes(`samples.jsonl line ${lines + n} is not a coldbench record; skipped`), summary.incomplete.join('\n'));
 
+    const { format: _format, ...formatOne } = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8'));
+    writeFileSync(join(runDir, 'manifest.json'), JSON.stringify(formatOne));
+    assertClean(await coldbench(['report', runDir]), 3, /^CB_RUN_FORMAT: .*manifest\.json is format 1 \(no "format" field.*\); this coldbench reads format 2/);
     for (const manifest of ['null', '{}']) {
       writeFileSync(join(runDir, 'manifest.json'), manifest);
       assertClean(await coldbench(['report', runDir]), 3, /^CB_RUN_DIR_INVALID: .*manifest\.json is not a coldbench manifest/);

@@ -111,17 +111,56 @@ describe('coldbench CLI', () => {
     );
     for (const chart of page.charts) assert.ok(chart.canvases === 1 && chart.points > 0, `${chart.id} drew ${chart.points} points`);
 
-    // Without histograms.json (a crash before the end) they are rebuilt from samples.jsonl: same figures.
+    // The analysis reads the stored records, not the scenario: without it in the manifest
+    // (as an import or a merge writes them), the same summary.
+    const manifestPath = join(dir, 'manifest.json');
+    const { scenario: _scenario, scenarioFile: _file, ...withoutScenario } = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    writeFileSync(manifestPath, JSON.stringify(withoutScenario));
+    assert.deepEqual(JSON.parse((await coldbench('report', dir, '--json')).stdout), summary);
+
+    // Without histograms.json (a crash before the end) nothing changes: the interval log holds them.
     rmSync(join(dir, 'histograms.json'));
     const lines = readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').length;
     appendFileSync(join(dir, 'samples.jsonl'), '{"type":"sample","kind":"colds');
     const rebuilt = JSON.parse((await coldbench('report', dir, '--json')).stdout);
     assert.deepEqual(rebuilt.targets, summary.targets);
-    assert.deepEqual(rebuilt.incomplete, [
-      `samples.jsonl line ${lines} is truncated or not JSON; skipped`,
-      'histograms.json is missing; rebuilt from samples.jsonl',
-    ]);
+    assert.deepEqual(rebuilt.incomplete, [`samples.jsonl line ${lines} is truncated or not JSON; skipped`]);
     assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /Incomplete data/);
+  });
+
+  it('keeps every open stream\'s checkpointed measurements after a SIGKILL mid-hold, counted interrupted', async () => {
+    const warm = await platform(startAlwaysOn({ replicas: 1 }));
+    const out = tempDir();
+    const file = join(out, 'hold.yaml');
+    writeFileSync(
+      file,
+      `name: hold
+targets:
+  k8s: { url: "${warm.url}" }
+probes:
+  - kind: stream
+    protocol: sse
+    request: { method: POST, path: "/api/chat?interval=100" }
+    connections: 5
+    openRate: 50/s
+    hold: 60s
+    checkpoint: 1s
+`,
+    );
+    const { child, done, stderrSoFar } = start(['run', file, '--out', out]);
+    await until(() => /writing \S+/.test(stderrSoFar()), 10_000);
+    const dir = runDirOf(stderrSoFar());
+    const checkpoints = () => readJsonLines<{ type: string }>(join(dir, 'samples.jsonl')).filter((r) => r.type === 'checkpoint').length;
+    await until(() => existsSync(join(dir, 'samples.jsonl')) && checkpoints() >= 10, 20_000);
+    child.kill('SIGKILL');
+    await done;
+    const report = await coldbench('report', dir, '--json', '--allow-incomplete');
+    assert.equal(report.code, 0, report.stderr);
+    const stream = JSON.parse(report.stdout).targets.k8s.stream;
+    assert.deepEqual([stream.interrupted, stream.survived, stream.dropped, stream.connections], [5, 0, 0, 0], 'open streams are interrupted, not dropped');
+    assert.ok(stream.events >= 5 * 15, `${stream.events} events kept from the checkpoints`);
+    assert.equal(stream.timeToFirstEventMs.count, 5);
+    assert.ok(stream.gapMs.count >= stream.events - 5 - 5, `${stream.gapMs.count} gaps for ${stream.events} events`);
   });
 
   it('keeps what it measured when interrupted with SIGINT', async () => {

@@ -1,4 +1,5 @@
 /** Shared test fixtures: real platforms on loopback, temp dirs, scenario text. */
+import { parseIntervalLogLine } from '../src/store/interval-log.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -85,5 +86,13 @@ ${verdicts ? `verdicts:\n${verdicts}` : ''}`;
     elapsedMs: Date.now() - started,
     samples: readJsonLines<S>(join(outcome.dir, 'samples.jsonl')),
     series: readJsonLines<SeriesRecord>(join(outcome.dir, 'series.jsonl')),
+    intervals: readIntervalLog(join(outcome.dir, 'intervals.hlog')),
   };
+}
+
+/** The interval histograms of an interval log, parsed by coldbench's own reader. */
+export function readIntervalLog(path: string) {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .flatMap((line) => parseIntervalLogLine(line) ?? []);
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createProgress } from '../src/cli/progress.js';
-import type { ColdstartSample, Tick } from '../src/model/records.js';
+import { encodeHistogram, newHistogram } from '../src/model/histogram.js';
+import type { ColdstartSample, IntervalRecord, Tick } from '../src/model/records.js';
 
 function capture(isTTY: boolean) {
   const writes: string[] = [];
@@ -19,21 +20,29 @@ const sample = (round: number, target: string): ColdstartSample => ({
 
 const tick = (second: number, target: string): Tick => ({
   type: 'tick', probe: 'load', target, stage: '10x', at: 0, second, sent: 200, completed: 198, errors: 2, dropped: 0,
-  inFlight: 3, p50Ms: 40, p95Ms: 95, p99Ms: 180, instances: 3,
+  inFlight: 3, instances: 3,
 });
+
+/** One second of k8s latency, every request 95 ms. */
+function latencyInterval(): IntervalRecord {
+  const histogram = newHistogram();
+  histogram.recordValueWithCount(95_000, 200);
+  return { type: 'interval', target: 'k8s', probe: 'load', stage: '10x', metric: 'latency', startedAt: 0, endedAt: 1000, count: 200, maxUs: histogram.maxValue, histogram: encodeHistogram(histogram) };
+}
 
 describe('live progress', () => {
   it('prints plain lines for CI logs: rounds with an ETA, long waits, samples, load every 5 s', () => {
     const { progress, advance, text } = capture(false);
-    progress.onRecord({ type: 'round', probe: 'coldstart', round: 1, rounds: 30 });
-    progress.onRecord({ type: 'trigger', probe: 'coldstart', target: 'k8s', round: 1, step: 'idle', until: 1_000_000 + 20 * 60_000 });
-    progress.onRecord({ type: 'trigger', probe: 'coldstart', target: 'cloudrun', round: 1, step: 'idle', until: 1_000_000 + 500 });
-    progress.onRecord(sample(1, 'cloudrun'));
+    progress.record({ type: 'round', probe: 'coldstart', round: 1, rounds: 30 });
+    progress.record({ type: 'trigger', probe: 'coldstart', target: 'k8s', round: 1, step: 'idle', until: 1_000_000 + 20 * 60_000 });
+    progress.record({ type: 'trigger', probe: 'coldstart', target: 'cloudrun', round: 1, step: 'idle', until: 1_000_000 + 500 });
+    progress.record(sample(1, 'cloudrun'));
     advance(20 * 60_000);
-    progress.onRecord({ type: 'round', probe: 'coldstart', round: 2, rounds: 30 });
-    progress.onRecord({ type: 'stage', probe: 'load', stage: '10x', at: 0, targetRate: 200, durationMs: 300_000 });
-    for (let second = 0; second < 5; second++) progress.onRecord(tick(second, 'k8s'));
-    progress.onRecord({ type: 'abort', probe: 'load', target: 'k8s', at: 0, reason: 'error rate 25.0% over the last 30s > 20%' });
+    progress.record({ type: 'round', probe: 'coldstart', round: 2, rounds: 30 });
+    progress.record({ type: 'stage', probe: 'load', stage: '10x', at: 0, targetRate: 200, durationMs: 300_000 });
+    progress.record(latencyInterval());
+    for (let second = 0; second < 5; second++) progress.record(tick(second, 'k8s'));
+    progress.record({ type: 'abort', probe: 'load', target: 'k8s', at: 0, reason: 'error rate 25.0% over the last 30s > 20%' });
     assert.equal(
       text(),
       [
@@ -47,17 +56,17 @@ describe('live progress', () => {
         '',
       ].join('\n'),
     );
-    progress.done();
+    progress.close();
   });
 
   it('redraws one status line in place on a terminal', () => {
     const { progress, writes } = capture(true);
-    progress.onRecord({ type: 'round', probe: 'coldstart', round: 1, rounds: 3 });
-    progress.onRecord(sample(1, 'k8s'));
+    progress.record({ type: 'round', probe: 'coldstart', round: 1, rounds: 3 });
+    progress.record(sample(1, 'k8s'));
     assert.equal(writes[0], '\r\x1b[2Kround 1/3');
     assert.ok(writes.some((w) => w.startsWith('\r\x1b[2K    1  k8s')), 'the sample line clears the status line first');
     assert.equal(writes.at(-1), '\r\x1b[2Kround 1/3', 'and the status line comes back under it');
-    progress.done();
+    progress.close();
     assert.equal(writes.at(-1), '\r\x1b[2K');
   });
 });

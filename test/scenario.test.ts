@@ -1,3 +1,4 @@
+import { recordsJsonSchema } from '../src/model/records-schema.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -181,6 +182,7 @@ verdicts:
     assert.deepEqual(committed('scenario.schema.json'), scenarioJsonSchema(), 'run `npm run schema` and commit schema/');
     assert.deepEqual(committed('summary.schema.json'), summaryJsonSchema(), 'run `npm run schema` and commit schema/');
     assert.deepEqual(committed('criteria.schema.json'), criteriaJsonSchema(), 'run `npm run schema` and commit schema/');
+    assert.deepEqual(committed('records.schema.json'), recordsJsonSchema(), 'run `npm run schema` and commit schema/');
   });
 });
 

@@ -1,11 +1,10 @@
 /** Capacity-probe figures per target. */
-import type { CapacitySample } from '../model/records.js';
-import type { StoredRun } from '../store/run-dir.js';
+import type { StoredRun } from './run-data.js';
 import { distribution, round3 } from './stats.js';
 import type { CapacitySummary } from './summary-schema.js';
 
-export function summarizeCapacity(run: Pick<StoredRun, 'samples' | 'histograms'>, probeName: string, target: string): CapacitySummary | undefined {
-  const sample = run.samples.find((s): s is CapacitySample => s.kind === 'capacity' && s.probe === probeName && s.target === target);
+export function summarizeCapacity(run: Pick<StoredRun, 'capacity' | 'histograms'>, probeName: string, target: string): CapacitySummary | undefined {
+  const sample = run.capacity.find((s) => s.probe === probeName && s.target === target);
   if (!sample) return undefined;
   return {
     probe: probeName,

@@ -3,8 +3,7 @@
  * stage (stored under the `@coldbench` target), and the rule that a figure the client may
  * have caused is `invalid`, never blamed on the server.
  */
-import { CLIENT_TARGET } from '../model/records.js';
-import type { Slo } from '../scenario/schema.js';
+import { CLIENT_TARGET, type SloLimits } from '../model/records.js';
 import { formatMs } from '../scenario/units.js';
 import type { HistogramSet } from '../store/histograms.js';
 import { LATENCY_SLO_METRICS } from './slo.js';
@@ -29,7 +28,7 @@ export function clientSummary(histograms: HistogramSet): Summary['client'] {
 }
 
 /** The tightest latency limit of an SLO, with its name, e.g. `{ metric: 'p95', limitMs: 500 }`. */
-export function tightestLatencyLimit(slo: Slo | undefined): { metric: string; limitMs: number } | undefined {
+export function tightestLatencyLimit(slo: SloLimits | undefined): { metric: string; limitMs: number } | undefined {
   let tightest: { metric: string; limitMs: number } | undefined;
   for (const metric of LATENCY_SLO_METRICS) {
     const limit = slo?.[metric];

@@ -1,14 +1,14 @@
 /** Cold-start figures per target, from stored samples and histograms. */
-import type { ColdstartSample, Sample } from '../model/records.js';
+import type { ColdstartSample } from '../model/records.js';
 import type { HistogramSet } from '../store/histograms.js';
 import { countBy, distribution, round3, statistic } from './stats.js';
 import type { ColdStartSummary } from './summary-schema.js';
 
-export function coldstartSamples(samples: readonly Sample[], target: string): ColdstartSample[] {
-  return samples.filter((s): s is ColdstartSample => s.kind === 'coldstart' && s.target === target);
+export function coldstartSamples(samples: readonly ColdstartSample[], target: string): ColdstartSample[] {
+  return samples.filter((s) => s.target === target);
 }
 
-export function summarizeColdStart(probe: string, target: string, samples: readonly Sample[], histograms: HistogramSet): ColdStartSummary {
+export function summarizeColdStart(probe: string, target: string, samples: readonly ColdstartSample[], histograms: HistogramSet): ColdStartSummary {
   const mine = coldstartSamples(samples, target);
   const firsts = mine.filter((s) => s.request === 'first');
   const okFirsts = firsts.filter((s) => s.ok);

@@ -45,8 +45,8 @@ export function compareMetrics(a: ReadonlyMap<string, MetricValues>, b: Readonly
     rows.push({
       metric,
       statistic: left.statistic,
-      a: { value: round3(va), n: left.values.length },
-      b: { value: round3(vb), n: right.values.length },
+      a: { value: round3(va), n: left.count },
+      b: { value: round3(vb), n: right.count },
       change: round3(vb / va - 1),
       ci: interval && { low: round3(interval.low), high: round3(interval.high), confidence: interval.confidence },
       p: p === null ? null : Number(p.toPrecision(3)),

@@ -3,9 +3,9 @@
  * baseline run. Pure over stored runs.
  */
 import type { Criteria, RelativeCriterion } from '../scenario/criteria.js';
-import type { StoredRun } from '../store/run-dir.js';
+import type { StoredRun } from './run-data.js';
 import { ratioInterval } from './compare.js';
-import { comparableMetrics, type MetricValues } from './metrics.js';
+import { comparableMetrics, reservoirNote, type MetricValues } from './metrics.js';
 import { round3, statistic } from './stats.js';
 import { summarize } from './summarize.js';
 import type { Summary, VerdictResult } from './summary-schema.js';
@@ -38,7 +38,7 @@ function relativeVerdict(criterion: RelativeCriterion, now: MetricValues | undef
     threshold,
     unit: 'ms' as const,
     observedUnit: 'ratio' as const,
-    samples: { [`${criterion.target} (baseline run)`]: before?.values.length ?? 0, [criterion.target]: now?.values.length ?? 0 },
+    samples: { [`${criterion.target} (baseline run)`]: before?.count ?? 0, [criterion.target]: now?.count ?? 0 },
     values: {
       [`${criterion.target} (baseline run)`]: before ? round3(statistic(before.values, before.statistic)) : null,
       [criterion.target]: now ? round3(statistic(now.values, now.statistic)) : null,
@@ -55,6 +55,6 @@ function relativeVerdict(criterion: RelativeCriterion, now: MetricValues | undef
     status,
     observed: round3(interval.estimate),
     ci: { low: round3(interval.low), high: round3(interval.high), confidence: interval.confidence },
-    detail: `ratio to the baseline run ${round3(interval.estimate)} [${round3(interval.low)}–${round3(interval.high)}], limit ${threshold}`,
+    detail: `ratio to the baseline run ${round3(interval.estimate)} [${round3(interval.low)}–${round3(interval.high)}], limit ${threshold}${reservoirNote(before) || reservoirNote(now)}`,
   };
 }

@@ -1,37 +1,45 @@
 /**
- * The comparable metrics of one target in a stored run: the raw values behind each figure,
- * with the statistic the figure reports. Compare and relative criteria both read these.
+ * The comparable metrics of one target in a stored run: the raw values behind each figure
+ * (a seeded reservoir when there were more than it holds), with the statistic the figure
+ * reports. Compare and relative criteria both read these.
  */
-import type { ColdstartSample, LoadSample, StreamSample } from '../model/records.js';
-import type { StoredRun } from '../store/run-dir.js';
+import { RESERVOIR_SIZE, type Reservoir } from './reservoir.js';
+import type { StoredRun } from './run-data.js';
 import type { Statistic } from './stats.js';
 
 export interface MetricValues {
-  values: number[];
+  values: readonly number[];
   statistic: Statistic;
+  /** Values measured; more than `values.length` when `values` is a reservoir of them. */
+  count: number;
 }
 
-export function comparableMetrics(run: Pick<StoredRun, 'samples'>, target: string): Map<string, MetricValues> {
+export function comparableMetrics(run: Pick<StoredRun, 'coldstart' | 'load' | 'streams'>, target: string): Map<string, MetricValues> {
   const metrics = new Map<string, MetricValues>();
-  const add = (name: string, statistic: Statistic, values: number[]) => {
-    if (values.length > 0) metrics.set(name, { values, statistic });
+  const add = (name: string, statistic: Statistic, values: readonly number[], count = values.length) => {
+    if (values.length > 0) metrics.set(name, { values, statistic, count });
   };
-  const mine = run.samples.filter((s) => 'target' in s && s.target === target);
+  const addReservoir = (name: string, statistic: Statistic, reservoir: Reservoir) => add(name, statistic, reservoir.values, reservoir.seen);
 
-  const firsts = mine.filter((s): s is ColdstartSample => s.kind === 'coldstart' && s.request === 'first' && s.ok);
-  const warm = mine.filter((s): s is ColdstartSample => s.kind === 'coldstart' && s.request === 'warm' && s.ok);
+  const mine = run.coldstart.filter((s) => s.target === target && s.ok);
+  const firsts = mine.filter((s) => s.request === 'first');
   add('coldStart.latency.p50', 'p50', firsts.map((s) => s.latencyMs));
   add('coldStart.ttfb.p50', 'p50', firsts.flatMap((s) => s.ttfbMs ?? []));
-  add('coldStart.warmTtfb.p50', 'p50', warm.flatMap((s) => s.ttfbMs ?? []));
+  add('coldStart.warmTtfb.p50', 'p50', mine.filter((s) => s.request === 'warm').flatMap((s) => s.ttfbMs ?? []));
 
-  const load = mine.filter((s): s is LoadSample => s.kind === 'load' && s.ok && s.latencyMs !== undefined);
-  for (const stage of new Set(load.map((s) => s.stage))) {
-    const latencies = load.filter((s) => s.stage === stage).map((s) => s.latencyMs!);
-    for (const statistic of ['p50', 'p95', 'p99'] as const) add(`load.${stage}.latency.${statistic}`, statistic, latencies);
+  for (const data of run.load.values()) {
+    if (data.target !== target) continue;
+    for (const statistic of ['p50', 'p95', 'p99'] as const) addReservoir(`load.${data.stage}.latency.${statistic}`, statistic, data.latency);
   }
-
-  const streams = mine.filter((s): s is StreamSample => s.kind === 'stream');
-  add('stream.timeToFirstEvent.p95', 'p95', streams.flatMap((s) => (s.attempt === 0 && s.timeToFirstEventMs !== undefined ? [s.timeToFirstEventMs] : [])));
-  add('stream.gap.p99', 'p99', streams.flatMap((s) => s.gapsMs));
+  for (const data of run.streams.values()) {
+    if (data.target !== target) continue;
+    addReservoir('stream.timeToFirstEvent.p95', 'p95', data.timeToFirstEvent);
+    addReservoir('stream.gap.p99', 'p99', data.gaps);
+  }
   return metrics;
+}
+
+/** Said beside a statistic computed from a reservoir, so a reader knows it is an estimate. */
+export function reservoirNote(metric: MetricValues): string {
+  return metric.count > metric.values.length ? ` (from a seeded reservoir of ${RESERVOIR_SIZE} of ${metric.count} values)` : '';
 }

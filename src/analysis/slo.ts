@@ -3,12 +3,12 @@
  * limit; a fail needs the point estimate to miss it; between is inconclusive; nothing
  * measured is no-data, which never passes.
  */
-import type { LoadSample } from '../model/records.js';
-import type { Slo } from '../scenario/schema.js';
-import { compare, formatMs, type Comparison } from '../scenario/units.js';
+import type { Comparison, SloLimits } from '../model/records.js';
+import { compare, formatMs } from '../scenario/units.js';
 import { usToMs, type Histogram } from '../model/histogram.js';
 import { quantileUpperBoundRank, successRatioLowerBound } from './binomial.js';
-import { quantile, round3 } from './stats.js';
+import type { LatencyWindow } from './run-data.js';
+import { round3 } from './stats.js';
 import type { SloCheck } from './summary-schema.js';
 
 const CONFIDENCE = 0.95;
@@ -18,25 +18,25 @@ export const SLO_WINDOW_MS = 10_000;
 /** The latency percentiles a load SLO may limit. */
 export const LATENCY_SLO_METRICS = ['p50', 'p75', 'p90', 'p95', 'p99', 'p999'] as const;
 
+export const quantileOf = (metric: (typeof LATENCY_SLO_METRICS)[number]): number => (metric === 'p999' ? 0.999 : Number(metric.slice(1)) / 100);
+
 export interface StageData {
-  samples: readonly LoadSample[];
+  sent: number;
+  successes: number;
   /** Corrected latency of successful requests. */
   latency: Histogram | undefined;
-  stageStartEpochMs: number;
+  /** The stage's 10-second windows; undefined when they could not be read (no interval log). */
+  windows: readonly LatencyWindow[] | undefined;
 }
 
-export function checkSlos(slo: Slo | undefined, data: StageData): SloCheck[] {
+export function checkSlos(slo: SloLimits | undefined, data: StageData): SloCheck[] {
   if (!slo) return [];
   const checks: SloCheck[] = [];
-  if (slo.successRate) {
-    const sent = data.samples.filter((s) => !s.dropped);
-    checks.push(checkRatio('successRate', slo.successRate, sent.filter((s) => s.ok).length, sent.length, 'succeeded'));
-  }
+  if (slo.successRate) checks.push(checkRatio('successRate', slo.successRate, data.successes, data.sent, 'succeeded'));
   for (const metric of LATENCY_SLO_METRICS) {
     const limit = slo[metric];
     if (!limit) continue;
-    const q = metric === 'p999' ? 0.999 : Number(metric.slice(1)) / 100;
-    checks.push(checkPercentile(metric, q, limit, data.latency, windowsMissing(metric, q, limit, data)));
+    checks.push(checkPercentile(metric, quantileOf(metric), limit, data.latency, data.windows && windowsMissing(metric, limit, data.windows)));
   }
   return checks;
 }
@@ -92,21 +92,8 @@ export function checkPercentile(
 }
 
 /** Names of the 10-second windows whose own percentile misses the limit. */
-function windowsMissing(metric: string, q: number, limit: { op: Comparison; value: number }, data: StageData): string[] {
-  const windows = new Map<number, number[]>();
-  for (const sample of data.samples) {
-    if (!sample.ok || sample.latencyMs === undefined) continue;
-    const index = Math.floor((sample.intendedAt - data.stageStartEpochMs) / SLO_WINDOW_MS);
-    let values = windows.get(index);
-    if (!values) windows.set(index, (values = []));
-    values.push(sample.latencyMs);
-  }
-  const missing: string[] = [];
-  for (const [index, values] of [...windows.entries()].sort((a, b) => a[0] - b[0])) {
-    const value = quantile(values, q);
-    if (!compare(value, limit.op, limit.value)) {
-      missing.push(`window ${(index * SLO_WINDOW_MS) / 1000}–${((index + 1) * SLO_WINDOW_MS) / 1000}s (${metric} ${formatMs(value)}, n=${values.length})`);
-    }
-  }
-  return missing;
+function windowsMissing(metric: (typeof LATENCY_SLO_METRICS)[number], limit: { op: Comparison; value: number }, windows: readonly LatencyWindow[]): string[] {
+  return windows
+    .filter((window) => !compare(window.percentiles[metric]!, limit.op, limit.value))
+    .map(({ index, count, percentiles }) => `window ${(index * SLO_WINDOW_MS) / 1000}–${((index + 1) * SLO_WINDOW_MS) / 1000}s (${metric} ${formatMs(percentiles[metric]!)}, n=${count})`);
 }

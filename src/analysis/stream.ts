@@ -1,29 +1,25 @@
 /** Stream-probe figures per target: survival, drops by cause, lost messages, timing. */
-import type { StreamSample, StreamTick } from '../model/records.js';
-import type { StreamProbe } from '../scenario/schema.js';
-import type { StoredRun } from '../store/run-dir.js';
+import type { Histogram } from '../model/histogram.js';
+import type { Limit, ProbeDeclared, SloLimits, StreamTick } from '../model/records.js';
+import { streamKey, type StoredRun } from './run-data.js';
 import { successRatioLowerBound } from './binomial.js';
 import { clientLagReason, eventLoopDelay } from './client.js';
 import { checkPercentile, checkRatio } from './slo.js';
-import { countBy, distribution, round3 } from './stats.js';
+import { distribution, round3 } from './stats.js';
 import type { SloCheck, StreamSummary } from './summary-schema.js';
 
 /** Most points a survival curve keeps; drops closer together than hold/this share a point. */
 const CURVE_POINTS = 200;
 
-export function summarizeStream(run: Pick<StoredRun, 'samples' | 'series' | 'histograms'>, probe: StreamProbe, probeName: string, target: string): StreamSummary {
-  const samples = run.samples.filter((s): s is StreamSample => s.kind === 'stream' && s.probe === probeName && s.target === target);
-  const byStream = new Map<number, StreamSample[]>();
-  for (const sample of samples) {
-    const attempts = byStream.get(sample.stream) ?? [];
-    attempts.push(sample);
-    byStream.set(sample.stream, attempts);
-  }
+export function summarizeStream(run: StoredRun, probe: ProbeDeclared, target: string): StreamSummary {
+  const data = run.streams.get(streamKey(probe.probe, target));
+  const holdMs = probe.holdMs ?? 0;
   // A stream the run interrupted before it dropped is censored: neither survived nor dropped.
   const firstDrops: number[] = [];
   let survived = 0;
   let counted = 0;
-  for (const attempts of byStream.values()) {
+  let interrupted = 0;
+  for (const attempts of data?.streams.values() ?? []) {
     attempts.sort((a, b) => a.attempt - b.attempt);
     const drop = attempts.find((a) => a.outcome === 'dropped');
     if (drop) {
@@ -32,38 +28,37 @@ export function summarizeStream(run: Pick<StoredRun, 'samples' | 'series' | 'his
     } else if (attempts.at(-1)!.outcome !== 'interrupted') {
       counted += 1;
       survived += 1;
-    }
+    } else interrupted += 1;
   }
-  const droppedByCause = countBy(samples.filter((s) => s.outcome === 'dropped'), (s) => s.cause ?? 'unknown');
-  const sum = (pick: (s: StreamSample) => number) => samples.reduce((total, s) => total + pick(s), 0);
-  const hist = (metric: string) => run.histograms.get({ target, probe: probeName, stage: 'stream', metric });
-  const ticks = run.series.filter((r): r is StreamTick => r.type === 'stream-tick' && r.probe === probeName && r.target === target);
+  const hist = (metric: string) => run.histograms.get({ target, probe: probe.probe, stage: 'stream', metric });
+  const ticks = run.series.filter((r): r is StreamTick => r.type === 'stream-tick' && r.probe === probe.probe && r.target === target);
 
   return {
-    probe: probeName,
-    protocol: probe.protocol,
-    holdMs: probe.hold,
+    probe: probe.probe,
+    protocol: probe.protocol ?? 'sse',
+    holdMs,
     connections: counted,
     survived,
     dropped: counted - survived,
-    droppedByCause,
+    interrupted,
+    droppedByCause: { ...(data?.droppedByCause ?? {}) },
     survival: counted ? round3(survived / counted) : null,
     survivalLowerBound: counted ? round3(successRatioLowerBound(survived, counted)) : null,
-    survivalCurve: survivalCurve(firstDrops, counted, probe.hold),
-    lostMessages: sum((s) => s.lost),
-    duplicates: sum((s) => s.duplicates),
-    malformed: sum((s) => s.malformed),
-    reconnects: samples.filter((s) => s.attempt > 0).length,
-    reconnectsToNewInstance: samples.filter((s) => s.newInstance === true).length,
-    events: sum((s) => s.events),
+    survivalCurve: survivalCurve(firstDrops, counted, holdMs),
+    lostMessages: data?.lost ?? 0,
+    duplicates: data?.duplicates ?? 0,
+    malformed: data?.malformed ?? 0,
+    reconnects: data?.reconnects ?? 0,
+    reconnectsToNewInstance: data?.reconnectsToNewInstance ?? 0,
+    events: data?.events ?? 0,
     connectMs: distribution(hist('connect')) ?? null,
     ttfbMs: distribution(hist('ttfb')) ?? null,
     timeToFirstEventMs: distribution(hist('ttfe')) ?? null,
     gapMs: distribution(hist('gap')) ?? null,
     reconnectMs: distribution(hist('reconnect')) ?? null,
     peakConcurrent: ticks.length ? Math.max(...ticks.map((t) => t.open)) : null,
-    instances: new Set(samples.flatMap((s) => (s.instanceId === undefined ? [] : [s.instanceId]))).size,
-    slo: streamSlos(probe, survived, counted, hist, eventLoopDelay(run.histograms, probeName, 'stream')?.p99),
+    instances: data?.instances.size ?? 0,
+    slo: streamSlos(probe.slo, survived, counted, hist, eventLoopDelay(run.histograms, probe.probe, 'stream')?.p99),
   };
 }
 
@@ -87,21 +82,21 @@ export function survivalCurve(firstDropsMs: readonly number[], streams: number, 
 }
 
 function streamSlos(
-  probe: StreamProbe,
+  slo: SloLimits | undefined,
   survived: number,
   streams: number,
-  hist: (metric: string) => ReturnType<StoredRun['histograms']['get']>,
+  hist: (metric: string) => Histogram | undefined,
   loopDelayP99: number | undefined,
 ): SloCheck[] {
   const checks: SloCheck[] = [];
-  if (probe.slo?.survival) checks.push(checkRatio('survival', probe.slo.survival, survived, streams, 'streams kept'));
+  if (slo?.survival) checks.push(checkRatio('survival', slo.survival, survived, streams, 'streams kept'));
   // A latency the client may have added to is not the server's: invalid rather than fail or pass.
-  const latency = (metric: string, q: number, limit: NonNullable<NonNullable<StreamProbe['slo']>['gapP99']>, histogram: string) => {
+  const latency = (metric: string, q: number, limit: Limit, histogram: string) => {
     const check = checkPercentile(metric, q, limit, hist(histogram));
     const lagged = check.samples > 0 && clientLagReason('event-loop delay p99', loopDelayP99, limit.value, `the ${metric} limit`, "coldbench's own event loop");
     return lagged ? { ...check, status: 'invalid' as const, detail: `${lagged}; measured ${check.detail}` } : check;
   };
-  if (probe.slo?.gapP99) checks.push(latency('gapP99', 0.99, probe.slo.gapP99, 'gap'));
-  if (probe.slo?.timeToFirstEventP95) checks.push(latency('timeToFirstEventP95', 0.95, probe.slo.timeToFirstEventP95, 'ttfe'));
+  if (slo?.gapP99) checks.push(latency('gapP99', 0.99, slo.gapP99, 'gap'));
+  if (slo?.timeToFirstEventP95) checks.push(latency('timeToFirstEventP95', 0.95, slo.timeToFirstEventP95, 'ttfe'));
   return checks;
 }

@@ -84,6 +84,10 @@ const stream = z.object({
   holdMs: z.number(),
   connections: z.int().nonnegative().meta({ description: 'Streams opened (interrupted ones excluded)' }),
   survived: z.int().nonnegative().meta({ description: 'Held to the end of the hold, or ended properly by the server, without a drop' }),
+  interrupted: z
+    .int()
+    .nonnegative()
+    .meta({ description: 'Streams the run stopped, or a crash left open (known from their checkpoints), before the hold ended: neither kept nor dropped' }),
   dropped: z.int().nonnegative().meta({ description: 'Streams with at least one drop' }),
   droppedByCause: z.record(z.string(), z.int().nonnegative()).meta({ description: 'Every dropped connection, by cause' }),
   survival: z.number().nullable().meta({ description: 'survived ÷ connections; null without connections' }),

@@ -1,6 +1,7 @@
 /** `npm run schema`: writes the published JSON Schemas from their definitions. */
 import { writeFileSync } from 'node:fs';
 import { summaryJsonSchema } from '../analysis/summary-schema.js';
+import { recordsJsonSchema } from '../model/records-schema.js';
 import { criteriaJsonSchema } from '../scenario/criteria.js';
 import { scenarioJsonSchema } from '../scenario/schema.js';
 
@@ -8,3 +9,4 @@ const target = new URL('../../../schema/', import.meta.url);
 writeFileSync(new URL('scenario.schema.json', target), JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
 writeFileSync(new URL('summary.schema.json', target), JSON.stringify(summaryJsonSchema(), null, 2) + '\n');
 writeFileSync(new URL('criteria.schema.json', target), JSON.stringify(criteriaJsonSchema(), null, 2) + '\n');
+writeFileSync(new URL('records.schema.json', target), JSON.stringify(recordsJsonSchema(), null, 2) + '\n');

@@ -5,7 +5,9 @@
  * events and drops per target. On a TTY the status line is redrawn in place; in CI logs a
  * plain line is printed per round, per long wait and every few seconds of load or streams.
  */
+import { decodeHistogram, usToMs } from '../model/histogram.js';
 import type { ColdstartSample, RunRecord, StageStarted, StreamTick, Tick, TriggerWaiting } from '../model/records.js';
+import type { Sink } from '../sinks/sink.js';
 import { formatMs, formatRate } from '../scenario/units.js';
 
 export interface ProgressOptions {
@@ -23,7 +25,7 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
   let status = '';
   let drawn = false;
   const cold = { startedAt: 0, round: 0, rounds: 0, waiting: new Map<string, Pick<TriggerWaiting, 'step' | 'until'>>() };
-  const load = { probeStart: 0, stages: new Map<string, StageStarted>(), ticks: new Map<string, Tick>() };
+  const load = { probeStart: 0, stages: new Map<string, StageStarted>(), ticks: new Map<string, Tick>(), p95Ms: new Map<string, number>() };
   const streams = new Map<string, StreamTick>();
   const streamStatus = (tick: StreamTick) =>
     `${tick.probe} ${tick.second + 1}s | ` +
@@ -43,7 +45,8 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
     const parts = [...load.ticks.values()].map((t) => {
       const errors = t.completed ? ` err ${((t.errors / t.completed) * 100).toFixed(1)}%` : '';
       const dropped = t.dropped ? ` dropped ${t.dropped}` : '';
-      return `${t.target} ${formatRate(t.sent)} p95 ${t.p95Ms === null ? '–' : formatMs(t.p95Ms)}${errors}${dropped} inst ${t.instances}`;
+      const p95 = load.p95Ms.get(t.target);
+      return `${t.target} ${formatRate(t.sent)} p95 ${p95 === undefined ? '–' : formatMs(p95)}${errors}${dropped} inst ${t.instances}`;
     });
     return `${stage.probe} ${stage.stage} ${formatMs(elapsed)}/${formatMs(stage.durationMs)} target ${formatRate(stage.targetRate)} | ${parts.join(' | ')}`;
   };
@@ -65,8 +68,9 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
   const ticker = tty ? setInterval(() => cold.rounds && load.stages.size === 0 && redraw(coldStatus()), 1000) : undefined;
   ticker?.unref();
 
-  return {
-    onRecord(record: RunRecord): void {
+  const sink = {
+    name: 'progress',
+    record(record: RunRecord): void {
       switch (record.type) {
         case 'round':
           if (record.round === 1) cold.startedAt = now();
@@ -84,10 +88,15 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
           if (![...load.stages.values()].some((s) => s.probe === record.probe)) {
             load.stages.clear();
             load.ticks.clear();
+            load.p95Ms.clear();
             load.probeStart = record.at;
           }
           load.stages.set(record.stage, record);
           line(`${record.probe} stage ${record.stage}: ${formatRate(record.targetRate)} for ${formatMs(record.durationMs)}`);
+          break;
+        case 'interval':
+          // The last second's p95 of the running load stage, from its interval histogram.
+          if (record.metric === 'latency' && load.stages.has(record.stage)) load.p95Ms.set(record.target, usToMs(decodeHistogram(record.histogram).getValueAtPercentile(95)));
           break;
         case 'tick':
           load.ticks.set(record.target, record);
@@ -113,11 +122,12 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
       }
     },
     /** Stops the ticker and clears the status line before the final output. */
-    done(): void {
+    close(): void {
       if (ticker) clearInterval(ticker);
       if (drawn) stream.write('\r\x1b[2K');
     },
-  };
+  } satisfies Sink;
+  return sink;
 
   function isLastTarget(tick: Tick): boolean {
     return [...load.ticks.keys()].at(-1) === tick.target;

@@ -123,7 +123,9 @@ export interface CapacitySample {
 
 /**
  * One connection of a held stream, written when it ends. A dropped stream that reconnects
- * continues as the next `attempt` of the same `stream`.
+ * continues as the next `attempt` of the same `stream`. A connection held longer than the
+ * probe's `checkpoint` period also wrote StreamCheckpoints while open: its counts here are
+ * still the whole connection's, but `gapsMs` holds only the gaps since the last checkpoint.
  */
 export interface StreamSample {
   type: 'sample';
@@ -169,6 +171,50 @@ export interface StreamSample {
   reconnectMs?: number;
   /** attempt > 0: the reconnect reached another instance than the dropped connection. */
   newInstance?: boolean;
+  /** Checkpoints this connection wrote before it ended. */
+  checkpoints?: number;
+  /** Its opening figures (connect, ttfb, first event, reconnect) went into the histograms with a checkpoint. */
+  openingCheckpointed?: true;
+}
+
+/**
+ * Progress of one open stream connection, written every `checkpoint` period of the probe,
+ * so that a crash keeps what was measured. Counts are the connection's so far; `gapsMs`
+ * holds the gaps since the previous checkpoint. The opening figures are carried once, by
+ * the first checkpoint after the first event.
+ */
+export interface StreamCheckpoint
+  extends Pick<
+    StreamSample,
+    | 'probe'
+    | 'target'
+    | 'protocol'
+    | 'stream'
+    | 'attempt'
+    | 'intendedAt'
+    | 'startedAt'
+    | 'connectMs'
+    | 'dnsMs'
+    | 'tlsMs'
+    | 'ttfbMs'
+    | 'timeToFirstEventMs'
+    | 'reconnectMs'
+    | 'events'
+    | 'bytes'
+    | 'lost'
+    | 'duplicates'
+    | 'malformed'
+    | 'gapsMs'
+    | 'status'
+    | 'instanceId'
+    | 'newInstance'
+    | 'lastEventId'
+  > {
+  type: 'checkpoint';
+  /** 1 for the connection's first checkpoint. */
+  checkpoint: number;
+  /** Epoch ms. */
+  at: number;
 }
 
 /** The target name under which coldbench's own client measurements are stored (scenario targets start with a letter). */
@@ -190,9 +236,6 @@ export interface Tick {
   errors: number;
   dropped: number;
   inFlight: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
   instances: number;
 }
 
@@ -240,8 +283,64 @@ export interface ClientTick {
   loopDelayHistogram: string;
 }
 
+export type Comparison = '<' | '<=' | '>' | '>=';
+export interface Limit {
+  op: Comparison;
+  value: number;
+}
+/** SLO limits by name (successRate, p95, survival, gapP99, …); rates are shares, latencies ms. */
+export type SloLimits = Partial<Record<string, Limit>>;
+
+/** A load stage with its place in the probe's timeline and its start and end rates. */
+export interface StagePlan {
+  name: string;
+  offsetMs: number;
+  durationMs: number;
+  fromRate: number;
+  toRate: number;
+  /** Mean arrival rate over the stage, requests per second. */
+  targetRate: number;
+}
+
+/**
+ * What a probe set out to measure, written for every probe before the first one runs: the
+ * analysis reads probes, targets, stages and SLOs from these, never from the scenario text,
+ * so a run directory that an import or a merge wrote analyses the same.
+ */
+export interface ProbeDeclared {
+  type: 'probe';
+  probe: string;
+  kind: 'coldstart' | 'load' | 'capacity' | 'stream';
+  targets: string[];
+  /** Load probes: the stages in order. */
+  stages?: StagePlan[];
+  slo?: SloLimits;
+  /** Stream probes. */
+  protocol?: 'sse' | 'ndjson' | 'websocket';
+  holdMs?: number;
+}
+
 /** Per-second series and events: written to series.jsonl. */
-export type SeriesRecord = Tick | StageStarted | ProbeAborted | StreamTick | ClientTick;
+export type SeriesRecord = ProbeDeclared | Tick | StageStarted | ProbeAborted | StreamTick | ClientTick;
+
+/**
+ * One interval (at most a second, aligned to epoch seconds) of one histogram: what the
+ * interval log (intervals.hlog) holds a line of. Merging runners adds these per second.
+ */
+export interface IntervalRecord {
+  type: 'interval';
+  target: string;
+  probe: string;
+  stage: string;
+  metric: string;
+  /** Epoch ms. */
+  startedAt: number;
+  endedAt: number;
+  count: number;
+  maxUs: number;
+  /** µs, HDR compressed base64 (V2). */
+  histogram: string;
+}
 
 export interface RoundStarted {
   type: 'round';
@@ -261,5 +360,9 @@ export interface TriggerWaiting {
 }
 
 export type ProbeEvent = RoundStarted | TriggerWaiting;
-export type RunRecord = Sample | SeriesRecord | ProbeEvent;
+/** What samples.jsonl holds. */
+export type StoredSample = Sample | StreamCheckpoint;
+/** A line of samples.jsonl or series.jsonl: what schema/records.schema.json describes. */
+export type StoredRecord = StoredSample | SeriesRecord;
+export type RunRecord = StoredSample | SeriesRecord | IntervalRecord | ProbeEvent;
 export type Emit = (record: RunRecord) => void;

@@ -2,8 +2,9 @@
  * The HTML report's charts as plain data, computed from a stored run: what the browser
  * draws is decided here, testably, and the page script stays generic.
  */
-import type { ColdstartSample, StreamSample, Tick } from '../model/records.js';
-import type { StoredRun } from '../store/run-dir.js';
+import type { StageStarted, Tick } from '../model/records.js';
+import { RESERVOIR_SIZE } from '../analysis/reservoir.js';
+import { stageKey, type StoredRun } from '../analysis/run-data.js';
 import { usToMs } from '../model/histogram.js';
 import type { Summary } from '../analysis/summary-schema.js';
 
@@ -45,7 +46,7 @@ export function chartSpecs(run: StoredRun, summary: Summary): ChartSpec[] {
   };
 
   // Cold start: distribution of first requests against warm follow-ups, and the phases.
-  const coldstart = run.samples.filter((s): s is ColdstartSample => s.kind === 'coldstart' && s.ok);
+  const coldstart = run.coldstart.filter((s) => s.ok);
   keep({
     id: 'coldstart-cdf',
     title: 'Cold start: first request after the trigger (solid) and warm follow-ups (dashed)',
@@ -108,7 +109,24 @@ export function chartSpecs(run: StoredRun, summary: Summary): ChartSpec[] {
       }),
     });
   timeline('load-rate', 'Load: requests sent per second', 'requests/s', (t) => t.sent);
-  timeline('load-p95', 'Load: p95 latency per second (corrected)', 'ms', (t) => t.p95Ms);
+  // Per-second percentiles come from each second's interval histogram, never from averages.
+  keep({
+    id: 'load-p95',
+    title: 'Load: p95 latency per second (corrected)',
+    xLabel: 'seconds since the load probe started',
+    yLabel: 'ms',
+    kind: 'line',
+    series: targets.map((t) => {
+      const points = [...run.load.values()]
+        .filter((data) => data.target === t)
+        .flatMap((data) => {
+          const probeStart = run.series.find((r): r is StageStarted => r.type === 'stage' && r.probe === data.probe)?.at ?? 0;
+          return (run.seconds.get(stageKey(data.probe, t, data.stage)) ?? []).map((second) => ({ x: (second.at - probeStart) / 1000, y: second.p95Ms }));
+        })
+        .sort((a, b) => a.x - b.x);
+      return { label: t, color: color(t), x: points.map((p) => p.x), y: points.map((p) => p.y) };
+    }),
+  });
   timeline('load-errors', 'Load: errors and dropped requests per second', 'per second', (t) => t.errors + t.dropped);
   timeline('load-instances', 'Load: instances answering per second', 'instances', (t) => t.instances);
 
@@ -124,21 +142,20 @@ export function chartSpecs(run: StoredRun, summary: Summary): ChartSpec[] {
       return { label: t, color: color(t), x: curve.map((p) => p.atMs / 1000), y: curve.map((p) => p.alive) };
     }),
   });
-  const streams = run.samples.filter((s): s is StreamSample => s.kind === 'stream');
   keep({
     id: 'stream-gaps',
-    title: 'Streams: gaps between events',
+    title: `Streams: gaps between events (a seeded sample of at most ${RESERVOIR_SIZE} per target)`,
     xLabel: 'gap (ms)',
     yLabel: 'share of gaps',
     xLog: true,
     kind: 'step',
-    series: targets.map((t) => cdf(t, color(t), streams.filter((s) => s.target === t).flatMap((s) => s.gapsMs))),
+    series: targets.map((t) => cdf(t, color(t), [...run.streams.values()].filter((s) => s.target === t).flatMap((s) => s.gaps.values))),
   });
   return charts;
 }
 
 /** Empirical CDF, thinned to MAX_POINTS quantiles. */
-function cdf(label: string, color: string, values: number[]): Series {
+function cdf(label: string, color: string, values: readonly number[]): Series {
   const sorted = values.filter((v) => v > 0).sort((a, b) => a - b);
   const step = Math.max(1, Math.floor(sorted.length / MAX_POINTS));
   const x: number[] = [];

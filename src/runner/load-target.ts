@@ -4,7 +4,6 @@
  * emits a sample per request and a tick per second.
  */
 import type { LoadProbe, Target } from '../scenario/schema.js';
-import { newHistogram, msToUs, usToMs } from '../model/histogram.js';
 import { toEpochMs } from './http.js';
 import { createPool, sendPooled, type PooledResult } from './http-pool.js';
 import type { Emit, LoadSample, Tick } from '../model/records.js';
@@ -33,7 +32,7 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
   const instanceHeader = target.identity.instanceIdHeader.toLowerCase();
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
-  const second = { sent: 0, completed: 0, errors: 0, dropped: 0, latency: newHistogram(), instances: new Set<string>() };
+  const second = { sent: 0, completed: 0, errors: 0, dropped: 0, instances: new Set<string>() };
 
   const complete = (stage: string, intendedAt: number, result: PooledResult) => {
     inFlight -= 1;
@@ -61,9 +60,7 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
       second.instances.add(result.instanceId);
     }
     second.completed += 1;
-    // Like the summary, a tick's percentiles hold successful requests only: a fast 503 must not look good.
     if (result.error) second.errors += 1;
-    else second.latency.recordValue(msToUs(sample.latencyMs!));
     emit(sample);
     if (inFlight === 0) onIdle?.();
   };
@@ -81,7 +78,6 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
       sendPooled(pool.pool, spec, instanceHeader, (result) => complete(stage, intendedAt, result));
     },
     tick(index, at, stage) {
-      const percentile = (p: number) => (second.latency.totalCount ? usToMs(second.latency.getValueAtPercentile(p)) : null);
       const tick: Tick = {
         type: 'tick',
         probe: probeName,
@@ -94,13 +90,9 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
         errors: second.errors,
         dropped: second.dropped,
         inFlight,
-        p50Ms: percentile(50),
-        p95Ms: percentile(95),
-        p99Ms: percentile(99),
         instances: second.instances.size,
       };
       Object.assign(second, { sent: 0, completed: 0, errors: 0, dropped: 0 });
-      second.latency.reset();
       second.instances.clear();
       return tick;
     },

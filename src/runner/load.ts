@@ -4,7 +4,8 @@
  * once a second. An abort rule stops sending to the target that tripped it, keeping
  * everything measured; the other targets go on with the schedule.
  */
-import { planStages, type StagePlan } from '../scenario/plan.js';
+import type { StagePlan } from '../model/records.js';
+import { planStages } from '../scenario/plan.js';
 import type { LoadProbe, Target } from '../scenario/schema.js';
 import { compare } from '../scenario/units.js';
 import { constantArrivals } from './constant-arrival-rate.js';

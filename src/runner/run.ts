@@ -1,6 +1,6 @@
 /** Runs a scenario's probes in order. Emits records; knows nothing of files or reports. */
 import { unreachable } from '../model/errors.js';
-import { probeName } from '../scenario/plan.js';
+import { declareProbes, probeName } from '../scenario/plan.js';
 import type { Probe, Scenario } from '../scenario/schema.js';
 import { runCapacityProbe } from './capacity.js';
 import { monitorClientDelay } from './client-delay.js';
@@ -10,6 +10,7 @@ import type { Emit } from '../model/records.js';
 import { runStreamProbe } from './stream.js';
 
 export async function runProbes(scenario: Scenario, { emit, signal }: { emit: Emit; signal: AbortSignal }): Promise<void> {
+  for (const declared of declareProbes(scenario)) emit(declared);
   for (const [index, probe] of scenario.probes.entries()) {
     if (signal.aborted) return;
     const names = probe.targets ?? Object.keys(scenario.targets);

@@ -5,7 +5,7 @@
  */
 import type { StreamProbe, Target } from '../scenario/schema.js';
 import { statusError } from './error-class.js';
-import type { Phases, SampleError, StreamSample } from '../model/records.js';
+import type { Phases, SampleError, StreamCheckpoint, StreamSample } from '../model/records.js';
 import { now, toEpochMs } from './http.js';
 
 export interface StreamMessage {
@@ -81,6 +81,7 @@ export function createStreamTracker(base: Pick<StreamSample, 'probe' | 'target' 
       };
       let evidence = '';
       let terminal = false;
+      let checkpoints = 0;
       /** Bytes since the last complete message: what a parser may be holding. */
       let pendingBytes = 0;
 
@@ -132,6 +133,27 @@ export function createStreamTracker(base: Pick<StreamSample, 'probe' | 'target' 
 
       return {
         events,
+        /** The connection so far; the gaps it carries are not repeated in the next checkpoint or the sample. */
+        checkpoint(): StreamCheckpoint {
+          checkpoints += 1;
+          const s = sample;
+          const checkpoint: StreamCheckpoint = {
+            type: 'checkpoint',
+            ...{ probe: s.probe, target: s.target, protocol: s.protocol, stream: s.stream, attempt: s.attempt, intendedAt: s.intendedAt, startedAt: s.startedAt },
+            checkpoint: checkpoints,
+            at: toEpochMs(now()),
+            ...{ events: s.events, bytes: s.bytes, lost: s.lost, duplicates: s.duplicates, malformed: s.malformed, gapsMs: s.gapsMs },
+            ...defined({ status: s.status, instanceId: s.instanceId, newInstance: s.newInstance, lastEventId: s.lastEventId }),
+          };
+          sample.gapsMs = [];
+          sample.checkpoints = checkpoints;
+          // The opening figures go into the histograms once: with the first checkpoint after the first event.
+          if (sample.events > 0 && !sample.openingCheckpointed) {
+            Object.assign(checkpoint, defined({ connectMs: s.connectMs, dnsMs: s.dnsMs, tlsMs: s.tlsMs, ttfbMs: s.ttfbMs, timeToFirstEventMs: s.timeToFirstEventMs, reconnectMs: s.reconnectMs }));
+            sample.openingCheckpointed = true;
+          }
+          return checkpoint;
+        },
         /** Classifies the end of this connection. `held`: the hold ran out; `interrupted`: the run stopped. */
         finish(end: StreamEnd, why: 'held' | 'interrupted' | 'ended'): AttemptResult {
           const at = now();

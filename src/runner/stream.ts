@@ -2,7 +2,7 @@
  * The stream probe: opens `connections` streams per target at `openRate` (the same schedule
  * for every target), holds each for `hold`, reconnects dropped ones when asked (SSE resumes
  * from its last event id), and ticks once a second. One sample per connection, written when
- * it ends.
+ * it ends, and a checkpoint of every open connection each `checkpoint` period.
  */
 import type { StreamProbe, Target } from '../scenario/schema.js';
 import { constantArrivals } from './constant-arrival-rate.js';
@@ -10,7 +10,7 @@ import type { StreamAdapter } from './http-stream.js';
 import { now, toEpochMs, type HttpRequestSpec } from './http.js';
 import { ndjson } from './ndjson.js';
 import { runSchedule } from './open-model.js';
-import type { Emit } from '../model/records.js';
+import type { Emit, StreamCheckpoint } from '../model/records.js';
 import { buildRequest } from './request-spec.js';
 import { sse } from './sse.js';
 import { createStreamTracker, trackerOptions } from './stream-tracker.js';
@@ -34,6 +34,9 @@ const ADAPTERS: Record<StreamProbe['protocol'], StreamAdapter> = { sse, ndjson, 
 const LEAD_MS = 20;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
+/** An open connection, as the checkpoint timer sees it. */
+type OpenConnection = { checkpoint(): StreamCheckpoint };
+
 interface TargetCounters {
   name: string;
   target: Target;
@@ -50,6 +53,8 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal, 
   // One listener for the run's stop instead of an AbortSignal.any per stream: opening
   // hundreds of streams a second must not cost what each combined signal costs.
   const holds = new Set<AbortController>();
+  const connections = new Set<OpenConnection>();
+  const checkpointEvery = Math.max(1, Math.round(probe.checkpoint / 1000));
   const stopAll = () => holds.forEach((hold) => hold.abort(signal.reason));
   signal.addEventListener('abort', stopAll, { once: true });
   await warmUpStreamPath(probe, targets[0]![1], ADAPTERS[probe.protocol]);
@@ -60,6 +65,7 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal, 
       emit({ type: 'stream-tick', probe: probeName, target: c.name, at: toEpochMs(at), second, open: c.open, opened: c.opened, events: c.events, drops: c.drops });
       Object.assign(c, { opened: 0, events: 0, drops: 0 });
     }
+    if ((second + 1) % checkpointEvery === 0) for (const connection of connections) emit(connection.checkpoint());
   });
 
   const streams: Promise<void>[] = [];
@@ -72,7 +78,7 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal, 
       arrivals,
       (arrival) => {
         const stream = index++;
-        for (const c of rotated(counters, stream)) streams.push(holdStream({ probe, probeName, emit, signal, holds }, c, stream, arrival.at));
+        for (const c of rotated(counters, stream)) streams.push(holdStream({ probe, probeName, emit, signal, holds, connections }, c, stream, arrival.at));
       },
       signal,
     );
@@ -92,9 +98,10 @@ interface HoldContext {
   emit: Emit;
   signal: AbortSignal;
   holds: Set<AbortController>;
+  connections: Set<OpenConnection>;
 }
 
-async function holdStream({ probe, probeName, emit, signal, holds }: HoldContext, counters: TargetCounters, stream: number, dueAt: number): Promise<void> {
+async function holdStream({ probe, probeName, emit, signal, holds, connections }: HoldContext, counters: TargetCounters, stream: number, dueAt: number): Promise<void> {
   const { target, spec } = counters;
   const tracker = createStreamTracker({ probe: probeName, target: counters.name, protocol: probe.protocol, stream }, trackerOptions(probe, target));
   const deadline = dueAt + probe.hold;
@@ -107,6 +114,7 @@ async function holdStream({ probe, probeName, emit, signal, holds }: HoldContext
     holds.add(hold);
     const holdTimer = setTimeout(() => hold.abort(HOLD_ENDED), Math.max(0, deadline - now()));
     const connection = tracker.attempt(attempt, intendedAt);
+    connections.add(connection);
     counters.open += 1;
     counters.opened += 1;
     const countedEvents = { ...connection.events, message: (m: Parameters<typeof connection.events.message>[0]) => {
@@ -126,6 +134,7 @@ async function holdStream({ probe, probeName, emit, signal, holds }: HoldContext
     });
     clearTimeout(holdTimer);
     holds.delete(hold);
+    connections.delete(connection);
     counters.open -= 1;
     const why = signal.aborted ? 'interrupted' : hold.signal.aborted ? 'held' : 'ended';
     const { sample, retryMs } = connection.finish(end, why);

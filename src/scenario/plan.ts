@@ -1,5 +1,6 @@
 /** Helpers over a validated scenario that both the runner and analysis need. */
 import { CbError } from '../model/errors.js';
+import type { ProbeDeclared, StagePlan } from '../model/records.js';
 import type { LoadProbe, Probe, Scenario } from './schema.js';
 
 /** A probe's name in samples and histograms: its `name`, else its kind (numbered when the kind repeats). */
@@ -32,17 +33,6 @@ export function applyOverrides(scenario: Scenario, overrides: Overrides): Scenar
   return { ...scenario, targets, probes };
 }
 
-/** A load stage with its place in the probe's timeline and its start and end rates. */
-export interface StagePlan {
-  name: string;
-  offsetMs: number;
-  durationMs: number;
-  fromRate: number;
-  toRate: number;
-  /** Mean arrival rate over the stage, requests per second. */
-  targetRate: number;
-}
-
 export function planStages(probe: LoadProbe): StagePlan[] {
   let offsetMs = 0;
   let previousRate = 0;
@@ -53,5 +43,20 @@ export function planStages(probe: LoadProbe): StagePlan[] {
     offsetMs += stage.duration;
     previousRate = toRate;
     return plan;
+  });
+}
+
+/** The probe records a run writes before its first probe (model/records.ts ProbeDeclared). */
+export function declareProbes(scenario: Scenario): ProbeDeclared[] {
+  return scenario.probes.map((probe, index) => {
+    const declared: ProbeDeclared = {
+      type: 'probe',
+      probe: probeName(probe, index, scenario.probes),
+      kind: probe.kind,
+      targets: probe.targets ?? Object.keys(scenario.targets),
+    };
+    if (probe.kind === 'load') Object.assign(declared, { stages: planStages(probe), ...(probe.slo && { slo: probe.slo }) });
+    if (probe.kind === 'stream') Object.assign(declared, { protocol: probe.protocol, holdMs: probe.hold, ...(probe.slo && { slo: probe.slo }) });
+    return declared;
   });
 }

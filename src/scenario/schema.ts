@@ -5,7 +5,8 @@
  * change a benchmark.
  */
 import { z } from 'zod';
-import { parseComparison, parseDuration, parsePercent, parseRate, type Comparison } from './units.js';
+import type { Comparison } from '../model/records.js';
+import { parseComparison, parseDuration, parsePercent, parseRate } from './units.js';
 
 /** A string field that `parse` turns into a value; `expected` is the error message's noun phrase. */
 function parsed<T>(parse: (text: string) => T | undefined, expected: string, description: string) {
@@ -205,6 +206,9 @@ const streamProbe = z.strictObject({
   connections: positiveInt.meta({ description: 'Streams held concurrently per target' }),
   openRate: rate.prefault('10/s').meta({ description: 'How fast the streams are opened' }),
   hold: positiveDuration().meta({ description: 'How long each stream should live; the client closes it then' }),
+  checkpoint: positiveDuration()
+    .prefault('5s')
+    .meta({ description: 'How often an open stream writes its progress (events, gaps so far), so a crash loses at most this much' }),
   timeout: positiveDuration().optional().meta({ description: 'Limit for connecting and the response headers (default: the target timeout)' }),
   idleTimeout: positiveDuration()
     .optional()

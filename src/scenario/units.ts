@@ -1,3 +1,5 @@
+import type { Comparison } from '../model/records.js';
+
 const DURATION_UNITS_MS: Record<string, number> = {
   us: 0.001,
   ms: 1,
@@ -60,7 +62,6 @@ export function formatRate(perSecond: number): string {
   return `${perSecond >= 100 ? Math.round(perSecond) : Number(perSecond.toPrecision(3))}/s`;
 }
 
-export type Comparison = '<' | '<=' | '>' | '>=';
 
 /** `>= 99.9%`, `< 800ms`: a comparison with a value parsed by `parseValue`. */
 export function parseComparison(text: string, parseValue: (text: string) => number | undefined): { op: Comparison; value: number } | undefined {

@@ -1,5 +1,5 @@
 /**
- * An append-only JSON-lines file. Lines are handed to the OS at most `flushMs` after they
+ * An append-only line file. Lines are handed to the OS at most `flushMs` after they
  * were written (at once when the buffer fills), and synchronously on close and at process
  * exit, so Ctrl-C or a crash loses nothing already handed over; a SIGKILL at most the last
  * `flushMs`. Batching keeps 10k samples a second from costing 10k system calls.
@@ -7,7 +7,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 export interface AppendLog {
-  append(record: unknown): void;
+  /** One line, newline included. */
+  append(line: string): void;
   flush(): void;
   close(): void;
 }
@@ -32,9 +33,8 @@ export function openAppendLog(path: string, { flushMs = 50, maxBufferBytes = 64 
   process.on('exit', flush);
 
   return {
-    append(record) {
+    append(line) {
       if (closed) return;
-      const line = JSON.stringify(record) + '\n';
       buffer.push(line);
       bytes += line.length;
       if (bytes >= maxBufferBytes) flush();

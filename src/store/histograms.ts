@@ -1,7 +1,6 @@
 /** Every latency of a run, one HDR histogram per target × probe × stage × metric. */
-import { decodeHistogram, encodeHistogram, keyOf, newHistogram, msToUs, type Histogram, type HistogramKey } from '../model/histogram.js';
-import { CLIENT_TARGET, type ClientTick, type Sample, type SeriesRecord } from '../model/records.js';
-import { sampleMetrics, sampleTime } from './sample-metrics.js';
+import { decodeHistogram, encodeHistogram, keyOf, msToUs, newHistogram, type Histogram, type HistogramKey } from '../model/histogram.js';
+import type { IntervalRecord } from '../model/records.js';
 
 export interface StoredHistogram extends HistogramKey {
   startTimeMs: number;
@@ -25,9 +24,9 @@ export class HistogramSet {
     histogram.endTimeStampMsec = Math.max(histogram.endTimeStampMsec, atEpochMs);
   }
 
-  /** Adds a whole histogram recorded elsewhere (autocannon's), already in µs. */
-  merge(key: HistogramKey, other: Histogram, startTimeMs: number, endTimeMs: number): void {
-    const histogram = this.entryFor(key, startTimeMs);
+  /** Adds a whole histogram recorded elsewhere (an interval), in µs. */
+  merge({ target, probe, stage, metric }: HistogramKey, other: Histogram, startTimeMs: number, endTimeMs: number): void {
+    const histogram = this.entryFor({ target, probe, stage, metric }, startTimeMs);
     histogram.add(other);
     histogram.endTimeStampMsec = Math.max(histogram.endTimeStampMsec, endTimeMs);
   }
@@ -44,27 +43,9 @@ export class HistogramSet {
     return entry.histogram;
   }
 
-  /** Feeds a stored record into the histograms it belongs to: samples, and the client's ticks. */
-  add(record: Sample | SeriesRecord): void {
-    if (record.type === 'sample') this.recordSample(record);
-    else if (record.type === 'client') this.recordClient(record);
-  }
-
-  /** Feeds one sample into the histograms it belongs to. */
-  private recordSample(sample: Sample): void {
-    if (sample.kind === 'capacity') {
-      const key = { target: sample.target, probe: sample.probe, stage: 'capacity', metric: 'latency' };
-      this.merge(key, decodeHistogram(sample.latencyHistogram), sample.startedAt, sample.endedAt);
-      return;
-    }
-    const at = sampleTime(sample);
-    for (const [key, ms] of sampleMetrics(sample)) this.record(key, ms, at);
-  }
-
-  /** Adds one second of coldbench's own event-loop delay, under the client's target name. */
-  private recordClient(tick: ClientTick): void {
-    const key = { target: CLIENT_TARGET, probe: tick.probe, stage: tick.stage, metric: 'loop' };
-    this.merge(key, decodeHistogram(tick.loopDelayHistogram), tick.startedAt, tick.endedAt);
+  /** Adds one interval of the interval log. */
+  addInterval(interval: IntervalRecord, histogram: Histogram): void {
+    this.merge(interval, histogram, interval.startedAt, interval.endedAt);
   }
 
   get(key: HistogramKey): Histogram | undefined {

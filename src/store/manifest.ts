@@ -1,18 +1,39 @@
 import { execFileSync } from 'node:child_process';
 import { hostname, cpus, platform, arch } from 'node:os';
 import type { Plan } from '../scenario/load.js';
-import type { Scenario } from '../scenario/schema.js';
+import { FORMAT_VERSION } from '../model/files.js';
+import type { Scenario, Verdict } from '../scenario/schema.js';
+import type { SinkReport } from '../sinks/sink.js';
 import { TOOL_VERSION } from '../version.js';
 import { redact } from './redact.js';
 
 export type RunStatus = 'running' | 'completed' | 'interrupted' | 'failed';
 
+export interface Runner {
+  host: string;
+  tool: { name: string; version: string };
+  /** This runner's execution segment (`0:1` when alone), as k6 writes them. */
+  segment: string;
+}
+
+export interface Provenance {
+  producer: 'coldbench run' | 'import k6' | 'merge';
+  runners: Runner[];
+}
+
 export interface RunManifest {
+  /** The run-directory format (model/files.ts FORMAT_VERSION). */
+  format: number;
   runId: string;
+  provenance: Provenance;
   scenarioName: string;
-  scenarioFile: string;
-  /** The validated scenario as run (overrides applied), secrets redacted. */
-  scenario: Scenario;
+  scenarioFile?: string;
+  /** The target names, in the scenario's order. */
+  targets: string[];
+  /** The verdicts the run is judged by, as validated. */
+  verdicts: Verdict[];
+  /** The validated scenario as run (overrides applied), secrets redacted: for people; analysis never reads it. */
+  scenario?: Scenario;
   tool: { name: 'coldbench'; version: string };
   git?: { commit: string; dirty: boolean };
   host: { hostname: string; platform: string; arch: string; cpus: number; cpuModel?: string };
@@ -23,13 +44,19 @@ export interface RunManifest {
   status: RunStatus;
   interrupted: boolean;
   error?: string;
+  /** Per sink (run directory, progress, InfluxDB): records delivered, dropped and failed. */
+  sinks?: SinkReport[];
 }
 
 export function newManifest(runId: string, plan: Plan, options: RunManifest['options']): RunManifest {
   return {
+    format: FORMAT_VERSION,
     runId,
+    provenance: { producer: 'coldbench run', runners: [{ host: hostname(), tool: { name: 'coldbench', version: TOOL_VERSION }, segment: '0:1' }] },
     scenarioName: plan.scenario.name,
     scenarioFile: plan.file,
+    targets: Object.keys(plan.scenario.targets),
+    verdicts: plan.scenario.verdicts,
     scenario: redact(plan.scenario, plan.substitutions),
     tool: { name: 'coldbench', version: TOOL_VERSION },
     git: gitState(),

@@ -1,90 +1,112 @@
-/** Reads a run directory back. Analysis and reports work only from what this returns. */
+/**
+ * Reads a run directory back, a line at a time: the manifest whole, then every record of
+ * series.jsonl, intervals.hlog and samples.jsonl handed to the caller as it is read, so
+ * memory does not grow with the run. What is damaged (a torn last line, a truncated log, a
+ * missing file) is named in `incomplete` and everything else is kept.
+ */
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { CbError } from '../model/errors.js';
-import type { Sample, SeriesRecord } from '../model/records.js';
-import { HistogramSet, type HistogramsFile } from './histograms.js';
+import { FORMAT_VERSION, RUN_FILES } from '../model/files.js';
+import type { Histogram } from '../model/histogram.js';
+import type { IntervalRecord, SeriesRecord, StoredSample } from '../model/records.js';
 import type { RunManifest } from './manifest.js';
-import { RUN_FILES } from '../model/files.js';
+import { parseIntervalLogLine } from './interval-log.js';
 
-export interface StoredRun {
+export interface RunDirectory {
   dir: string;
   manifest: RunManifest;
-  samples: Sample[];
-  /** Per-second ticks and events (stage starts, aborts). */
-  series: SeriesRecord[];
-  histograms: HistogramSet;
-  /** Why the stored data may be partial (crash, truncated file, rebuilt histograms). Empty when whole. */
+  /** Why the stored data may be partial (crash, truncated file). Empty when whole. */
   incomplete: string[];
 }
 
-export function loadRun(dir: string): StoredRun {
+export function openRunDirectory(dir: string): RunDirectory {
   const manifestPath = join(dir, RUN_FILES.manifest);
   if (!existsSync(manifestPath)) {
     throw new CbError('CB_RUN_DIR_INVALID', `${dir} is not a run directory: ${RUN_FILES.manifest} is missing`);
   }
   const manifest = readJson<RunManifest>(manifestPath);
-  if (!isObject(manifest) || typeof manifest.runId !== 'string' || !isObject(manifest.scenario) || typeof manifest.status !== 'string') {
-    throw new CbError('CB_RUN_DIR_INVALID', `${manifestPath} is not a coldbench manifest (no runId, status or scenario)`);
+  if (!isObject(manifest) || typeof manifest.runId !== 'string' || typeof manifest.status !== 'string') {
+    throw new CbError('CB_RUN_DIR_INVALID', `${manifestPath} is not a coldbench manifest (no runId or status)`);
+  }
+  if (manifest.format !== FORMAT_VERSION) {
+    const found = manifest.format === undefined ? 'format 1 (no "format" field: written before coldbench had interval logs)' : `format ${JSON.stringify(manifest.format)}`;
+    throw new CbError('CB_RUN_FORMAT', `${manifestPath} is ${found}; this coldbench reads format ${FORMAT_VERSION}: analyse it with the coldbench that wrote it, or run the scenario again`);
+  }
+  if (!Array.isArray(manifest.targets) || !Array.isArray(manifest.verdicts)) {
+    throw new CbError('CB_RUN_DIR_INVALID', `${manifestPath} has no list of targets or verdicts`);
   }
   const incomplete: string[] = [];
   if (manifest.status === 'running') incomplete.push('the run did not finish (no end recorded: it crashed or is still running)');
   if (manifest.interrupted) incomplete.push('the run was interrupted');
+  return { dir, manifest, incomplete };
+}
 
-  const samples = readJsonLines<Sample>(join(dir, RUN_FILES.samples), incomplete, true, (r) => r.type === 'sample' && typeof r.kind === 'string' && typeof r.target === 'string' && timesAreNumbers(r));
-  const series = readJsonLines<SeriesRecord>(join(dir, RUN_FILES.series), incomplete, false, (r) => typeof r.type === 'string');
+export function readSeries(run: RunDirectory, onRecord: (record: SeriesRecord) => void): void {
+  readJsonLines<SeriesRecord>(run, RUN_FILES.series, false, (r) => typeof r.type === 'string' && typeof r.probe === 'string', onRecord);
+}
 
-  const histogramsPath = join(dir, RUN_FILES.histograms);
-  let histograms: HistogramSet | undefined;
-  if (existsSync(histogramsPath)) {
+export function readSamples(run: RunDirectory, onSample: (sample: StoredSample) => void): void {
+  readJsonLines<StoredSample>(
+    run,
+    RUN_FILES.samples,
+    true,
+    (r) => ((r.type === 'sample' && typeof r.kind === 'string') || (r.type === 'checkpoint' && typeof r.stream === 'number')) && typeof r.target === 'string' && typeof r.probe === 'string' && timesAreNumbers(r),
+    onSample,
+  );
+}
+
+/** Returns false when there is no interval log (the caller rebuilds from samples). */
+export function readIntervals(run: RunDirectory, onInterval: (interval: IntervalRecord, histogram: Histogram) => void): boolean {
+  const path = join(run.dir, RUN_FILES.intervals);
+  if (!existsSync(path)) {
+    run.incomplete.push(`${RUN_FILES.intervals} is missing; histograms rebuilt from ${RUN_FILES.samples}`);
+    return false;
+  }
+  forEachLine(path, (line, number) => {
     try {
-      histograms = HistogramSet.fromFile(JSON.parse(readFileSync(histogramsPath, 'utf8')) as HistogramsFile);
+      const parsed = parseIntervalLogLine(line.trimEnd());
+      if (parsed) onInterval(parsed.interval, parsed.histogram);
     } catch (error) {
-      incomplete.push(`${RUN_FILES.histograms} is damaged (${(error as Error).message}); rebuilt from ${RUN_FILES.samples}`);
+      run.incomplete.push(`${RUN_FILES.intervals} line ${number} is truncated or damaged (${(error as Error).message}); skipped`);
     }
-  } else if (samples.length > 0) {
-    incomplete.push(`${RUN_FILES.histograms} is missing; rebuilt from ${RUN_FILES.samples}`);
-  }
-  if (!histograms) {
-    histograms = new HistogramSet();
-    for (const sample of samples) histograms.add(sample);
-    for (const record of series) histograms.add(record);
-  }
-  return { dir, manifest, samples, series, histograms, incomplete };
+  });
+  return true;
 }
 
 /** Every time field (…Ms, …At) present holds a number (gapsMs a list of them): analysis does arithmetic on them. */
 function timesAreNumbers(record: Record<string, unknown>): boolean {
-  return Object.entries(record).every(([key, value]) => {
-    if (value === undefined || !/(Ms|At)$/.test(key)) return true;
-    return Array.isArray(value) ? value.every((v) => typeof v === 'number' && Number.isFinite(v)) : typeof value === 'number' && Number.isFinite(value);
-  });
+  for (const key in record) {
+    const value = record[key];
+    if (value === undefined || !(key.endsWith('Ms') || key.endsWith('At'))) continue;
+    if (Array.isArray(value) ? !value.every(isFiniteNumber) : !isFiniteNumber(value)) return false;
+  }
+  return true;
 }
 
+const isFiniteNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Reads a JSON-lines file, skipping (and reporting) lines a crash left truncated and lines that are not records. */
-function readJsonLines<T>(path: string, incomplete: string[], required: boolean, isRecord: (value: Record<string, unknown>) => boolean): T[] {
-  const name = basename(path);
+function readJsonLines<T>(run: RunDirectory, name: string, required: boolean, isRecord: (value: Record<string, unknown>) => boolean, onRecord: (record: T) => void): void {
+  const path = join(run.dir, name);
   if (!existsSync(path)) {
-    if (required) incomplete.push(`${name} is missing`);
-    return [];
+    if (required) run.incomplete.push(`${name} is missing`);
+    return;
   }
-  const records: T[] = [];
   forEachLine(path, (line, number) => {
     if (!line.trim()) return;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
-      incomplete.push(`${name} line ${number} is truncated or not JSON; skipped`);
+      run.incomplete.push(`${name} line ${number} is truncated or not JSON; skipped`);
       return;
     }
-    if (isObject(value) && isRecord(value)) records.push(value as T);
-    else incomplete.push(`${name} line ${number} is not a coldbench record; skipped`);
+    if (isObject(value) && isRecord(value)) onRecord(value as T);
+    else run.incomplete.push(`${name} line ${number} is not a coldbench record; skipped`);
   });
-  return records;
 }
 
 /** Reads a file a megabyte at a time: a run of a million samples never sits in memory as one string. */

@@ -1,25 +1,30 @@
 /**
- * Writes a run directory as the run goes: the manifest first, every sample appended to
- * samples.jsonl as it lands (batched for at most 50 ms, flushed on exit, so a crash or Ctrl-C
- * loses nothing already measured), ticks to series.jsonl, histograms and the final manifest
- * at the end.
+ * Writes a run directory as the run goes (a Sink): the manifest first, every sample appended
+ * to samples.jsonl as it lands, series records to series.jsonl, every interval histogram to
+ * intervals.hlog (lines batched for at most 50 ms, flushed on exit, so a crash or Ctrl-C
+ * loses nothing already measured); the histogram totals and the final manifest at the end.
  */
 import { join } from 'node:path';
-import type { Plan } from '../scenario/load.js';
-import type { RunRecord } from '../model/records.js';
-import { HistogramSet } from './histograms.js';
-import { newManifest, type RunManifest } from './manifest.js';
-import { redact } from './redact.js';
-import { openAppendLog } from './append-log.js';
-import { makeDirectory, writeFileAtomic } from './output.js';
 import { RUN_FILES } from '../model/files.js';
+import { decodeHistogram } from '../model/histogram.js';
+import type { RunRecord } from '../model/records.js';
+import type { Plan } from '../scenario/load.js';
+import type { RunEnd, Sink, SinkReport } from '../sinks/sink.js';
+import { openAppendLog } from './append-log.js';
+import { HistogramSet } from './histograms.js';
+import { intervalLogHeader, intervalLogLine } from './interval-log.js';
+import { newManifest, type RunManifest } from './manifest.js';
+import { makeDirectory, writeFileAtomic } from './output.js';
+import { redact } from './redact.js';
 
-export interface RunWriter {
+export interface RunWriter extends Sink {
   readonly runId: string;
   readonly dir: string;
-  readonly histograms: HistogramSet;
-  write(record: RunRecord): void;
-  finish(outcome: { interrupted: boolean; error?: string }): RunManifest;
+  /** The manifest as last written (final after close). */
+  manifest(): RunManifest;
+  close(end: RunEnd): void;
+  /** Adds what every sink delivered, dropped and failed to the final manifest. */
+  noteSinks(reports: SinkReport[]): void;
 }
 
 export function createRunWriter(plan: Plan, options: { outDir: string; runId?: string; manifestOptions?: RunManifest['options'] }): RunWriter {
@@ -27,45 +32,61 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runId?: s
   const dir = join(options.outDir, runId);
   makeDirectory(options.outDir, 'the run directory under');
   makeDirectory(dir, 'the run directory');
-  const manifest = newManifest(runId, plan, options.manifestOptions ?? {});
+  let manifest = newManifest(runId, plan, options.manifestOptions ?? {});
   const writeJson = (name: string, value: unknown) => writeFileAtomic(join(dir, name), JSON.stringify(value, null, 2) + '\n');
   writeJson(RUN_FILES.manifest, manifest);
   const samples = openAppendLog(join(dir, RUN_FILES.samples));
   const series = openAppendLog(join(dir, RUN_FILES.series));
-  const histograms = new HistogramSet();
-  let finished = false;
+  const intervals = openAppendLog(join(dir, RUN_FILES.intervals));
+  intervals.append(intervalLogHeader(Date.parse(manifest.startedAt)));
+  const totals = new HistogramSet();
+  let closed = false;
 
   return {
+    name: 'run directory',
     runId,
     dir,
-    histograms,
-    write(record) {
-      if (finished) return;
+    manifest: () => manifest,
+    record(record: RunRecord) {
       // Records arrive redacted (store/redact.ts recordRedactor, applied where they fan out).
-      if (record.type === 'sample') {
-        samples.append(record);
-        histograms.add(record);
-      } else if (record.type === 'tick' || record.type === 'stage' || record.type === 'abort' || record.type === 'stream-tick' || record.type === 'client') {
-        series.append(record);
-        histograms.add(record);
+      switch (record.type) {
+        case 'sample':
+        case 'checkpoint':
+          samples.append(JSON.stringify(record) + '\n');
+          break;
+        case 'interval':
+          intervals.append(intervalLogLine(record));
+          totals.addInterval(record, decodeHistogram(record.histogram));
+          break;
+        case 'probe':
+        case 'tick':
+        case 'stage':
+        case 'abort':
+        case 'stream-tick':
+        case 'client':
+          series.append(JSON.stringify(record) + '\n');
+          break;
       }
     },
-    finish({ interrupted, error }) {
-      if (!finished) {
-        finished = true;
-        samples.close();
-        series.close();
-      }
-      writeJson(RUN_FILES.histograms, histograms.toFile());
-      const final: RunManifest = {
+    close({ status, error }) {
+      if (closed) return;
+      closed = true;
+      samples.close();
+      series.close();
+      intervals.close();
+      writeJson(RUN_FILES.histograms, totals.toFile());
+      manifest = {
         ...manifest,
         endedAt: new Date().toISOString(),
-        status: error ? 'failed' : interrupted ? 'interrupted' : 'completed',
-        interrupted,
+        status,
+        interrupted: status === 'interrupted',
         ...(error !== undefined && { error: redact(error, plan.substitutions) }),
       };
-      writeJson(RUN_FILES.manifest, final);
-      return final;
+      writeJson(RUN_FILES.manifest, manifest);
+    },
+    noteSinks(reports) {
+      manifest = { ...manifest, sinks: reports };
+      writeJson(RUN_FILES.manifest, manifest);
     },
   };
 }

@@ -1,12 +1,13 @@
 /** Which histograms a sample feeds. The one place that maps sample fields to stored metrics. */
-import type { Sample } from '../model/records.js';
+import type { StoredSample, StreamCheckpoint, StreamSample } from '../model/records.js';
 import type { HistogramKey } from '../model/histogram.js';
 
 /**
  * Latency histograms hold successful requests only (k6's `expected_response:true`): a fast
  * refusal must not make a percentile look better. Failures are counted in success rates.
  */
-export function sampleMetrics(sample: Sample): Array<[HistogramKey, number]> {
+export function sampleMetrics(sample: StoredSample): Array<[HistogramKey, number]> {
+  if (sample.type === 'checkpoint' || sample.kind === 'stream') return streamMetrics(sample);
   if (sample.kind === 'capacity') return [];
   const out: Array<[HistogramKey, number]> = [];
   const add = (stage: string, values: Record<string, number | undefined>) => {
@@ -14,13 +15,6 @@ export function sampleMetrics(sample: Sample): Array<[HistogramKey, number]> {
       if (ms !== undefined) out.push([{ target: sample.target, probe: sample.probe, stage, metric }, ms]);
     }
   };
-  if (sample.kind === 'stream') {
-    // First connections carry the opening figures; reconnects their own latency. Every gap counts.
-    if (sample.attempt === 0) add('stream', { connect: sample.connectMs, ttfb: sample.ttfbMs, ttfe: sample.timeToFirstEventMs });
-    else add('stream', { reconnect: sample.reconnectMs });
-    for (const gap of sample.gapsMs) out.push([{ target: sample.target, probe: sample.probe, stage: 'stream', metric: 'gap' }, gap]);
-    return out;
-  }
   if (!sample.ok) return [];
   if (sample.kind === 'load') {
     add(sample.stage, {
@@ -37,7 +31,23 @@ export function sampleMetrics(sample: Sample): Array<[HistogramKey, number]> {
   return out;
 }
 
+/**
+ * First connections carry the opening figures; reconnects their own latency; each once,
+ * from the checkpoint that carried them or else from the connection's sample. Every gap
+ * counts, and each record carries its own.
+ */
+function streamMetrics(record: StreamSample | StreamCheckpoint): Array<[HistogramKey, number]> {
+  const out: Array<[HistogramKey, number]> = [];
+  const key = (metric: string) => ({ target: record.target, probe: record.probe, stage: 'stream', metric });
+  const opening = record.type === 'checkpoint' || !record.openingCheckpointed;
+  const values = !opening ? {} : record.attempt === 0 ? { connect: record.connectMs, ttfb: record.ttfbMs, ttfe: record.timeToFirstEventMs } : { reconnect: record.reconnectMs };
+  for (const [metric, ms] of Object.entries(values)) if (ms !== undefined) out.push([key(metric), ms]);
+  for (const gap of record.gapsMs) out.push([key('gap'), gap]);
+  return out;
+}
+
 /** Epoch ms a sample belongs to, for histogram start/end times. */
-export function sampleTime(sample: Sample): number {
+export function sampleTime(sample: StoredSample): number {
+  if (sample.type === 'checkpoint') return sample.at;
   return sample.startedAt ?? (sample.kind === 'load' ? sample.intendedAt : 0);
 }

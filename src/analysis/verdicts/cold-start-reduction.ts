@@ -3,7 +3,7 @@
  * with a seeded bootstrap interval [L, U]. Pass when U ≤ 1 − X, fail when L > 1 − X,
  * inconclusive otherwise; too few samples on a side is insufficient.
  */
-import type { Sample } from '../../model/records.js';
+import type { ColdstartSample } from '../../model/records.js';
 import type { ColdStartReductionSpec } from '../../scenario/schema.js';
 import { formatMs } from '../../scenario/units.js';
 import { clientLagReason } from '../client.js';
@@ -14,7 +14,7 @@ import type { Distribution, VerdictResult } from '../summary-schema.js';
 export const MIN_SAMPLES_PER_SIDE = 10;
 
 /** `loopDelay`: coldbench's own event-loop delay during the cold-start probe, which may have added to any sample. */
-export function coldStartReduction(spec: ColdStartReductionSpec, samples: readonly Sample[], loopDelay?: Distribution | null): VerdictResult {
+export function coldStartReduction(spec: ColdStartReductionSpec, samples: readonly ColdstartSample[], loopDelay?: Distribution | null): VerdictResult {
   const values = (target: string) =>
     coldstartSamples(samples, target)
       .filter((s) => s.request === 'first' && s.ok && (spec.population === 'first' || s.cold === true))

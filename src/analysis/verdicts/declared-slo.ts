@@ -3,8 +3,8 @@
  * verdict per probe SLO and target (each load stage, the stream probe); a scenario with
  * verdicts has the SLOs none of them covers named, so a gap in a CI gate is seen.
  */
-import { planStages, probeName } from '../../scenario/plan.js';
-import type { Scenario, Verdict } from '../../scenario/schema.js';
+import type { ProbeDeclared } from '../../model/records.js';
+import type { Verdict } from '../../scenario/schema.js';
 import type { Summary, VerdictResult } from '../summary-schema.js';
 import { combineChecks, sloVerdict } from './stage-slo.js';
 
@@ -15,34 +15,33 @@ interface DeclaredSlo {
   label: string;
 }
 
-function declaredSlos(scenario: Scenario): DeclaredSlo[] {
+function declaredSlos(probes: readonly ProbeDeclared[]): DeclaredSlo[] {
   const out: DeclaredSlo[] = [];
-  scenario.probes.forEach((probe, index) => {
-    if ((probe.kind !== 'load' && probe.kind !== 'stream') || !probe.slo) return;
-    const name = probeName(probe, index, scenario.probes);
-    for (const target of probe.targets ?? Object.keys(scenario.targets)) {
-      if (probe.kind === 'stream') out.push({ target, label: `${target} ${name}` });
-      else for (const stage of planStages(probe)) out.push({ target, stage: stage.name, label: `${target} ${name}/${stage.name}` });
+  for (const probe of probes) {
+    if ((probe.kind !== 'load' && probe.kind !== 'stream') || !probe.slo) continue;
+    for (const target of probe.targets) {
+      if (probe.kind === 'stream') out.push({ target, label: `${target} ${probe.probe}` });
+      else for (const stage of probe.stages ?? []) out.push({ target, stage: stage.name, label: `${target} ${probe.probe}/${stage.name}` });
     }
-  });
+  }
   return out;
 }
 
-export function declaredSloVerdicts(scenario: Scenario, targets: Summary['targets']): VerdictResult[] {
-  return declaredSlos(scenario).map((slo) =>
+export function declaredSloVerdicts(probes: readonly ProbeDeclared[], targets: Summary['targets']): VerdictResult[] {
+  return declaredSlos(probes).map((slo) =>
     slo.stage === undefined ? streamSloVerdict(slo.target, targets) : sloVerdict({ target: slo.target, stage: slo.stage }, targets),
   );
 }
 
 /** Declared SLOs that none of `verdicts` judges, e.g. `cloudrun load/10x`. */
-export function unjudgedSlos(scenario: Scenario, verdicts: readonly Verdict[]): string[] {
+export function unjudgedSlos(probes: readonly ProbeDeclared[], verdicts: readonly Verdict[]): string[] {
   const covers = (slo: DeclaredSlo) =>
     verdicts.some((v) => {
       if (slo.stage === undefined) return v.streamSurvival?.target === slo.target;
       const stageCheck = v.slo ?? v.loadMultiplier;
       return stageCheck?.target === slo.target && stageCheck.stage === slo.stage;
     });
-  return declaredSlos(scenario).filter((slo) => !covers(slo)).map((slo) => slo.label);
+  return declaredSlos(probes).filter((slo) => !covers(slo)).map((slo) => slo.label);
 }
 
 function streamSloVerdict(target: string, targets: Summary['targets']): VerdictResult {

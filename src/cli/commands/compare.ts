@@ -3,7 +3,7 @@ import { comparableMetrics } from '../../analysis/metrics.js';
 import { incompleteRun } from '../../analysis/outcome.js';
 import { CbError, ExitCode } from '../../model/errors.js';
 import { comparisonTable, renderAligned } from '../../report/text.js';
-import { loadRun } from '../../store/run-dir.js';
+import { loadRun } from '../../analysis/run-data.js';
 
 export interface CompareArgs {
   runA: string;
@@ -23,7 +23,7 @@ export function compareCommand(args: CompareArgs): number {
   if (args.runB === undefined) {
     if (!args.baseline || !args.candidate) throw new CbError('CB_USAGE', 'compare one run with --baseline TARGET --candidate TARGET, or name two runs');
     for (const name of [args.baseline, args.candidate]) {
-      if (!(name in a.manifest.scenario.targets)) throw new CbError('CB_USAGE', `run ${a.manifest.runId} has no target "${name}"`);
+      if (!a.manifest.targets.includes(name)) throw new CbError('CB_USAGE', `run ${a.manifest.runId} has no target "${name}"`);
     }
     const rows = compareMetrics(comparableMetrics(a, args.baseline), comparableMetrics(a, args.candidate));
     sections.push({ title: `${args.candidate} against ${args.baseline} in run ${a.manifest.runId}`, labels: { a: args.baseline, b: args.candidate }, rows });
@@ -33,10 +33,10 @@ export function compareCommand(args: CompareArgs): number {
     if (a.manifest.scenarioName !== b.manifest.scenarioName) {
       throw new CbError('CB_COMPARE_MISMATCH', `runs of different scenarios: "${a.manifest.scenarioName}" and "${b.manifest.scenarioName}"; compare runs of one scenario`);
     }
-    if (args.target !== undefined && !(args.target in a.manifest.scenario.targets && args.target in b.manifest.scenario.targets)) {
-      throw new CbError('CB_USAGE', `--target ${args.target}: both runs must have it (targets: ${Object.keys(a.manifest.scenario.targets).join(', ')})`);
+    if (args.target !== undefined && !(a.manifest.targets.includes(args.target) && b.manifest.targets.includes(args.target))) {
+      throw new CbError('CB_USAGE', `--target ${args.target}: both runs must have it (targets: ${a.manifest.targets.join(', ')})`);
     }
-    const targets = args.target ? [args.target] : Object.keys(a.manifest.scenario.targets).filter((t) => t in b.manifest.scenario.targets);
+    const targets = args.target ? [args.target] : a.manifest.targets.filter((t) => b.manifest.targets.includes(t));
     for (const target of targets) {
       const rows = compareMetrics(comparableMetrics(a, target), comparableMetrics(b, target));
       sections.push({ title: `${target}: ${b.manifest.runId} against ${a.manifest.runId}`, labels: { a: 'before', b: 'after' }, rows });

@@ -9,7 +9,7 @@ import { renderJUnit } from '../../report/junit.js';
 import { verdictLine } from '../../report/text.js';
 import { loadCriteriaFile } from '../../scenario/criteria.js';
 import { writeOutputFile } from '../../store/output.js';
-import { loadRun, type StoredRun } from '../../store/run-dir.js';
+import { loadRun, type StoredRun } from '../../analysis/run-data.js';
 
 export interface GateArgs {
   runDir: string;
@@ -48,13 +48,12 @@ export async function gateCommand(args: GateArgs): Promise<number> {
 }
 
 function knownNames(run: StoredRun, baseline: StoredRun | undefined) {
-  const { scenario } = run.manifest;
-  const targets = Object.keys(scenario.targets);
+  const { targets } = run.manifest;
   const metrics = new Set<string>();
   for (const stored of [run, baseline]) for (const target of targets) if (stored) for (const name of comparableMetrics(stored, target).keys()) metrics.add(name);
   return {
     targets,
-    stages: scenario.probes.flatMap((probe) => (probe.kind === 'load' ? probe.stages.map((s) => s.name) : [])),
+    stages: run.probes.flatMap((probe) => (probe.stages ?? []).map((s) => s.name)),
     metrics: [...metrics].sort(),
   };
 }

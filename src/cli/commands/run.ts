@@ -37,9 +37,9 @@ export async function runAndPrint(
       only: args.only,
       signal: signals.signal,
       onStart: ({ dir }) => process.stderr.write(`writing ${dir}\n`),
-      onRecord: progress.onRecord,
+      sinks: [progress],
     });
-    progress.done();
+    progress.close();
     if (outcome.error) process.stderr.write(`run failed: ${outcome.error}\n`);
     if (args.json) process.stdout.write(JSON.stringify(outcome.summary, null, 2) + '\n');
     else printSummary(outcome.summary, outcome.dir, process.stdout);

@@ -1,0 +1,137 @@
+/**
+ * The sink seam: everything that receives a run's records as they happen (the run writer,
+ * the progress display, InfluxDB) is a Sink, fed the same redacted records. No sink can
+ * block the runner: a sink whose `record` returns a promise gets the next records queued
+ * (bounded) until it settles; beyond the bound they are dropped and counted. A sink that
+ * throws, rejects or misses the close deadline is counted and named at the end; the run
+ * completes either way.
+ */
+import type { RunRecord } from '../model/records.js';
+
+export interface RunInfo {
+  runId: string;
+  dir: string;
+  scenario: string;
+}
+
+export interface RunEnd {
+  /** Epoch ms by which close must have finished; a sink still busy then is left behind. */
+  deadline: number;
+  status: 'completed' | 'interrupted' | 'failed';
+  error?: string;
+}
+
+export interface Sink {
+  readonly name: string;
+  open?(run: RunInfo): void | Promise<void>;
+  record(record: RunRecord): void | Promise<void>;
+  close?(end: RunEnd): void | Promise<void>;
+}
+
+export interface SinkReport {
+  name: string;
+  delivered: number;
+  /** Records that found the queue full. */
+  dropped: number;
+  /** Calls that threw or rejected. */
+  failed: number;
+  /** The first failure, or a missed deadline. */
+  error?: string;
+}
+
+export interface SinkFanOut {
+  record(record: RunRecord): void;
+  /** Drains the queues, closes every sink within the deadline, and reports each. */
+  close(end: RunEnd): Promise<SinkReport[]>;
+}
+
+export const DEFAULT_QUEUE_LIMIT = 10_000;
+
+export async function openSinks(sinks: readonly Sink[], run: RunInfo, { queueLimit = DEFAULT_QUEUE_LIMIT, openTimeoutMs = 5000 } = {}): Promise<SinkFanOut> {
+  const lanes = sinks.map((sink) => lane(sink, queueLimit));
+  await Promise.all(lanes.map((l) => l.open(run, openTimeoutMs)));
+  return {
+    record(record) {
+      for (const l of lanes) l.deliver(record);
+    },
+    close: (end) => Promise.all(lanes.map((l) => l.close(end))),
+  };
+}
+
+function lane(sink: Sink, queueLimit: number) {
+  const report: SinkReport = { name: sink.name, delivered: 0, dropped: 0, failed: 0 };
+  const queue: RunRecord[] = [];
+  let head = 0;
+  let busy = false;
+  let closing = false;
+  let idle: (() => void) | undefined;
+
+  const fail = (error: unknown) => {
+    report.failed += 1;
+    report.error ??= error instanceof Error ? error.message : String(error);
+  };
+  const settled = () => {
+    busy = false;
+    drain();
+  };
+  const call = (record: RunRecord) => {
+    try {
+      const result = sink.record(record);
+      report.delivered += 1;
+      if (result && typeof result.then === 'function') {
+        busy = true;
+        result.then(settled, (error: unknown) => {
+          fail(error);
+          settled();
+        });
+      }
+    } catch (error) {
+      fail(error);
+    }
+  };
+  const drain = () => {
+    while (!busy && head < queue.length) {
+      const record = queue[head]!;
+      queue[head++] = undefined as never;
+      call(record);
+    }
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+      if (!busy) idle?.();
+    }
+  };
+  const withDeadline = async (work: () => void | Promise<void>, deadline: number, what: string) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()))));
+    try {
+      const outcome = await Promise.race([Promise.resolve().then(work), late]);
+      if (outcome === 'late') report.error ??= `${what} did not finish by the deadline`;
+    } catch (error) {
+      fail(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    open: (run: RunInfo, timeoutMs: number) => withDeadline(() => sink.open?.(run), Date.now() + timeoutMs, 'open'),
+    deliver(record: RunRecord) {
+      if (closing) return;
+      if (!busy && head === queue.length) call(record);
+      else if (queue.length - head < queueLimit) queue.push(record);
+      else report.dropped += 1;
+    },
+    async close(end: RunEnd): Promise<SinkReport> {
+      closing = true;
+      const drained = new Promise<void>((resolve) => {
+        idle = resolve;
+        drain();
+      });
+      await withDeadline(() => drained, end.deadline, 'delivering the queued records');
+      report.dropped += queue.length - head;
+      await withDeadline(() => sink.close?.(end), end.deadline, 'close');
+      return report;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Turns records into 1-second interval histograms, one per target × probe × stage × metric,
+ * aligned to epoch seconds so that runners on other machines add up second by second. Each
+ * interval goes out as a record (model IntervalRecord): the run writer logs it, live sinks
+ * read per-second percentiles from it, totals are sums of it.
+ */
+import { decodeHistogram, encodeHistogram, keyOf, newHistogram, type Histogram, type HistogramKey } from '../model/histogram.js';
+import { CLIENT_TARGET, type IntervalRecord, type RunRecord } from '../model/records.js';
+import { sampleMetrics } from './sample-metrics.js';
+
+export const INTERVAL_MS = 1000;
+
+export interface IntervalRecorder {
+  add(record: RunRecord): void;
+  /** Emits what the current interval holds and stops the timer. */
+  stop(): void;
+}
+
+export function createIntervalRecorder(emit: (interval: IntervalRecord) => void, now: () => number = Date.now): IntervalRecorder {
+  const open = new Map<string, { key: HistogramKey; histogram: Histogram }>();
+  let startedAt = now();
+  let timer: NodeJS.Timeout | undefined;
+
+  const histogramFor = (key: HistogramKey) => {
+    const id = keyOf(key);
+    let entry = open.get(id);
+    if (!entry) open.set(id, (entry = { key, histogram: newHistogram() }));
+    return entry.histogram;
+  };
+  const flush = () => {
+    const endedAt = now();
+    for (const { key, histogram } of open.values()) {
+      if (histogram.totalCount === 0) continue;
+      emit({ type: 'interval', ...key, startedAt, endedAt, count: histogram.totalCount, maxUs: histogram.maxValue, histogram: encodeHistogram(histogram) });
+      histogram.reset();
+    }
+    startedAt = endedAt;
+  };
+  const schedule = () => {
+    timer = setTimeout(() => {
+      flush();
+      schedule();
+    }, INTERVAL_MS - (now() % INTERVAL_MS));
+    timer.unref();
+  };
+  schedule();
+
+  return {
+    add(record) {
+      if (record.type === 'sample' || record.type === 'checkpoint') {
+        if (record.type === 'sample' && record.kind === 'capacity') {
+          histogramFor({ target: record.target, probe: record.probe, stage: 'capacity', metric: 'latency' }).add(decodeHistogram(record.latencyHistogram));
+          return;
+        }
+        for (const [key, ms] of sampleMetrics(record)) histogramFor(key).recordValue(Math.max(0, Math.round(ms * 1000)));
+      } else if (record.type === 'client') {
+        histogramFor({ target: CLIENT_TARGET, probe: record.probe, stage: record.stage, metric: 'loop' }).add(decodeHistogram(record.loopDelayHistogram));
+      }
+    },
+    stop() {
+      clearTimeout(timer);
+      flush();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The run directory as other tools meet it: interval logs that the reference Java
+ * HdrHistogram reads, records that follow the published schema, and the sink seam that
+ * keeps a slow or failing sink from costing the run.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { loadRun } from '../src/analysis/run-data.js';
+import { distribution } from '../src/analysis/stats.js';
+import type { RunRecord } from '../src/model/records.js';
+import { runScenario } from '../src/run-scenario.js';
+import { parseScenario } from '../src/scenario/load.js';
+import type { Sink } from '../src/sinks/sink.js';
+import type { RunManifest } from '../src/store/manifest.js';
+import { readJsonLines, ROOT, serve, tempDir } from './helpers.js';
+
+const HDR_JAR = '/usr/share/java/hdrhistogram.jar';
+
+async function loadRun2s(sinks: Sink[] = []) {
+  const url = await serve((_, res) => setTimeout(() => res.end('ok'), 2 + Math.random() * 8));
+  const text = `name: format\ntargets:\n  a: { url: "${url}" }\n  b: { url: "${url}" }\nprobes:\n  - kind: load\n    stages: [{ name: warm, rate: 100/s, duration: 1s }, { name: hot, rate: 300/s, duration: 2s }]\n`;
+  return runScenario(parseScenario(text, 'format.yaml'), { outDir: tempDir(), sinks });
+}
+
+describe('the run directory', () => {
+  it('writes interval logs that the reference Java HdrHistogram reads to the same counts and percentiles', async () => {
+    assert.ok(existsSync(HDR_JAR), `${HDR_JAR} is missing: apt-get install default-jdk-headless libhdrhistogram-java (as .ci/run does)`);
+    const outcome = await loadRun2s();
+    const log = join(outcome.dir, 'intervals.hlog');
+    const java = execFileSync('java', ['-cp', HDR_JAR, join(ROOT, 'test/fixtures/ReadIntervals.java'), log], { encoding: 'utf8' });
+    const byTag = new Map(java.trim().split('\n').map((line) => {
+      const [tag, ...numbers] = line.split(' ');
+      return [tag!, numbers.map(Number)] as const;
+    }));
+    const run = loadRun(outcome.dir);
+    assert.ok(run.histograms.byKey.size >= 8, `${run.histograms.byKey.size} histograms`);
+    for (const { key, histogram } of run.histograms.byKey.values()) {
+      const tag = [key.target, key.probe, key.stage, key.metric].join('/');
+      const fromJava = byTag.get(tag);
+      assert.ok(fromJava, `Java read no ${tag}: ${java}`);
+      const [count, p50, p99, max, intervals] = fromJava;
+      assert.deepEqual([count, p50, p99, max], [histogram.totalCount, histogram.getValueAtPercentile(50), histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(100)], tag);
+      if (key.target !== '@coldbench') assert.ok(intervals! >= 1 && intervals! <= 4, `${tag} spans ${intervals} one-second intervals`);
+    }
+    // …and they are what the summary reports: every successful request once.
+    const hot = outcome.summary.targets.a!.load!.hot!;
+    assert.equal(byTag.get('a/load/hot/latency')![0], hot.successes);
+    assert.equal(distribution(run.histograms.get({ target: 'a', probe: 'load', stage: 'hot', metric: 'latency' }))!.p99, hot.latencyMs!.p99);
+  });
+
+  it('describes itself: format, provenance, targets and verdicts in the manifest; every record follows schema/records.schema.json', async () => {
+    const outcome = await loadRun2s();
+    const manifest = JSON.parse(readFileSync(join(outcome.dir, 'manifest.json'), 'utf8')) as RunManifest;
+    assert.equal(manifest.format, 2);
+    assert.equal(manifest.provenance.producer, 'coldbench run');
+    assert.deepEqual(manifest.provenance.runners.map((r) => r.segment), ['0:1']);
+    assert.deepEqual(manifest.targets, ['a', 'b']);
+    const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'schema/records.schema.json'), 'utf8')));
+    const records = [...readJsonLines<RunRecord>(join(outcome.dir, 'series.jsonl')), ...readJsonLines<RunRecord>(join(outcome.dir, 'samples.jsonl'))];
+    assert.ok(records.some((r) => r.type === 'probe') && records.some((r) => r.type === 'sample'));
+    for (const record of records) assert.ok(validate(record), `${JSON.stringify(record)}: ${JSON.stringify(validate.errors)}`);
+  });
+
+  it('completes the run when a sink throws, rejects or hangs, and names what each lost', async () => {
+    let seen = 0;
+    const throwing: Sink = { name: 'throws', record: () => { throw new Error('sink exploded'); } };
+    const hanging: Sink = { name: 'hangs', record: () => new Promise(() => undefined), close: () => new Promise(() => undefined) };
+    const counting: Sink = { name: 'counts', record: () => void (seen += 1) };
+    const started = Date.now();
+    const outcome = await loadRun2s([throwing, hanging, counting]);
+    assert.ok(Date.now() - started < 30_000);
+    assert.equal(outcome.summary.targets.a!.load!.hot!.requests, 600, 'the run measured everything');
+    const reports = new Map(outcome.sinkProblems.map((r) => [r.name, r]));
+    assert.equal(reports.get('throws')!.error, 'sink exploded');
+    assert.ok(reports.get('throws')!.failed > 1000);
+    assert.equal(reports.get('hangs')!.delivered, 1, 'one record handed over, then it never returned');
+    assert.ok(reports.get('hangs')!.dropped > 1000, `${reports.get('hangs')!.dropped} dropped`);
+    assert.match(reports.get('hangs')!.error!, /did not finish by the deadline/);
+    assert.ok(!reports.has('counts') && seen > 1200, 'a healthy sink beside them got every record');
+    const manifest = JSON.parse(readFileSync(join(outcome.dir, 'manifest.json'), 'utf8')) as RunManifest;
+    assert.deepEqual(manifest.sinks?.map((s) => s.name), ['run directory', 'throws', 'hangs', 'counts']);
+  });
+});
