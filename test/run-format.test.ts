@@ -9,10 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
+import fc from 'fast-check';
 import { loadRun } from '../src/analysis/run-data.js';
 import { distribution } from '../src/analysis/stats.js';
 import type { RunRecord } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
+import { sampleLine } from '../src/store/sample-line.js';
 import { parseScenario } from '../src/scenario/load.js';
 import type { Sink } from '../src/sinks/sink.js';
 import type { RunManifest } from '../src/store/manifest.js';
@@ -63,6 +65,41 @@ describe('the run directory', () => {
     const records = [...readJsonLines<RunRecord>(join(outcome.dir, 'series.jsonl')), ...readJsonLines<RunRecord>(join(outcome.dir, 'samples.jsonl'))];
     assert.ok(records.some((r) => r.type === 'probe') && records.some((r) => r.type === 'sample'));
     for (const record of records) assert.ok(validate(record), `${JSON.stringify(record)}: ${JSON.stringify(validate.errors)}`);
+  });
+
+  it('writes load sample lines by hand that parse to exactly what JSON.stringify writes', () => {
+    const time = fc.double({ noNaN: true, noDefaultInfinity: true });
+    const name = fc.string({ unit: 'binary', maxLength: 12 });
+    const sample = fc.record(
+      {
+        type: fc.constant('sample' as const),
+        kind: fc.constant('load' as const),
+        probe: name,
+        target: name,
+        stage: name,
+        intendedAt: time,
+        startedAt: time,
+        dropped: fc.constant(true as const),
+        latencyMs: time,
+        uncorrectedLatencyMs: time,
+        ttfbMs: time,
+        scheduleLagMs: time,
+        ok: fc.boolean(),
+        status: fc.integer({ min: 100, max: 599 }),
+        bytes: fc.nat(),
+        error: fc.record({ code: name, class: fc.constantFrom('reset' as const, 'timeout' as const), message: name }),
+        instanceId: name,
+      },
+      { requiredKeys: ['type', 'kind', 'probe', 'target', 'stage', 'intendedAt', 'ok', 'bytes'] },
+    );
+    fc.assert(
+      fc.property(sample, (s) => {
+        const line = sampleLine(s);
+        assert.ok(line.endsWith('}\n') && !line.slice(0, -1).includes('\n'));
+        assert.deepEqual(JSON.parse(line), JSON.parse(JSON.stringify(s)));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('completes the run when a sink throws, rejects or hangs, and names what each lost', async () => {

@@ -21,6 +21,12 @@ export interface LoadTarget {
   close(): Promise<void>;
 }
 
+/**
+ * Times in a load sample are kept to the microsecond, as the histograms are: a digit
+ * string of 17 digits per field measures nothing more and costs a fifth of every line.
+ */
+const toMicros = (ms: number): number => Math.round(ms * 1000) / 1000;
+
 export function createLoadTarget(name: string, target: Target, probe: LoadProbe, probeName: string, emit: Emit): LoadTarget {
   const timeoutMs = probe.timeout ?? target.timeout;
   const pool = createPool(target.url, {
@@ -42,17 +48,17 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
       probe: probeName,
       target: name,
       stage,
-      intendedAt: toEpochMs(intendedAt),
-      latencyMs: result.endedAt - intendedAt,
+      intendedAt: toMicros(toEpochMs(intendedAt)),
+      latencyMs: toMicros(result.endedAt - intendedAt),
       ok: !result.error,
       bytes: result.bytes,
     };
     if (result.sentAt !== undefined) {
-      sample.startedAt = toEpochMs(result.sentAt);
-      sample.uncorrectedLatencyMs = result.endedAt - result.sentAt;
-      sample.scheduleLagMs = result.sentAt - intendedAt;
+      sample.startedAt = toMicros(toEpochMs(result.sentAt));
+      sample.uncorrectedLatencyMs = toMicros(result.endedAt - result.sentAt);
+      sample.scheduleLagMs = toMicros(result.sentAt - intendedAt);
     }
-    if (result.headersAt !== undefined) sample.ttfbMs = result.headersAt - intendedAt;
+    if (result.headersAt !== undefined) sample.ttfbMs = toMicros(result.headersAt - intendedAt);
     if (result.status !== undefined) sample.status = result.status;
     if (result.error) sample.error = result.error;
     if (result.instanceId !== undefined) {

@@ -4,9 +4,9 @@
  * interval goes out as a record (model IntervalRecord): the run writer logs it, live sinks
  * read per-second percentiles from it, totals are sums of it.
  */
-import { decodeHistogram, encodeHistogram, keyOf, newHistogram, type Histogram, type HistogramKey } from '../model/histogram.js';
-import { CLIENT_TARGET, type IntervalRecord, type RunRecord } from '../model/records.js';
-import { sampleMetrics } from './sample-metrics.js';
+import { decodeHistogram, encodeHistogram, keyOf, msToUs, newHistogram, type Histogram, type HistogramKey } from '../model/histogram.js';
+import { CLIENT_TARGET, type IntervalRecord, type LoadSample, type RunRecord } from '../model/records.js';
+import { LOAD_METRICS, sampleMetrics } from './sample-metrics.js';
 
 export const INTERVAL_MS = 1000;
 
@@ -18,6 +18,18 @@ export interface IntervalRecorder {
 
 export function createIntervalRecorder(emit: (interval: IntervalRecord) => void, now: () => number = Date.now): IntervalRecorder {
   const open = new Map<string, { key: HistogramKey; histogram: Histogram }>();
+  // Load samples come by the tens of thousands a second: their histograms are found by three
+  // lookups with no key built and no array allocated (target → probe → stage → LOAD_METRICS order).
+  const loadHistograms = new Map<string, Map<string, Map<string, Histogram[]>>>();
+  const loadHistogramsFor = ({ target, probe, stage }: LoadSample) => {
+    let byProbe = loadHistograms.get(target);
+    if (!byProbe) loadHistograms.set(target, (byProbe = new Map()));
+    let byStage = byProbe.get(probe);
+    if (!byStage) byProbe.set(probe, (byStage = new Map()));
+    let histograms = byStage.get(stage);
+    if (!histograms) byStage.set(stage, (histograms = LOAD_METRICS.map(([metric]) => histogramFor({ target, probe, stage, metric }))));
+    return histograms;
+  };
   let startedAt = now();
   let timer: NodeJS.Timeout | undefined;
 
@@ -47,12 +59,19 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
 
   return {
     add(record) {
-      if (record.type === 'sample' || record.type === 'checkpoint') {
+      if (record.type === 'sample' && record.kind === 'load') {
+        if (!record.ok) return;
+        const histograms = loadHistogramsFor(record);
+        for (let i = 0; i < LOAD_METRICS.length; i++) {
+          const ms = record[LOAD_METRICS[i]![1]];
+          if (typeof ms === 'number') histograms[i]!.recordValue(msToUs(ms));
+        }
+      } else if (record.type === 'sample' || record.type === 'checkpoint') {
         if (record.type === 'sample' && record.kind === 'capacity') {
           histogramFor({ target: record.target, probe: record.probe, stage: 'capacity', metric: 'latency' }).add(decodeHistogram(record.latencyHistogram));
           return;
         }
-        for (const [key, ms] of sampleMetrics(record)) histogramFor(key).recordValue(Math.max(0, Math.round(ms * 1000)));
+        for (const [key, ms] of sampleMetrics(record)) histogramFor(key).recordValue(msToUs(ms));
       } else if (record.type === 'client') {
         histogramFor({ target: CLIENT_TARGET, probe: record.probe, stage: record.stage, metric: 'loop' }).add(decodeHistogram(record.loopDelayHistogram));
       }

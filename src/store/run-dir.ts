@@ -109,10 +109,15 @@ function readJsonLines<T>(run: RunDirectory, name: string, required: boolean, is
   });
 }
 
-/** Reads a file a megabyte at a time: a run of a million samples never sits in memory as one string. */
+/**
+ * Reads a file 64 kB at a time: a run of a million samples never sits in memory as one
+ * string. Not larger: a chunk string over V8's large-object limit goes straight to the old
+ * generation, which only a full collection frees, and RSS then grows with the file (1 MB
+ * chunks: 151 MB peak on a 1M-request run; 64 kB: 100 MB, and faster).
+ */
 function forEachLine(path: string, onLine: (line: string, number: number) => void): void {
   const fd = openSync(path, 'r');
-  const buffer = Buffer.alloc(1 << 20);
+  const buffer = Buffer.alloc(1 << 16);
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let number = 0;

@@ -16,6 +16,7 @@ import { intervalLogHeader, intervalLogLine } from './interval-log.js';
 import { newManifest, type RunManifest } from './manifest.js';
 import { makeDirectory, writeFileAtomic } from './output.js';
 import { redact } from './redact.js';
+import { sampleLine } from './sample-line.js';
 
 export interface RunWriter extends Sink {
   readonly runId: string;
@@ -52,7 +53,7 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runId?: s
       switch (record.type) {
         case 'sample':
         case 'checkpoint':
-          samples.append(JSON.stringify(record) + '\n');
+          samples.append(sampleLine(record));
           break;
         case 'interval':
           intervals.append(intervalLogLine(record));
