@@ -2,6 +2,7 @@
  * The main job as a library call: plan → runner → redaction → sinks (run directory, live
  * progress, …) → analysis → reports. The CLI and the demo are thin shells around this.
  */
+import { hostname } from 'node:os';
 import { exitCodeFor } from './analysis/outcome.js';
 import type { Summary } from './analysis/summary-schema.js';
 import { ExitCode } from './model/errors.js';
@@ -24,6 +25,10 @@ export interface RunScenarioOptions extends Overrides {
   signal?: AbortSignal;
   /** Live sinks beside the run directory (progress, InfluxDB); they see every record, redacted. */
   sinks?: Sink[];
+  /** How long the sinks get to close after the last probe (default SINK_CLOSE_DEADLINE_MS). */
+  sinkCloseMs?: number;
+  /** This runner's name in the manifest and on InfluxDB points (default: the host name). */
+  runner?: string;
   /** Called once the run directory exists, before the first probe. */
   onStart?: (info: { runId: string; dir: string }) => void;
 }
@@ -36,14 +41,17 @@ export interface RunOutcome {
   error?: string;
   /** Sinks that dropped or failed records, or missed the close deadline. */
   sinkProblems: SinkReport[];
+  /** Every sink's report, with what it said when it closed. */
+  sinks: SinkReport[];
 }
 
 export async function runScenario(plan: Plan, options: RunScenarioOptions): Promise<RunOutcome> {
   const scenario = applyOverrides(plan.scenario, options);
   const signal = options.signal ?? new AbortController().signal;
-  const writer = createRunWriter({ ...plan, scenario }, { outDir: options.outDir, manifestOptions: { samples: options.samples, only: options.only } });
+  const runner = options.runner ?? hostname();
+  const writer = createRunWriter({ ...plan, scenario }, { outDir: options.outDir, runner, manifestOptions: { samples: options.samples, only: options.only } });
   options.onStart?.({ runId: writer.runId, dir: writer.dir });
-  const sinks = await openSinks([writer, ...(options.sinks ?? [])], { runId: writer.runId, dir: writer.dir, scenario: scenario.name });
+  const sinks = await openSinks([writer, ...(options.sinks ?? [])], { runId: writer.runId, dir: writer.dir, scenario: scenario.name, runner });
   const intervals = createIntervalRecorder((interval) => sinks.record(interval));
   // Redacted once, before the records fan out: the files and every live sink see the same.
   const redactRecord = recordRedactor(plan.substitutions);
@@ -62,10 +70,14 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   }
   intervals.stop();
   const status = error ? 'failed' : signal.aborted ? 'interrupted' : 'completed';
-  const reports = await sinks.close({ deadline: Date.now() + SINK_CLOSE_DEADLINE_MS, status, error });
-  const sinkProblems = reports.filter((r) => r.dropped > 0 || r.failed > 0 || r.error !== undefined);
+  // Live sinks get the judged run when they close (InfluxDB writes the verdicts): analysed
+  // once the store is closed, and again at the end, when the manifest names what every sink
+  // delivered. Without live sinks, once.
+  const judge = options.sinks?.length ? () => ({ summary: writeReports(writer.dir) }) : undefined;
+  const reports = await sinks.close({ deadline: Date.now() + (options.sinkCloseMs ?? SINK_CLOSE_DEADLINE_MS), status, error }, judge);
   writer.noteSinks(reports);
   const summary = writeReports(writer.dir, { html: options.html });
+  const sinkProblems = reports.filter((r) => r.dropped > 0 || r.failed > 0 || r.error !== undefined);
   const exitCode = error || signal.aborted ? ExitCode.runFailed : exitCodeFor(summary.verdicts);
-  return { runId: writer.runId, dir: writer.dir, summary, exitCode, error, sinkProblems };
+  return { runId: writer.runId, dir: writer.dir, summary, exitCode, error, sinkProblems, sinks: reports };
 }

@@ -65,6 +65,7 @@ export function summarize(run: StoredRun, verdictSpecs?: readonly Verdict[]): Su
     endedAt: run.manifest.endedAt ?? null,
     targets,
     client: clientSummary(run.histograms),
+    sinks: run.manifest.sinks ?? [],
     verdicts,
     unjudgedSlos: specs.length === 0 ? [] : unjudgedSlos(run.probes, specs),
   };

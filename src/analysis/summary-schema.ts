@@ -164,6 +164,18 @@ export const summarySchema = z.object({
   client: z
     .record(z.string(), z.record(z.string(), distribution))
     .meta({ description: "coldbench's own event-loop delay, per probe and stage (a load stage's name, else the probe's kind)" }),
+  sinks: z
+    .array(
+      z.object({
+        name: z.string(),
+        delivered: z.int().nonnegative(),
+        dropped: z.int().nonnegative(),
+        failed: z.int().nonnegative(),
+        error: z.string().optional(),
+        note: z.string().optional(),
+      }),
+    )
+    .meta({ description: 'Where the records went as the run went (run directory, progress, InfluxDB): delivered, dropped, failed, and what each said at the end' }),
   verdicts: z.array(verdict),
   unjudgedSlos: z
     .array(z.string())

@@ -1,6 +1,8 @@
 /** The coldbench command line: parses arguments, calls the library, prints. Nothing else. */
 import yargs from 'yargs';
 import { CbError, ExitCode, ScenarioError } from '../model/errors.js';
+import { influxConfigFrom, type InfluxConfig } from '../sinks/influxdb.js';
+import { exportInfluxCommand } from './commands/export.js';
 import { parseDuration, parseRate } from '../scenario/units.js';
 import { TOOL_VERSION } from '../version.js';
 import { compareCommand } from './commands/compare.js';
@@ -43,6 +45,12 @@ const allowIncomplete = {
   describe: 'Judge an interrupted, failed or crashed run as it stands instead of exiting 4',
 } as const;
 
+function influxOption(args: { influxUrl?: string; influxOrg?: string; influxBucket?: string; tag?: string[] }): InfluxConfig | undefined {
+  const config = influxConfigFrom(args);
+  if (Array.isArray(config)) throw new CbError('CB_USAGE', config.join('; '));
+  return config;
+}
+
 export async function main(argv: string[]): Promise<void> {
   let exitCode: number = ExitCode.pass;
   const runOptions = {
@@ -56,6 +64,13 @@ export async function main(argv: string[]): Promise<void> {
       describe: 'Hard cap on any arrival rate per target; a scenario above it is rejected',
     },
   } as const;
+  const influxOptions = {
+    'influx-url': { type: 'string', describe: 'Write aggregated points to this InfluxDB 2 (or COLDBENCH_INFLUX_URL); the token comes from INFLUX_TOKEN only' },
+    'influx-org': { type: 'string', describe: 'InfluxDB organisation (or COLDBENCH_INFLUX_ORG)' },
+    'influx-bucket': { type: 'string', describe: 'InfluxDB bucket (or COLDBENCH_INFLUX_BUCKET)' },
+    tag: { type: 'string', array: true, describe: 'key=value tag on every InfluxDB point (repeatable)' },
+    runner: { type: 'string', describe: 'The runner tag on InfluxDB points (default: this host name)' },
+  } as const;
   const cli = yargs(argv)
     .scriptName('coldbench')
     .version(TOOL_VERSION)
@@ -68,6 +83,7 @@ export async function main(argv: string[]): Promise<void> {
         y
           .positional('scenario', { type: 'string', demandOption: true, describe: 'Scenario YAML file' })
           .options(runOptions)
+          .options(influxOptions)
           .option('only', { type: 'string', array: true, describe: 'Run only these targets' }),
       async (args) => {
         exitCode = await runCommand({
@@ -78,6 +94,8 @@ export async function main(argv: string[]): Promise<void> {
           json: args.json,
           html: args.html,
           maxRate: rateOption(args.maxRate),
+          influx: influxOption(args),
+          runner: args.runner,
         });
       },
     )
@@ -145,9 +163,23 @@ export async function main(argv: string[]): Promise<void> {
     .command(
       'demo',
       'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml against them',
-      (y) => y.options(runOptions),
+      (y) => y.options(runOptions).options(influxOptions),
       async (args) => {
-        exitCode = await demoCommand({ out: args.out, samples: args.samples, json: args.json, html: args.html, maxRate: rateOption(args.maxRate) });
+        exitCode = await demoCommand({ out: args.out, samples: args.samples, json: args.json, html: args.html, maxRate: rateOption(args.maxRate), influx: influxOption(args), runner: args.runner });
+      },
+    )
+    .command(
+      'export influx <runDir>',
+      'Write a stored run to InfluxDB with its original timestamps (a backfill; writing twice changes nothing)',
+      (y) =>
+        y
+          .positional('runDir', { type: 'string', demandOption: true })
+          .options(influxOptions)
+          .option('allow-incomplete', allowIncomplete),
+      async (args) => {
+        const influx = influxOption(args);
+        if (!influx) throw new CbError('CB_USAGE', 'export influx needs --influx-url (or COLDBENCH_INFLUX_URL) and --influx-bucket');
+        exitCode = await exportInfluxCommand({ runDir: args.runDir, influx, allowIncomplete: args.allowIncomplete });
       },
     )
     .command(

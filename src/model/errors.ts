@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'CB_USAGE'
   | 'CB_RUN_DIR_INVALID'
   | 'CB_RUN_FORMAT'
+  | 'CB_INFLUX_WRITE'
   | 'CB_COMPARE_MISMATCH'
   | 'CB_RUN_INCOMPLETE'
   | 'CB_OUTPUT_UNWRITABLE';

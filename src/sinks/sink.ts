@@ -6,12 +6,15 @@
  * throws, rejects or misses the close deadline is counted and named at the end; the run
  * completes either way.
  */
+import type { Summary } from '../analysis/summary-schema.js';
 import type { RunRecord } from '../model/records.js';
 
 export interface RunInfo {
   runId: string;
   dir: string;
   scenario: string;
+  /** This runner's name (the host unless `--runner` gave one). */
+  runner: string;
 }
 
 export interface RunEnd {
@@ -19,13 +22,16 @@ export interface RunEnd {
   deadline: number;
   status: 'completed' | 'interrupted' | 'failed';
   error?: string;
+  /** The judged run, analysed from the store once the first sink (the run writer) closed. */
+  summary?: Summary;
 }
 
 export interface Sink {
   readonly name: string;
   open?(run: RunInfo): void | Promise<void>;
   record(record: RunRecord): void | Promise<void>;
-  close?(end: RunEnd): void | Promise<void>;
+  /** May return a line for people: what it wrote, or what it could not and how to make up for it. */
+  close?(end: RunEnd): void | string | Promise<void | string>;
 }
 
 export interface SinkReport {
@@ -37,12 +43,17 @@ export interface SinkReport {
   failed: number;
   /** The first failure, or a missed deadline. */
   error?: string;
+  /** What the sink said when it closed. */
+  note?: string;
 }
 
 export interface SinkFanOut {
   record(record: RunRecord): void;
-  /** Drains the queues, closes every sink within the deadline, and reports each. */
-  close(end: RunEnd): Promise<SinkReport[]>;
+  /**
+   * Drains the queues and closes every sink within the deadline, the first (the store)
+   * before the others; `afterFirst` may then add to what the others are told (the summary).
+   */
+  close(end: RunEnd, afterFirst?: () => Partial<RunEnd>): Promise<SinkReport[]>;
 }
 
 export const DEFAULT_QUEUE_LIMIT = 10_000;
@@ -54,7 +65,12 @@ export async function openSinks(sinks: readonly Sink[], run: RunInfo, { queueLim
     record(record) {
       for (const l of lanes) l.deliver(record);
     },
-    close: (end) => Promise.all(lanes.map((l) => l.close(end))),
+    async close(end, afterFirst) {
+      const [first, ...rest] = lanes;
+      const firstReport = first ? [await first.close(end)] : [];
+      const restEnd = { ...end, ...afterFirst?.() };
+      return [...firstReport, ...(await Promise.all(rest.map((l) => l.close(restEnd))))];
+    },
   };
 }
 
@@ -101,12 +117,13 @@ function lane(sink: Sink, queueLimit: number) {
       if (!busy) idle?.();
     }
   };
-  const withDeadline = async (work: () => void | Promise<void>, deadline: number, what: string) => {
+  const withDeadline = async (work: () => unknown, deadline: number, what: string) => {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()))));
     try {
       const outcome = await Promise.race([Promise.resolve().then(work), late]);
       if (outcome === 'late') report.error ??= `${what} did not finish by the deadline`;
+      else if (typeof outcome === 'string') report.note = outcome;
     } catch (error) {
       fail(error);
     } finally {

@@ -39,8 +39,9 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
     if (!entry) open.set(id, (entry = { key, histogram: newHistogram() }));
     return entry.histogram;
   };
-  const flush = () => {
-    const endedAt = now();
+  /** At a second's end (the timer) the interval ends on the boundary itself, so runners on other machines line up. */
+  const flush = (atBoundary: boolean) => {
+    const endedAt = atBoundary ? Math.round(now() / INTERVAL_MS) * INTERVAL_MS : now();
     for (const { key, histogram } of open.values()) {
       if (histogram.totalCount === 0) continue;
       emit({ type: 'interval', ...key, startedAt, endedAt, count: histogram.totalCount, maxUs: histogram.maxValue, histogram: encodeHistogram(histogram) });
@@ -50,7 +51,7 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
   };
   const schedule = () => {
     timer = setTimeout(() => {
-      flush();
+      flush(true);
       schedule();
     }, INTERVAL_MS - (now() % INTERVAL_MS));
     timer.unref();
@@ -78,7 +79,7 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
     },
     stop() {
       clearTimeout(timer);
-      flush();
+      flush(false);
     },
   };
 }

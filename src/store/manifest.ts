@@ -10,6 +10,8 @@ import { redact } from './redact.js';
 export type RunStatus = 'running' | 'completed' | 'interrupted' | 'failed';
 
 export interface Runner {
+  /** The runner tag its InfluxDB points carry (the host unless `--runner` named it). */
+  name: string;
   host: string;
   tool: { name: string; version: string };
   /** This runner's execution segment (`0:1` when alone), as k6 writes them. */
@@ -48,11 +50,11 @@ export interface RunManifest {
   sinks?: SinkReport[];
 }
 
-export function newManifest(runId: string, plan: Plan, options: RunManifest['options']): RunManifest {
+export function newManifest(runId: string, plan: Plan, runner: string, options: RunManifest['options']): RunManifest {
   return {
     format: FORMAT_VERSION,
     runId,
-    provenance: { producer: 'coldbench run', runners: [{ host: hostname(), tool: { name: 'coldbench', version: TOOL_VERSION }, segment: '0:1' }] },
+    provenance: { producer: 'coldbench run', runners: [{ name: runner, host: hostname(), tool: { name: 'coldbench', version: TOOL_VERSION }, segment: '0:1' }] },
     scenarioName: plan.scenario.name,
     scenarioFile: plan.file,
     targets: Object.keys(plan.scenario.targets),

@@ -28,12 +28,12 @@ export interface RunWriter extends Sink {
   noteSinks(reports: SinkReport[]): void;
 }
 
-export function createRunWriter(plan: Plan, options: { outDir: string; runId?: string; manifestOptions?: RunManifest['options'] }): RunWriter {
+export function createRunWriter(plan: Plan, options: { outDir: string; runner: string; runId?: string; manifestOptions?: RunManifest['options'] }): RunWriter {
   const runId = options.runId ?? newRunId(plan.scenario.name);
   const dir = join(options.outDir, runId);
   makeDirectory(options.outDir, 'the run directory under');
   makeDirectory(dir, 'the run directory');
-  let manifest = newManifest(runId, plan, options.manifestOptions ?? {});
+  let manifest = newManifest(runId, plan, options.runner, options.manifestOptions ?? {});
   const writeJson = (name: string, value: unknown) => writeFileAtomic(join(dir, name), JSON.stringify(value, null, 2) + '\n');
   writeJson(RUN_FILES.manifest, manifest);
   const samples = openAppendLog(join(dir, RUN_FILES.samples));

@@ -2,6 +2,7 @@ import type { RunOutcome } from '../../run-scenario.js';
 import { runScenario } from '../../run-scenario.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { ExitCode } from '../../model/errors.js';
+import { influxSink, type InfluxConfig } from '../../sinks/influxdb.js';
 import { printSummary } from '../print.js';
 import { createProgress } from '../progress.js';
 import { abortOnSignals } from '../signals.js';
@@ -15,6 +16,9 @@ export interface RunArgs {
   html: boolean;
   /** Requests per second no arrival rate may exceed. */
   maxRate: number;
+  /** Live InfluxDB sink, when configured. */
+  influx?: InfluxConfig;
+  runner?: string;
 }
 
 export async function runCommand(args: RunArgs): Promise<number> {
@@ -37,10 +41,15 @@ export async function runAndPrint(
       only: args.only,
       signal: signals.signal,
       onStart: ({ dir }) => process.stderr.write(`writing ${dir}\n`),
-      sinks: [progress],
+      runner: args.runner,
+      sinks: args.influx ? [progress, influxSink(args.influx)] : [progress],
     });
     progress.close();
     if (outcome.error) process.stderr.write(`run failed: ${outcome.error}\n`);
+    for (const sink of outcome.sinks) {
+      const lost = sink.dropped || sink.failed ? ` (${sink.dropped} records dropped, ${sink.failed} failed${sink.error ? `: ${sink.error}` : ''})` : sink.error ? ` (${sink.error})` : '';
+      if (sink.note || lost) process.stderr.write(`${sink.name}: ${sink.note ?? ''}${lost}\n`);
+    }
     if (args.json) process.stdout.write(JSON.stringify(outcome.summary, null, 2) + '\n');
     else printSummary(outcome.summary, outcome.dir, process.stdout);
     return outcome.exitCode;
