@@ -27,7 +27,7 @@ export const INFLUX_SCHEMA = {
     coldbench_errors: { tags: ['target', 'probe', 'stage', 'class'], fields: ['count'] },
     coldbench_stream: { tags: ['target', 'probe'], fields: ['open', 'opened', 'events', 'drops'] },
     coldbench_coldstart: { tags: ['target', 'probe'], fields: ['latency', 'ttfb', 'dns', 'connect', 'tls', 'cold', 'ok', 'status', 'round', 'instance_id'] },
-    coldbench_verdict: { tags: ['verdict', 'status'], fields: ['status', 'observed', 'threshold', 'ci_low', 'ci_high', 'samples'] },
+    coldbench_verdict: { tags: ['check', 'verdict', 'status'], fields: ['status', 'observed', 'threshold', 'ci_low', 'ci_high', 'samples'] },
     coldbench_summary: { tags: ['target', 'probe', 'stage', 'metric'], fields: ['count', 'p50', 'p95', 'p99', 'value'] },
   },
 } as const;
@@ -128,7 +128,7 @@ export function summaryPoints(summary: Summary): InfluxPoint[] {
   // Milliseconds already: an ISO date has no finer part.
   const points: InfluxPoint[] = summary.verdicts.map((v) => ({
     measurement: 'coldbench_verdict',
-    tags: { verdict: v.title, status: v.status },
+    tags: { check: v.id, verdict: v.title, status: v.status },
     fields: {
       status: v.status,
       threshold: v.threshold,
