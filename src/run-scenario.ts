@@ -5,11 +5,12 @@
 import { hostname } from 'node:os';
 import { exitCodeFor } from './analysis/outcome.js';
 import type { Summary } from './analysis/summary-schema.js';
-import { ExitCode } from './model/errors.js';
+import { CbError, ExitCode } from './model/errors.js';
 import { writeReports } from './report/write-reports.js';
 import { runProbes } from './runner/run.js';
 import { applyOverrides, type Overrides } from './scenario/plan.js';
 import type { Plan } from './scenario/load.js';
+import { WHOLE, type Segment } from './model/segment.js';
 import { openSinks, type Sink, type SinkReport } from './sinks/sink.js';
 import { createIntervalRecorder } from './store/intervals.js';
 import { recordRedactor } from './store/redact.js';
@@ -27,6 +28,8 @@ export interface RunScenarioOptions extends Overrides {
   sinks?: Sink[];
   /** How long the sinks get to close after the last probe (default SINK_CLOSE_DEADLINE_MS). */
   sinkCloseMs?: number;
+  /** This runner's execution segment: its share of every schedule (default: the whole). */
+  segment?: Segment;
   /** This runner's name in the manifest and on InfluxDB points (default: the host name). */
   runner?: string;
   /** Called once the run directory exists, before the first probe. */
@@ -47,9 +50,11 @@ export interface RunOutcome {
 
 export async function runScenario(plan: Plan, options: RunScenarioOptions): Promise<RunOutcome> {
   const scenario = applyOverrides(plan.scenario, options);
+  const segment = options.segment ?? WHOLE;
+  refuseUnsplittable(scenario, segment, plan.file);
   const signal = options.signal ?? new AbortController().signal;
   const runner = options.runner ?? hostname();
-  const writer = createRunWriter({ ...plan, scenario }, { outDir: options.outDir, runner, manifestOptions: { samples: options.samples, only: options.only } });
+  const writer = createRunWriter({ ...plan, scenario }, { outDir: options.outDir, runner, segment, manifestOptions: { samples: options.samples, only: options.only } });
   options.onStart?.({ runId: writer.runId, dir: writer.dir });
   const sinks = await openSinks([writer, ...(options.sinks ?? [])], { runId: writer.runId, dir: writer.dir, scenario: scenario.name, runner });
   const intervals = createIntervalRecorder((interval) => sinks.record(interval));
@@ -59,6 +64,7 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   try {
     await runProbes(scenario, {
       signal,
+      segment,
       emit: (record) => {
         const safe = redactRecord(record);
         intervals.add(safe);
@@ -80,4 +86,18 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   const sinkProblems = reports.filter((r) => r.dropped > 0 || r.failed > 0 || r.error !== undefined);
   const exitCode = error || signal.aborted ? ExitCode.runFailed : exitCodeFor(summary.verdicts);
   return { runId: writer.runId, dir: writer.dir, summary, exitCode, error, sinkProblems, sinks: reports };
+}
+
+/**
+ * Cold-start probes compare targets at the same moment, which needs one process; a capacity
+ * probe is a closed model with nothing to split. Both are refused in a segment of a run.
+ */
+function refuseUnsplittable(scenario: Plan['scenario'], segment: Segment, file: string): void {
+  if (segment.count === 1) return;
+  const kinds = [...new Set(scenario.probes.filter((p) => p.kind === 'coldstart' || p.kind === 'capacity').map((p) => p.kind))];
+  if (kinds.length === 0) return;
+  throw new CbError(
+    'CB_USAGE',
+    `${file} has ${kinds.join(' and ')} probes, which a segmented run (--segment ${segment.index}/${segment.count}) cannot split: a cold-start round compares targets at one moment from one process, and a capacity probe is a closed model. Run them without --segment, or keep only load and stream probes in this scenario.`,
+  );
 }

@@ -1,5 +1,6 @@
 /** Load-probe figures per target and stage, from stored counts, histograms and windows. */
 import type { ProbeAborted, ProbeDeclared, StageStarted, Tick } from '../model/records.js';
+import { shareOf } from '../model/segment.js';
 import { clientLagReason, eventLoopDelay, tightestLatencyLimit } from './client.js';
 import { stageKey, type StoredRun } from './run-data.js';
 import { checkSlos } from './slo.js';
@@ -20,8 +21,11 @@ export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: stri
   const probeStart = starts.get(stages[0]?.name ?? '');
   const seenBefore = new Set<string>();
   const out: Record<string, LoadStageSummary> = {};
+  // A segment of a run was asked for its share of each rate; a merge of every segment, for all of it.
+  const share = shareOf(run.manifest.provenance.runners.map((r) => r.segment));
 
-  for (const stage of stages) {
+  for (const stageDeclared of stages) {
+    const stage = { ...stageDeclared, targetRate: stageDeclared.targetRate * share };
     const data = run.load.get(stageKey(probe.probe, target, stage.name));
     const start = starts.get(stage.name) ?? (probeStart ?? 0) + stage.offsetMs;
     const end = start + stage.durationMs;

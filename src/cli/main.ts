@@ -2,7 +2,9 @@
 import yargs from 'yargs';
 import { CbError, ExitCode, ScenarioError } from '../model/errors.js';
 import { influxConfigFrom, type InfluxConfig } from '../sinks/influxdb.js';
+import { parseSegment, type Segment } from '../model/segment.js';
 import { exportInfluxCommand } from './commands/export.js';
+import { mergeCommand } from './commands/merge.js';
 import { parseDuration, parseRate } from '../scenario/units.js';
 import { TOOL_VERSION } from '../version.js';
 import { compareCommand } from './commands/compare.js';
@@ -45,6 +47,13 @@ const allowIncomplete = {
   describe: 'Judge an interrupted, failed or crashed run as it stands instead of exiting 4',
 } as const;
 
+function segmentOption(value: string | undefined): Segment | undefined {
+  if (value === undefined) return undefined;
+  const segment = parseSegment(value);
+  if (!segment) throw new CbError('CB_USAGE', `--segment expects i/N with 1 ≤ i ≤ N, e.g. 2/4, got "${value}"`);
+  return segment;
+}
+
 function influxOption(args: { influxUrl?: string; influxOrg?: string; influxBucket?: string; tag?: string[] }): InfluxConfig | undefined {
   const config = influxConfigFrom(args);
   if (Array.isArray(config)) throw new CbError('CB_USAGE', config.join('; '));
@@ -84,7 +93,12 @@ export async function main(argv: string[]): Promise<void> {
           .positional('scenario', { type: 'string', demandOption: true, describe: 'Scenario YAML file' })
           .options(runOptions)
           .options(influxOptions)
-          .option('only', { type: 'string', array: true, describe: 'Run only these targets' }),
+          .option('only', { type: 'string', array: true, describe: 'Run only these targets' })
+          .option('segment', {
+            type: 'string',
+            describe: "This runner's share i/N of every schedule (an execution segment, as k6 splits them): runners 1/N … N/N together send it all; merge their run directories",
+            coerce: segmentOption,
+          }),
       async (args) => {
         exitCode = await runCommand({
           scenario: args.scenario,
@@ -96,6 +110,7 @@ export async function main(argv: string[]): Promise<void> {
           maxRate: rateOption(args.maxRate),
           influx: influxOption(args),
           runner: args.runner,
+          segment: args.segment,
         });
       },
     )
@@ -166,6 +181,18 @@ export async function main(argv: string[]): Promise<void> {
       (y) => y.options(runOptions).options(influxOptions),
       async (args) => {
         exitCode = await demoCommand({ out: args.out, samples: args.samples, json: args.json, html: args.html, maxRate: rateOption(args.maxRate), influx: influxOption(args), runner: args.runner });
+      },
+    )
+    .command(
+      'merge <runDirs..>',
+      'Merge the run directories of runners that each ran one --segment into one run directory',
+      (y) =>
+        y
+          .positional('runDirs', { type: 'string', array: true, demandOption: true })
+          .option('out', runOptions.out)
+          .option('json', runOptions.json),
+      (args) => {
+        exitCode = mergeCommand({ runDirs: args.runDirs, out: args.out, json: args.json });
       },
     )
     .command(

@@ -5,6 +5,7 @@
  * everything measured; the other targets go on with the schedule.
  */
 import type { StagePlan } from '../model/records.js';
+import { segmentOf, type Segment } from '../model/segment.js';
 import { planStages } from '../scenario/plan.js';
 import type { LoadProbe, Target } from '../scenario/schema.js';
 import { compare } from '../scenario/units.js';
@@ -24,6 +25,8 @@ export interface LoadContext {
   targets: ReadonlyArray<readonly [string, Target]>;
   emit: Emit;
   signal: AbortSignal;
+  /** This runner's share of the schedule. */
+  segment: Segment;
 }
 
 /** Time to set up before the first arrival, so that it is not late by construction. */
@@ -48,7 +51,7 @@ function* schedule(stages: StagePlan[], start: number): Generator<Arrival> {
   }
 }
 
-export async function runLoadProbe({ probe, probeName, targets, emit, signal }: LoadContext): Promise<void> {
+export async function runLoadProbe({ probe, probeName, targets, emit, signal, segment }: LoadContext): Promise<void> {
   const stages = planStages(probe);
   const stop = new AbortController();
   const stopSignal = AbortSignal.any([signal, stop.signal]);
@@ -94,7 +97,7 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal }: 
   let arrivals = 0;
   try {
     await runSchedule(
-      schedule(stages, start),
+      segmentOf(schedule(stages, start), segment),
       (arrival) => {
         const stage = stages[arrival.stage]!.name;
         for (const driver of rotated(drivers, arrivals++)) if (!stopped.has(driver.name)) driver.fire(arrival.at, stage);

@@ -16,7 +16,7 @@ export interface Arrival {
 /** setTimeout can fire up to a millisecond early or late; below this, yield to the loop instead. */
 const TIMER_GRANULARITY_MS = 1.5;
 
-export async function runSchedule(arrivals: Iterable<Arrival>, fire: (arrival: Arrival) => void, signal: AbortSignal): Promise<void> {
+export async function runSchedule<T extends { at: number }>(arrivals: Iterable<T>, fire: (arrival: T) => void, signal: AbortSignal): Promise<void> {
   const iterator = arrivals[Symbol.iterator]();
   let next = iterator.next();
   while (!next.done && !signal.aborted) {

@@ -7,9 +7,10 @@ import { monitorClientDelay } from './client-delay.js';
 import { runColdstartProbe } from './coldstart.js';
 import { runLoadProbe } from './load.js';
 import type { Emit } from '../model/records.js';
+import { WHOLE, type Segment } from '../model/segment.js';
 import { runStreamProbe } from './stream.js';
 
-export async function runProbes(scenario: Scenario, { emit, signal }: { emit: Emit; signal: AbortSignal }): Promise<void> {
+export async function runProbes(scenario: Scenario, { emit, signal, segment = WHOLE }: { emit: Emit; signal: AbortSignal; segment?: Segment }): Promise<void> {
   for (const declared of declareProbes(scenario)) emit(declared);
   for (const [index, probe] of scenario.probes.entries()) {
     if (signal.aborted) return;
@@ -26,6 +27,7 @@ export async function runProbes(scenario: Scenario, { emit, signal }: { emit: Em
         emit(record);
       }) satisfies Emit,
       signal,
+      segment,
       // A load probe's stage records move the monitor on; a stream probe says when its schedule starts.
       warmedUp: () => client.setStage(probe.kind),
     };

@@ -11,6 +11,7 @@ import { now, toEpochMs, type HttpRequestSpec } from './http.js';
 import { ndjson } from './ndjson.js';
 import { runSchedule } from './open-model.js';
 import type { Emit, StreamCheckpoint } from '../model/records.js';
+import { segmentOf, type Segment } from '../model/segment.js';
 import { buildRequest } from './request-spec.js';
 import { sse } from './sse.js';
 import { createStreamTracker, trackerOptions } from './stream-tracker.js';
@@ -28,6 +29,8 @@ export interface StreamContext {
   signal: AbortSignal;
   /** Called when the warm-up is over and the measured schedule starts. */
   warmedUp(): void;
+  /** This runner's share of the streams; a stream keeps its number in the whole schedule. */
+  segment: Segment;
 }
 
 const ADAPTERS: Record<StreamProbe['protocol'], StreamAdapter> = { sse, ndjson, websocket };
@@ -48,7 +51,7 @@ interface TargetCounters {
   drops: number;
 }
 
-export async function runStreamProbe({ probe, probeName, targets, emit, signal, warmedUp }: StreamContext): Promise<void> {
+export async function runStreamProbe({ probe, probeName, targets, emit, signal, warmedUp, segment }: StreamContext): Promise<void> {
   const counters: TargetCounters[] = targets.map(([name, target]) => ({ name, target, spec: buildRequest(probe.request, target), open: 0, opened: 0, events: 0, drops: 0 }));
   // One listener for the run's stop instead of an AbortSignal.any per stream: opening
   // hundreds of streams a second must not cost what each combined signal costs.
@@ -69,16 +72,15 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal, 
   });
 
   const streams: Promise<void>[] = [];
-  let index = 0;
   const arrivals = (function* () {
-    for (const offset of constantArrivals(probe.openRate, (probe.connections / probe.openRate) * 1000)) yield { at: start + offset, stage: 0 };
+    let stream = 0;
+    for (const offset of constantArrivals(probe.openRate, (probe.connections / probe.openRate) * 1000)) yield { at: start + offset, stream: stream++ };
   })();
   try {
     await runSchedule(
-      arrivals,
-      (arrival) => {
-        const stream = index++;
-        for (const c of rotated(counters, stream)) streams.push(holdStream({ probe, probeName, emit, signal, holds, connections }, c, stream, arrival.at));
+      segmentOf(arrivals, segment),
+      ({ at, stream }) => {
+        for (const c of rotated(counters, stream)) streams.push(holdStream({ probe, probeName, emit, signal, holds, connections }, c, stream, at));
       },
       signal,
     );

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { hostname, cpus, platform, arch } from 'node:os';
 import type { Plan } from '../scenario/load.js';
 import { FORMAT_VERSION } from '../model/files.js';
+import { segmentText, type Segment } from '../model/segment.js';
 import type { Scenario, Verdict } from '../scenario/schema.js';
 import type { SinkReport } from '../sinks/sink.js';
 import { TOOL_VERSION } from '../version.js';
@@ -50,11 +51,11 @@ export interface RunManifest {
   sinks?: SinkReport[];
 }
 
-export function newManifest(runId: string, plan: Plan, runner: string, options: RunManifest['options']): RunManifest {
+export function newManifest(runId: string, plan: Plan, runner: { name: string; segment: Segment }, options: RunManifest['options']): RunManifest {
   return {
     format: FORMAT_VERSION,
     runId,
-    provenance: { producer: 'coldbench run', runners: [{ name: runner, host: hostname(), tool: { name: 'coldbench', version: TOOL_VERSION }, segment: '0:1' }] },
+    provenance: { producer: 'coldbench run', runners: [{ name: runner.name, host: hostname(), tool: { name: 'coldbench', version: TOOL_VERSION }, segment: segmentText(runner.segment) }] },
     scenarioName: plan.scenario.name,
     scenarioFile: plan.file,
     targets: Object.keys(plan.scenario.targets),

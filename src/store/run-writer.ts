@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { RUN_FILES } from '../model/files.js';
+import type { Segment } from '../model/segment.js';
 import { decodeHistogram } from '../model/histogram.js';
 import type { RunRecord } from '../model/records.js';
 import type { Plan } from '../scenario/load.js';
@@ -28,12 +29,12 @@ export interface RunWriter extends Sink {
   noteSinks(reports: SinkReport[]): void;
 }
 
-export function createRunWriter(plan: Plan, options: { outDir: string; runner: string; runId?: string; manifestOptions?: RunManifest['options'] }): RunWriter {
+export function createRunWriter(plan: Plan, options: { outDir: string; runner: string; segment: Segment; runId?: string; manifestOptions?: RunManifest['options'] }): RunWriter {
   const runId = options.runId ?? newRunId(plan.scenario.name);
   const dir = join(options.outDir, runId);
   makeDirectory(options.outDir, 'the run directory under');
   makeDirectory(dir, 'the run directory');
-  let manifest = newManifest(runId, plan, options.runner, options.manifestOptions ?? {});
+  let manifest = newManifest(runId, plan, { name: options.runner, segment: options.segment }, options.manifestOptions ?? {});
   const writeJson = (name: string, value: unknown) => writeFileAtomic(join(dir, name), JSON.stringify(value, null, 2) + '\n');
   writeJson(RUN_FILES.manifest, manifest);
   const samples = openAppendLog(join(dir, RUN_FILES.samples));

@@ -3,6 +3,7 @@ import { runScenario } from '../../run-scenario.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { ExitCode } from '../../model/errors.js';
 import { influxSink, type InfluxConfig } from '../../sinks/influxdb.js';
+import type { Segment } from '../../model/segment.js';
 import { printSummary } from '../print.js';
 import { createProgress } from '../progress.js';
 import { abortOnSignals } from '../signals.js';
@@ -19,6 +20,7 @@ export interface RunArgs {
   /** Live InfluxDB sink, when configured. */
   influx?: InfluxConfig;
   runner?: string;
+  segment?: Segment;
 }
 
 export async function runCommand(args: RunArgs): Promise<number> {
@@ -42,6 +44,7 @@ export async function runAndPrint(
       signal: signals.signal,
       onStart: ({ dir }) => process.stderr.write(`writing ${dir}\n`),
       runner: args.runner,
+      segment: args.segment,
       sinks: args.influx ? [progress, influxSink(args.influx)] : [progress],
     });
     progress.close();

@@ -1,0 +1,179 @@
+/**
+ * `coldbench merge`: the run directories of runners that each sent one segment of a schedule,
+ * as one run directory, exactly: interval histograms added second by second (a merged
+ * percentile is the percentile of all the requests, never an average), counts summed, ticks
+ * aligned by their second, samples concatenated, every runner in the provenance. Refuses
+ * runs of different scenarios, overlapping or missing segments, and other formats.
+ */
+import { closeSync, existsSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { CbError } from '../model/errors.js';
+import { RUN_FILES } from '../model/files.js';
+import { decodeHistogram, encodeHistogram, newHistogram } from '../model/histogram.js';
+import type { IntervalRecord, ProbeDeclared, SeriesRecord, StageStarted, StreamTick, Tick } from '../model/records.js';
+import { parseSegment, segmentText } from '../model/segment.js';
+import { HistogramSet } from './histograms.js';
+import { intervalLogHeader, intervalLogLine, tagOf } from './interval-log.js';
+import type { RunManifest, RunStatus } from './manifest.js';
+import { makeDirectory, writeFileAtomic } from './output.js';
+import { openRunDirectory, readIntervals, readSeries, type RunDirectory } from './run-dir.js';
+
+export function mergeRuns(dirs: readonly string[], outDir: string): { runId: string; dir: string } {
+  if (dirs.length < 2) throw new CbError('CB_USAGE', 'merge needs the run directories of at least two runners');
+  const runs = dirs.map(openRunDirectory);
+  checkMergeable(runs);
+
+  const first = runs[0]!.manifest;
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')}-${first.scenarioName}-merged-${Math.random().toString(36).slice(2, 6)}`;
+  makeDirectory(outDir, 'the merged run directory under');
+  const dir = join(outDir, runId);
+  makeDirectory(dir, 'the merged run directory');
+
+  writeFileSync(join(dir, RUN_FILES.series), mergeSeries(runs).map((r) => JSON.stringify(r) + '\n').join(''));
+  const totals = mergeIntervals(runs, join(dir, RUN_FILES.intervals), Date.parse(first.startedAt));
+  writeFileAtomic(join(dir, RUN_FILES.histograms), JSON.stringify(totals.toFile(), null, 2) + '\n');
+  writeFileSync(join(dir, RUN_FILES.samples), '');
+  for (const run of runs) appendWholeLines(join(run.dir, RUN_FILES.samples), join(dir, RUN_FILES.samples));
+  const manifest: RunManifest = {
+    ...first,
+    runId,
+    provenance: { producer: 'merge', runners: runs.flatMap((r) => r.manifest.provenance.runners) },
+    startedAt: runs.map((r) => r.manifest.startedAt).sort()[0]!,
+    endedAt: runs.map((r) => r.manifest.endedAt ?? r.manifest.startedAt).sort().at(-1)!,
+    status: worstStatus(runs.map((r) => r.manifest.status)),
+    interrupted: runs.some((r) => r.manifest.interrupted),
+    sinks: [],
+  };
+  writeFileAtomic(join(dir, RUN_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
+  return { runId, dir };
+}
+
+/**
+ * Appends a file's complete lines, a megabyte at a time: a torn last line (a crashed runner)
+ * is left out, so the concatenation stays one record per line.
+ */
+function appendWholeLines(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  const input = openSync(from, 'r');
+  const output = openSync(to, 'a');
+  const buffer = Buffer.alloc(1 << 20);
+  try {
+    let pending = Buffer.alloc(0);
+    for (let read = readSync(input, buffer); read > 0; read = readSync(input, buffer)) {
+      const chunk = Buffer.concat([pending, buffer.subarray(0, read)]);
+      const end = chunk.lastIndexOf(10) + 1;
+      writeSync(output, chunk.subarray(0, end));
+      pending = Buffer.from(chunk.subarray(end));
+    }
+  } finally {
+    closeSync(input);
+    closeSync(output);
+  }
+}
+
+function checkMergeable(runs: RunDirectory[]): void {
+  const describe = (run: RunDirectory) => `${run.manifest.scenarioName} (${run.dir})`;
+  const [first, ...rest] = runs;
+  for (const run of rest) {
+    if (run.manifest.scenarioName !== first!.manifest.scenarioName) {
+      throw new CbError('CB_MERGE_MISMATCH', `runs of different scenarios: ${describe(first!)} and ${describe(run)}; merge the runners of one run`);
+    }
+  }
+  const declared = runs.map((run) => {
+    const probes: ProbeDeclared[] = [];
+    readSeries(run, (record) => record.type === 'probe' && probes.push(record));
+    return JSON.stringify(probes);
+  });
+  const differs = declared.findIndex((probes) => probes !== declared[0]);
+  if (differs > 0) throw new CbError('CB_MERGE_MISMATCH', `${runs[differs]!.dir} ran other probes, stages or targets than ${runs[0]!.dir}: runs of different scenarios`);
+
+  const segments = runs.flatMap((run) => run.manifest.provenance.runners.map((runner) => ({ dir: run.dir, text: runner.segment, segment: parseSegment(runner.segment) })));
+  const unreadable = segments.find((s) => !s.segment);
+  if (unreadable) throw new CbError('CB_MERGE_MISMATCH', `${unreadable.dir} has segment "${unreadable.text}", which is not one part of an equal split`);
+  const count = segments[0]!.segment!.count;
+  const otherSplit = segments.find((s) => s.segment!.count !== count);
+  if (otherSplit) throw new CbError('CB_MERGE_MISMATCH', `${otherSplit.dir} ran segment ${otherSplit.text} of another split than ${segments[0]!.dir} (${segments[0]!.text})`);
+  const seen = new Map<number, string>();
+  for (const { dir, segment } of segments) {
+    const earlier = seen.get(segment!.index);
+    if (earlier) throw new CbError('CB_MERGE_MISMATCH', `segment ${segmentText(segment!)} overlaps: both ${earlier} and ${dir} ran it`);
+    seen.set(segment!.index, dir);
+  }
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((index) => !seen.has(index));
+  if (missing.length) throw new CbError('CB_MERGE_MISMATCH', `segment ${missing.map((index) => segmentText({ index, count })).join(', ')} missing: the merge would not be the whole schedule`);
+}
+
+/** Probe records once, each stage's earliest start, ticks summed per second of the schedule, client ticks and aborts as they were. */
+function mergeSeries(runs: RunDirectory[]): SeriesRecord[] {
+  const probes: ProbeDeclared[] = [];
+  const stages = new Map<string, StageStarted>();
+  const ticks = new Map<string, Tick>();
+  const streamTicks = new Map<string, StreamTick>();
+  const rest: SeriesRecord[] = [];
+  runs.forEach((run, index) =>
+    readSeries(run, (record) => {
+      if (record.type === 'probe') {
+        if (index === 0) probes.push(record);
+      } else if (record.type === 'stage') {
+        const key = JSON.stringify([record.probe, record.stage]);
+        const earlier = stages.get(key);
+        if (!earlier || record.at < earlier.at) stages.set(key, record);
+      } else if (record.type === 'tick') {
+        const key = JSON.stringify([record.probe, record.target, record.stage, record.second]);
+        const sum = ticks.get(key);
+        if (!sum) ticks.set(key, { ...record });
+        else {
+          for (const field of ['sent', 'completed', 'errors', 'dropped', 'inFlight'] as const) sum[field] += record[field];
+          // The same instances answer every runner: the most any runner saw, not a sum.
+          sum.instances = Math.max(sum.instances, record.instances);
+          sum.at = Math.min(sum.at, record.at);
+        }
+      } else if (record.type === 'stream-tick') {
+        const key = JSON.stringify([record.probe, record.target, record.second]);
+        const sum = streamTicks.get(key);
+        if (!sum) streamTicks.set(key, { ...record });
+        else {
+          for (const field of ['open', 'opened', 'events', 'drops'] as const) sum[field] += record[field];
+          sum.at = Math.min(sum.at, record.at);
+        }
+      } else rest.push(record);
+    }),
+  );
+  const timeOf = (r: SeriesRecord) => ('at' in r ? r.at : 'startedAt' in r ? r.startedAt : 0);
+  return [...probes, ...[...stages.values(), ...ticks.values(), ...streamTicks.values(), ...rest].sort((a, b) => timeOf(a) - timeOf(b))];
+}
+
+/** Intervals of the same histogram and epoch second added; written in time order. */
+function mergeIntervals(runs: RunDirectory[], path: string, startedAtMs: number): HistogramSet {
+  const groups = new Map<string, IntervalRecord[]>();
+  for (const run of runs) {
+    readIntervals(run, (interval) => {
+      const key = `${Math.floor(interval.startedAt / 1000)}|${tagOf(interval)}`;
+      const group = groups.get(key);
+      if (group) group.push(interval);
+      else groups.set(key, [interval]);
+    });
+  }
+  const totals = new HistogramSet();
+  const lines = [intervalLogHeader(startedAtMs)];
+  const ordered = [...groups.values()].sort((a, b) => a[0]!.startedAt - b[0]!.startedAt);
+  for (const group of ordered) {
+    const sum = newHistogram();
+    for (const interval of group) sum.add(decodeHistogram(interval.histogram));
+    const merged: IntervalRecord = {
+      ...group[0]!,
+      startedAt: Math.min(...group.map((i) => i.startedAt)),
+      endedAt: Math.max(...group.map((i) => i.endedAt)),
+      count: sum.totalCount,
+      maxUs: sum.maxValue,
+      histogram: encodeHistogram(sum),
+    };
+    lines.push(intervalLogLine(merged));
+    totals.addInterval(merged, sum);
+  }
+  writeFileSync(path, lines.join(''));
+  return totals;
+}
+
+const STATUS_ORDER: RunStatus[] = ['completed', 'interrupted', 'running', 'failed'];
+const worstStatus = (statuses: RunStatus[]): RunStatus => statuses.reduce((worst, s) => (STATUS_ORDER.indexOf(s) > STATUS_ORDER.indexOf(worst) ? s : worst), 'completed');
