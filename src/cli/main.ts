@@ -5,6 +5,7 @@ import { influxConfigFrom, type InfluxConfig } from '../sinks/influxdb.js';
 import { parseSegment, type Segment } from '../model/segment.js';
 import { exportInfluxCommand } from './commands/export.js';
 import { mergeCommand } from './commands/merge.js';
+import { k6Command } from './commands/k6.js';
 import { parseDuration, parseRate } from '../scenario/units.js';
 import { TOOL_VERSION } from '../version.js';
 import { compareCommand } from './commands/compare.js';
@@ -181,6 +182,18 @@ export async function main(argv: string[]): Promise<void> {
       (y) => y.options(runOptions).options(influxOptions),
       async (args) => {
         exitCode = await demoCommand({ out: args.out, samples: args.samples, json: args.json, html: args.html, maxRate: rateOption(args.maxRate), influx: influxOption(args), runner: args.runner });
+      },
+    )
+    .command(
+      'k6 <scenario>',
+      'Write the scenario as k6 TypeScript scripts (typed with @types/k6) and k6-operator TestRuns',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', demandOption: true, describe: 'Scenario YAML file' })
+          .option('out', { type: 'string', default: 'k6', describe: 'Directory for the scripts' })
+          .option('parallelism', { type: 'string', default: '1', describe: 'k6-operator runners per TestRun', coerce: integerOption('parallelism', 1) }),
+      async (args) => {
+        exitCode = await k6Command({ scenario: args.scenario, out: args.out, parallelism: args.parallelism ?? 1 });
       },
     )
     .command(

@@ -12,7 +12,7 @@ import type { RunRecord } from '../model/records.js';
 
 export const REDACTED = '[redacted]';
 
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token)$|token|secret|password/i;
+export const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token)$|token|secret|password/i;
 const SECRET_VARIABLE = /token|secret|password|passwd|key|auth|credential|cookie|session/i;
 const SECRET_QUERY_KEY = /token|key|secret|password|passwd|signature|sig$|auth|credential/i;
 /** Environment values shorter than this are too likely to occur by chance to be scrubbed everywhere. */

@@ -1,0 +1,76 @@
+/**
+ * `coldbench k6`: the generated scripts type-check with tsc against @types/k6 (k6 itself
+ * cannot be installed here; a script that fails type-checking fails the test), match their
+ * golden files, hold no secret, and say which probes k6 cannot run.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { generateK6 } from '../src/k6/script.js';
+import { parseScenario } from '../src/scenario/load.js';
+import { ROOT } from './helpers.js';
+
+const FIXTURE = join(ROOT, 'test/fixtures/k6-scenario.yaml');
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+
+/** Type-checks files as k6 scripts: strict, against @types/k6 only. Returns tsc's complaints. */
+function typeCheck(files: Array<{ name: string; text: string }>): string {
+  // Under the repository, so that `k6/*` resolves to its node_modules/@types/k6.
+  const dir = join(ROOT, 'test-artifacts', `k6-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(dir, { recursive: true });
+  try {
+    for (const file of files) writeFileSync(join(dir, file.name), file.text);
+    const tsconfig = { compilerOptions: { strict: true, noEmit: true, target: 'ES2020', module: 'ES2020', moduleResolution: 'bundler', lib: ['ES2020'], types: ['k6'], skipLibCheck: false }, files: files.map((f) => f.name) };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+    try {
+      execFileSync(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+      return '';
+    } catch (error) {
+      return (error as { stdout: string }).stdout;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('k6 scripts from a scenario', () => {
+  const plan = parseScenario(readFileSync(FIXTURE, 'utf8').replace('${API_TOKEN}', 'sekrit-token-123'), 'k6-scenario.yaml');
+  const { files, notes } = generateK6(plan, { parallelism: 4 });
+  const scripts = files.filter((f) => f.name.endsWith('.ts'));
+
+  it('writes scripts that type-check against @types/k6, and the check does catch a broken one', () => {
+    assert.deepEqual(scripts.map((f) => f.name), ['load.ts', 'ws.ts']);
+    assert.equal(typeCheck(scripts), '');
+    const broken = scripts[0]!.text.replace("executor: 'ramping-arrival-rate'", "executor: 'ramping-arrival-rat'").replace('"executor": "ramping-arrival-rate"', '"executor": "ramping-arrival-rat"');
+    assert.match(typeCheck([{ name: 'broken.ts', text: broken }]), /broken\.ts\(\d+,\d+\): error TS\d+: Type '"ramping-arrival-rat"' is not assignable/);
+  });
+
+  it('matches the golden files (UPDATE_GOLDEN=1 rewrites them)', () => {
+    for (const file of files) {
+      const path = join(ROOT, 'test/golden/k6', file.name);
+      if (process.env.UPDATE_GOLDEN) writeFileSync(path, file.text);
+      assert.equal(file.text, readFileSync(path, 'utf8'), `${file.name} differs from its golden file`);
+    }
+  });
+
+  it('sizes arrival-rate scenarios per target from the stages and the SLOs, tags every request, and keeps secrets out', () => {
+    const load = scripts[0]!.text;
+    assert.match(load, /"executor": "ramping-arrival-rate"/);
+    assert.match(load, /"startRate": 200/);
+    assert.match(load, /"http_req_failed\{target:k8s,stage:10x\}": \[\s*"rate<=0\.001"\s*\]/);
+    assert.match(load, /"http_req_duration\{target:k8s,stage:10x\}": \[\s*"p\(95\)<800",\s*"p\(99\)<2000"\s*\]/);
+    assert.match(load, /tags: \{ target: name, probe: PROBE, stage \}/);
+    assert.match(load, /"authorization": __ENV\.COLDBENCH_CLOUDRUN_AUTHORIZATION \?\? ''/);
+    for (const file of files) assert.ok(!file.text.includes('sekrit'), `${file.name} holds the token`);
+  });
+
+  it('says which probes k6 cannot run, and writes a k6-operator TestRun per script', () => {
+    assert.match(notes.find((n) => n.startsWith('coldstart:'))!, /^coldstart: not generated: a cold-start probe/);
+    const testRun = parse(files.find((f) => f.name === 'load.testrun.yaml')!.text) as { apiVersion: string; kind: string; spec: { parallelism: number; script: { configMap: { file: string } }; arguments: string } };
+    assert.deepEqual([testRun.apiVersion, testRun.kind, testRun.spec.parallelism, testRun.spec.script.configMap.file], ['k6.io/v1alpha1', 'TestRun', 4, 'load.ts']);
+    assert.match(testRun.spec.arguments, /--out json=\/results\/k6\.json\.gz/);
+  });
+});
