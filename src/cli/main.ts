@@ -6,6 +6,7 @@ import { parseSegment, type Segment } from '../model/segment.js';
 import { exportInfluxCommand } from './commands/export.js';
 import { mergeCommand } from './commands/merge.js';
 import { k6Command } from './commands/k6.js';
+import { importK6Command } from './commands/import.js';
 import { parseDuration, parseRate } from '../scenario/units.js';
 import { TOOL_VERSION } from '../version.js';
 import { compareCommand } from './commands/compare.js';
@@ -194,6 +195,18 @@ export async function main(argv: string[]): Promise<void> {
           .option('parallelism', { type: 'string', default: '1', describe: 'k6-operator runners per TestRun', coerce: integerOption('parallelism', 1) }),
       async (args) => {
         exitCode = await k6Command({ scenario: args.scenario, out: args.out, parallelism: args.parallelism ?? 1 });
+      },
+    )
+    .command(
+      'import k6 <files..>',
+      'Read k6 JSON or CSV output (.gz too; one file per runner) into a run directory',
+      (y) =>
+        y
+          .positional('files', { type: 'string', array: true, demandOption: true })
+          .option('out', runOptions.out)
+          .option('json', runOptions.json),
+      async (args) => {
+        exitCode = await importK6Command({ files: args.files, out: args.out, json: args.json });
       },
     )
     .command(

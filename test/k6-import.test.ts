@@ -1,0 +1,116 @@
+/**
+ * `coldbench import k6` on files in k6's documented output formats, from grafana/k6:
+ * internal/output/json (one JSON object a line: `{"type":"Metric",…}` describing a metric,
+ * `{"type":"Point","metric":…,"data":{"time":RFC 3339,"value":…,"tags":{…}}}` per sample)
+ * and internal/output/csv (`metric_name,timestamp,metric_value,` then the standard tag
+ * columns, `extra_tags` as k=v&k=v, and `metadata`). A request's http_* points share its time
+ * and tags, http_reqs first, as k6 writes a request's sample container.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { distribution } from '../src/analysis/stats.js';
+import type { Summary } from '../src/analysis/summary-schema.js';
+import { msToUs, newHistogram } from '../src/model/histogram.js';
+import type { RunManifest } from '../src/store/manifest.js';
+import { CLI, tempDir } from './helpers.js';
+
+const START = Date.parse('2026-11-27T12:00:00Z');
+const HTTP_METRICS = ['http_reqs', 'http_req_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking', 'http_req_sending', 'http_req_waiting', 'http_req_receiving', 'http_req_failed'];
+
+interface Request {
+  at: number;
+  duration: number;
+  status: number;
+  tags: Record<string, string>;
+}
+
+/** k6 writes times with nanoseconds and the runner's offset. */
+const k6Time = (ms: number) => new Date(ms + 2 * 3600_000).toISOString().replace('Z', '').replace(/(\.\d{3})$/, '$1456789') + '+02:00';
+
+function jsonLines(requests: Request[], dropped: number[]): string {
+  const metrics = [...HTTP_METRICS, 'dropped_iterations'].map((name) => JSON.stringify({ type: 'Metric', data: { name, type: name === 'http_reqs' ? 'counter' : 'trend', contains: 'time', thresholds: [], submetrics: null }, metric: name }));
+  const points = requests.flatMap(({ at, duration, status, tags }) =>
+    HTTP_METRICS.map((metric) => {
+      const value = metric === 'http_reqs' ? 1 : metric === 'http_req_duration' ? duration : metric === 'http_req_failed' ? Number(status >= 400) : metric === 'http_req_waiting' ? duration * 0.9 : 0.01;
+      // Key order varies on purpose: the importer must not assume it.
+      return metric === 'http_req_waiting'
+        ? JSON.stringify({ metric, data: { tags: { ...tags, status: String(status), expected_response: String(status < 400) }, value, time: k6Time(at) }, type: 'Point' })
+        : JSON.stringify({ type: 'Point', data: { time: k6Time(at), value, tags: { ...tags, status: String(status), expected_response: String(status < 400) } }, metric });
+    }),
+  );
+  const drops = dropped.map((at) => JSON.stringify({ type: 'Point', data: { time: k6Time(at), value: 1, tags: { scenario: 'k8s' } }, metric: 'dropped_iterations' }));
+  return [...metrics, ...points, ...drops].join('\n') + '\n';
+}
+
+const CSV_HEADER = 'metric_name,timestamp,metric_value,check,error,error_code,expected_response,group,method,name,proto,scenario,service,status,subproto,tls_version,url,extra_tags,metadata';
+
+function csvLines(requests: Request[]): string {
+  const rows = requests.flatMap(({ at, duration, status, tags }) =>
+    HTTP_METRICS.map((metric) => {
+      const value = metric === 'http_reqs' ? 1 : metric === 'http_req_duration' ? duration : metric === 'http_req_failed' ? Number(status >= 400) : 0.01;
+      const extra = `target=${tags.target}&probe=${tags.probe}&stage=${tags.stage}`;
+      return `${metric},${Math.floor(at / 1000)},${value},,,,${status < 400},,GET,${tags.url},HTTP/1.1,${tags.scenario},,${status},,,${tags.url},${extra},`;
+    }),
+  );
+  return [CSV_HEADER, ...rows].join('\n') + '\n';
+}
+
+function requests(count: number, target: string, from: number, failEvery = 0): Request[] {
+  return Array.from({ length: count }, (_, i) => ({
+    at: START + from + i * 10,
+    duration: 20 + ((i * 7) % 50) + 0.125,
+    status: failEvery && i % failEvery === 0 ? 503 : 200,
+    tags: { target, probe: 'load', stage: '10x', scenario: target, url: `http://${target}.example/chat`, method: 'GET', testid: 'cutover-load' },
+  }));
+}
+
+describe('import k6', () => {
+  it('reads JSON (plain and .gz) and CSV from several runners into one run, k6 latency kept as measured from the send', () => {
+    const dir = tempDir();
+    const runnerA = requests(100, 'k8s', 0);
+    const runnerB = requests(100, 'k8s', 5, 10);
+    const csv = requests(50, 'cloudrun', 0);
+    const plain = join(dir, 'runner-0.json');
+    writeFileSync(plain, jsonLines(runnerA, [START + 500, START + 600, START + 700]) + '{"type":"Point","data":{"time":"2026-11-27T1\n');
+    writeFileSync(join(dir, 'runner-1.json.gz'), gzipSync(jsonLines(runnerB, [START + 800, START + 900])));
+    writeFileSync(join(dir, 'cloudrun.csv'), csvLines(csv));
+
+    const result = spawnSync(process.execPath, [CLI, 'import', 'k6', plain, join(dir, 'runner-1.json.gz'), join(dir, 'cloudrun.csv'), '--out', join(dir, 'out'), '--json'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const lines = readFileSync(plain, 'utf8').split('\n').length - 1;
+    assert.match(result.stderr, new RegExp(`^skipped ${plain.replace(/[./]/g, '\\$&')}:${lines}: not JSON \\(a torn line\\?\\)$`, 'm'));
+    assert.match(result.stderr, /imported 250 k6 requests from 3 file\(s\) into (\S+)/);
+    const summary = JSON.parse(result.stdout) as Summary;
+    const k8s = summary.targets.k8s!.load!['10x']!;
+    assert.deepEqual([k8s.requests, k8s.errors, k8s.dropped, k8s.errorsByClass], [200, 10, 5, { 'status-5xx': 10 }]);
+    assert.equal(k8s.latencyMs, null, 'k6 has no intended start: nothing is presented as corrected');
+    const expected = newHistogram();
+    for (const r of [...runnerA, ...runnerB]) if (r.status < 400) expected.recordValue(msToUs(r.duration));
+    assert.deepEqual(k8s.uncorrectedLatencyMs, distribution(expected));
+    assert.equal(summary.targets.cloudrun!.load!['10x']!.requests, 50);
+    const runDir = /into (\S+)/.exec(result.stderr)![1]!;
+    const manifest = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8')) as RunManifest;
+    assert.equal(manifest.provenance.producer, 'import k6');
+    assert.equal(manifest.scenarioName, 'cutover-load');
+    assert.deepEqual(manifest.provenance.runners.map((r) => [r.name, r.segment]), [['runner-0.json', '0/3:1/3'], ['runner-1.json.gz', '1/3:2/3'], ['cloudrun.csv', '2/3:3/3']]);
+    // The interval log holds k6's own timings beside the duration.
+    const log = readFileSync(join(runDir, 'intervals.hlog'), 'utf8');
+    for (const metric of ['uncorrected', 'waiting', 'connecting', 'tls', 'blocked']) assert.match(log, new RegExp(`^Tag=k8s/load/10x/${metric},`, 'm'));
+    assert.equal(spawnSync(process.execPath, [CLI, 'report', runDir, '--json'], { encoding: 'utf8' }).status, 0);
+  });
+
+  it('names a file it cannot read, and refuses files with no request', () => {
+    const dir = tempDir();
+    const missing = spawnSync(process.execPath, [CLI, 'import', 'k6', join(dir, 'nope.json'), '--out', dir], { encoding: 'utf8' });
+    assert.equal(missing.status, 3);
+    assert.match(missing.stderr, /^CB_USAGE: cannot read k6 output .+nope\.json: no such file/);
+    writeFileSync(join(dir, 'empty.json'), '{"type":"Metric","data":{"name":"vus"},"metric":"vus"}\nnot json\n');
+    const empty = spawnSync(process.execPath, [CLI, 'import', 'k6', join(dir, 'empty.json'), '--out', dir], { encoding: 'utf8' });
+    assert.equal(empty.status, 3);
+    assert.match(empty.stderr, /^CB_IMPORT_EMPTY: no k6 requests in .+empty\.json \(1 lines skipped: .+empty\.json:2: not JSON/);
+  });
+});
