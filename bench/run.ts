@@ -8,10 +8,10 @@
  *   BENCH_SECONDS   length of each throughput and lag run (default 5)
  *   BENCH_REQUESTS  requests for the memory run (default 1,000,000)
  *   BENCH_STREAMS   concurrent SSE streams for the stream run (default 10,000)
- *   BENCH_ONLY      comma-separated sections to run: throughput, lag, stream-open, streams, memory (default all)
+ *   BENCH_ONLY      comma-separated sections to run: throughput, lag, segments, stream-open, streams, memory (default all)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -247,12 +247,50 @@ async function main(): Promise<void> {
     }
 
     if (section('lag')) lagRun(server.url);
+    if (section('segments')) await segmentsRun(server.url);
     if (section('stream-open')) streamOpenRun(server.url);
     if (section('streams')) await streamRun(server.url);
     if (section('memory')) await memoryRun(server.url, ours);
   } finally {
     server.stop();
   }
+}
+
+/**
+ * One runner against two `--segment` runners started together and merged, at rising rates:
+ * the highest rate each holds cleanly (every due request sent, nothing dropped, the stage
+ * valid: coldbench's own loop delay within its rule). On two cores the second runner shares
+ * core 0 with the server, so this shows what splitting buys when the cores are scarce.
+ */
+async function segmentsRun(url: string): Promise<void> {
+  line('\n## Segments: one runner (core 1) against two --segment runners (cores 0 and 1), merged');
+  const clean = { one: 0, two: 0 };
+  for (const rate of [2000, 5000, 8000, 11000, 14000]) {
+    const dir = mkdtempSync(join(tmpdir(), 'coldbench-bench-'));
+    try {
+      const scenario = join(dir, 'bench.yaml');
+      writeFileSync(scenario, scenarioText(url, rate, SECONDS));
+      const run = (core: string, args: string[]) =>
+        new Promise<void>((resolve) => {
+          const [command, argv] = pinned(core, process.execPath, [CLI, 'run', scenario, '--max-rate', '100000/s', ...args]);
+          spawn(command, argv, { stdio: 'ignore' }).once('close', () => resolve());
+        });
+      await run(CLIENT_CORE, ['--out', join(dir, 'one')]);
+      await Promise.all([run(CLIENT_CORE, ['--segment', '1/2', '--out', join(dir, 'a')]), run(SERVER_CORE, ['--segment', '2/2', '--out', join(dir, 'b')])]);
+      const runDir = (out: string) => join(out, readdirSync(out)[0]!);
+      const one = (JSON.parse(readFileSync(join(runDir(join(dir, 'one')), 'summary.json'), 'utf8')) as Summary).targets.server!.load!.s!;
+      execFileSync(process.execPath, [CLI, 'merge', runDir(join(dir, 'a')), runDir(join(dir, 'b')), '--out', join(dir, 'merged')], { stdio: 'ignore' });
+      const two = (JSON.parse(readFileSync(join(runDir(join(dir, 'merged')), 'summary.json'), 'utf8')) as Summary).targets.server!.load!.s!;
+      const holds = (s: LoadStageSummary) => s.valid && s.dropped === 0 && s.achievedRate >= rate * 0.99;
+      if (holds(one)) clean.one = Math.max(clean.one, rate);
+      if (holds(two)) clean.two = Math.max(clean.two, rate);
+      const describe = (s: LoadStageSummary) => `achieved ${Math.round(s.achievedRate)}/s dropped ${s.dropped} p99 ${s.latencyMs?.p99}ms${s.valid ? '' : ' invalid'}`;
+      line(`${String(rate).padStart(6)}/s  one runner: ${describe(one)}  |  two segments merged: ${describe(two)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  line(`highest clean rate: one runner ${clean.one ? `${clean.one}/s` : 'none tried'}, two segment runners ${clean.two ? `${clean.two}/s` : 'none tried'}`);
 }
 
 /** Fresh processes at rising rates: schedule lag, the first second on its own, the highest clean rate. */

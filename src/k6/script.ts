@@ -1,11 +1,12 @@
 /**
  * `coldbench k6`: a scenario as k6 scripts, one TypeScript file per probe k6 can run, typed
- * with @types/k6 (k6 ≥ 1.0 runs `.ts` directly), plus a k6-operator TestRun for each. Load
- * probes become arrival-rate scenarios per target (the same schedule for each), thresholds
- * come from the SLOs, and every request is tagged target, probe and stage so that `coldbench
- * import k6` files them where a coldbench run would. WebSocket streams map to
- * k6/websockets; SSE, NDJSON, cold-start and capacity probes have no stock-k6 equivalent and
- * are named, not faked. Secret headers become `__ENV` lookups: nothing secret is written.
+ * with @types/k6 (k6 ≥ 1.0 runs `.ts` directly), plus a k6-operator TestRun for each. A load
+ * probe becomes one arrival-rate scenario per target and stage, started at the stage's
+ * offset, so every target gets the same schedule and every request carries its target, probe
+ * and stage tags, which `coldbench import k6` files it by. Thresholds come from the SLOs.
+ * WebSocket streams map to k6/websockets; SSE, NDJSON, cold-start and capacity probes have no
+ * stock-k6 equivalent and are named, not faked. Secret headers become `__ENV` lookups:
+ * nothing secret is written.
  */
 import type { Limit, StagePlan } from '../model/records.js';
 import { buildRequest } from '../runner/request-spec.js';
@@ -42,7 +43,7 @@ export function generateK6(plan: Plan, { parallelism = 1 } = {}): K6Generation {
     const targets = declared[index]!.targets.map((t) => [t, scenario.targets[t]!] as const);
     if (probe.kind === 'load') {
       files.push({ name: `${name}.ts`, text: loadScript(plan, probe, name, targets) }, { name: `${name}.testrun.yaml`, text: testRun(scenario, name, parallelism) });
-      notes.push(`${name}: ${name}.ts (ramping-arrival-rate per target) and ${name}.testrun.yaml`);
+      notes.push(`${name}: ${name}.ts (an arrival-rate scenario per target and stage) and ${name}.testrun.yaml`);
     } else if (probe.kind === 'stream' && probe.protocol === 'websocket') {
       files.push({ name: `${name}.ts`, text: websocketScript(plan, probe, name, targets) }, { name: `${name}.testrun.yaml`, text: testRun(scenario, name, parallelism) });
       notes.push(`${name}: ${name}.ts (k6/websockets) and ${name}.testrun.yaml`);
@@ -82,9 +83,16 @@ function targetsLiteral(targets: ReadonlyArray<readonly [string, Target]>, reque
   return `const TARGETS: Record<string, { url: string; method: string; body: string | null; headers: Record<string, string> }> = {\n${entries.join('\n')}\n};`;
 }
 
-/** k6's ramping-arrival-rate stages for coldbench's: a constant stage is a jump, then a hold. */
-function k6Stages(stages: StagePlan[]): Array<{ target: number; duration: string }> {
-  return stages.flatMap((s) => (s.fromRate === s.toRate ? [{ target: s.toRate, duration: '0s' }, { target: s.toRate, duration: `${s.durationMs}ms` }] : [{ target: s.toRate, duration: `${s.durationMs}ms` }]));
+/**
+ * One k6 scenario per target and stage, started at the stage's offset: constant-arrival-rate
+ * for a constant stage, ramping-arrival-rate for a ramp. The stage is then a tag of the
+ * scenario itself, as coldbench files its samples.
+ */
+function stageScenario(target: string, probe: string, stage: StagePlan, sizing: { preAllocatedVUs: number; maxVUs: number }) {
+  const common = { exec: 'send', startTime: `${stage.offsetMs}ms`, timeUnit: '1s', ...sizing, env: { TARGET: target, STAGE: stage.name }, tags: { target, probe, stage: stage.name } };
+  return stage.fromRate === stage.toRate
+    ? { executor: 'constant-arrival-rate', rate: stage.toRate, duration: `${stage.durationMs}ms`, ...common }
+    : { executor: 'ramping-arrival-rate', startRate: stage.fromRate, stages: [{ target: stage.toRate, duration: `${stage.durationMs}ms` }], ...common };
 }
 
 /** An SLO as k6 threshold expressions: failures from a success floor, percentiles as p(N). */
@@ -119,51 +127,37 @@ function loadScript(plan: Plan, probe: LoadProbe, name: string, targets: Readonl
   const stages = planStages(probe);
   const secrets = new Set<string>();
   const targetsText = targetsLiteral(targets, probe.request, secrets);
-  const peak = Math.max(...stages.flatMap((s) => [s.fromRate, s.toRate]));
   const timeoutMs = probe.timeout ?? Math.max(...targets.map(([, t]) => t.timeout));
   const expectedMs = probe.slo?.p99?.value ?? probe.slo?.p95?.value ?? probe.slo?.p50?.value ?? 1000;
   const { failed, duration } = thresholds(probe.slo);
-  const scenarios = targets.map(([target]) => ({
-    executor: 'ramping-arrival-rate',
-    exec: 'send',
-    startRate: stages[0]!.fromRate,
-    timeUnit: '1s',
-    ...vus(peak, expectedMs, timeoutMs),
-    stages: k6Stages(stages),
-    env: { TARGET: target },
-    tags: { target, probe: name },
-  }));
+  const scenarios = Object.fromEntries(
+    targets.flatMap(([target]) =>
+      stages.map((stage) => [`${target}-${stage.name}`, stageScenario(target, name, stage, vus(Math.max(stage.fromRate, stage.toRate), expectedMs, timeoutMs))]),
+    ),
+  );
   const thresholdEntries = targets.flatMap(([target]) =>
     stages.flatMap((stage) => [
       ...(failed.length ? [[`http_req_failed{target:${target},stage:${stage.name}}`, failed]] : []),
       ...(duration.length ? [[`http_req_duration{target:${target},stage:${stage.name}}`, duration]] : []),
     ]),
   );
-  const stageEnds = stages.map((s) => ({ name: s.name, endMs: s.offsetMs + s.durationMs }));
   return `${header(plan, name, [...secrets])}
 import http from 'k6/http';
-import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 
 const PROBE = ${JSON.stringify(name)};
 ${targetsText}
-/** The stages in order, by when each ends (ms from the scenario start): requests are tagged with theirs. */
-const STAGES: Array<{ name: string; endMs: number }> = ${JSON.stringify(stageEnds)};
 
 export const options: Options = {
   discardResponseBodies: true,
-  scenarios: ${JSON.stringify(Object.fromEntries(targets.map(([target], i) => [target, scenarios[i]])), null, 2).replace(/\n/g, '\n  ')},
+  scenarios: ${JSON.stringify(scenarios, null, 2).replace(/\n/g, '\n  ')},
   thresholds: ${JSON.stringify(Object.fromEntries(thresholdEntries), null, 2).replace(/\n/g, '\n  ')},
 };
 
-function stageAt(elapsedMs: number): string {
-  return (STAGES.find((stage) => elapsedMs < stage.endMs) ?? STAGES[STAGES.length - 1]!).name;
-}
-
 export function send(): void {
   const name = __ENV.TARGET ?? '';
+  const stage = __ENV.STAGE ?? '';
   const target = TARGETS[name]!;
-  const stage = stageAt(Date.now() - exec.scenario.startTime);
   http.request(target.method, target.url, target.body, {
     headers: target.headers,
     timeout: '${timeoutMs}ms',

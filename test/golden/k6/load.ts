@@ -3,7 +3,6 @@
 // Secret headers come from the environment: -e COLDBENCH_CLOUDRUN_AUTHORIZATION=…
 
 import http from 'k6/http';
-import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 
 const PROBE = "load";
@@ -11,84 +10,132 @@ const TARGETS: Record<string, { url: string; method: string; body: string | null
   "cloudrun": { url: "https://api-abc123-uc.a.run.app/v1/chat", method: "POST", body: "{\"prompt\":\"hi\"}", headers: { "authorization": __ENV.COLDBENCH_CLOUDRUN_AUTHORIZATION ?? '', "content-type": "application/json" } },
   "k8s": { url: "http://api.llm.svc.cluster.local/chat", method: "POST", body: "{\"prompt\":\"hi\"}", headers: { "content-type": "application/json" } },
 };
-/** The stages in order, by when each ends (ms from the scenario start): requests are tagged with theirs. */
-const STAGES: Array<{ name: string; endMs: number }> = [{"name":"baseline","endMs":300000},{"name":"ramp","endMs":360000},{"name":"10x","endMs":960000}];
 
 export const options: Options = {
   discardResponseBodies: true,
   scenarios: {
-    "cloudrun": {
-      "executor": "ramping-arrival-rate",
+    "cloudrun-baseline": {
+      "executor": "constant-arrival-rate",
+      "rate": 200,
+      "duration": "300000ms",
       "exec": "send",
-      "startRate": 200,
+      "startTime": "0ms",
       "timeUnit": "1s",
-      "preAllocatedVUs": 8000,
+      "preAllocatedVUs": 800,
       "maxVUs": 10000,
-      "stages": [
-        {
-          "target": 200,
-          "duration": "0s"
-        },
-        {
-          "target": 200,
-          "duration": "300000ms"
-        },
-        {
-          "target": 2000,
-          "duration": "60000ms"
-        },
-        {
-          "target": 2000,
-          "duration": "0s"
-        },
-        {
-          "target": 2000,
-          "duration": "600000ms"
-        }
-      ],
       "env": {
-        "TARGET": "cloudrun"
+        "TARGET": "cloudrun",
+        "STAGE": "baseline"
       },
       "tags": {
         "target": "cloudrun",
-        "probe": "load"
+        "probe": "load",
+        "stage": "baseline"
       }
     },
-    "k8s": {
+    "cloudrun-ramp": {
       "executor": "ramping-arrival-rate",
-      "exec": "send",
       "startRate": 200,
-      "timeUnit": "1s",
-      "preAllocatedVUs": 8000,
-      "maxVUs": 10000,
       "stages": [
-        {
-          "target": 200,
-          "duration": "0s"
-        },
-        {
-          "target": 200,
-          "duration": "300000ms"
-        },
         {
           "target": 2000,
           "duration": "60000ms"
-        },
-        {
-          "target": 2000,
-          "duration": "0s"
-        },
-        {
-          "target": 2000,
-          "duration": "600000ms"
         }
       ],
+      "exec": "send",
+      "startTime": "300000ms",
+      "timeUnit": "1s",
+      "preAllocatedVUs": 8000,
+      "maxVUs": 10000,
       "env": {
-        "TARGET": "k8s"
+        "TARGET": "cloudrun",
+        "STAGE": "ramp"
+      },
+      "tags": {
+        "target": "cloudrun",
+        "probe": "load",
+        "stage": "ramp"
+      }
+    },
+    "cloudrun-10x": {
+      "executor": "constant-arrival-rate",
+      "rate": 2000,
+      "duration": "600000ms",
+      "exec": "send",
+      "startTime": "360000ms",
+      "timeUnit": "1s",
+      "preAllocatedVUs": 8000,
+      "maxVUs": 10000,
+      "env": {
+        "TARGET": "cloudrun",
+        "STAGE": "10x"
+      },
+      "tags": {
+        "target": "cloudrun",
+        "probe": "load",
+        "stage": "10x"
+      }
+    },
+    "k8s-baseline": {
+      "executor": "constant-arrival-rate",
+      "rate": 200,
+      "duration": "300000ms",
+      "exec": "send",
+      "startTime": "0ms",
+      "timeUnit": "1s",
+      "preAllocatedVUs": 800,
+      "maxVUs": 10000,
+      "env": {
+        "TARGET": "k8s",
+        "STAGE": "baseline"
       },
       "tags": {
         "target": "k8s",
-        "probe": "load"
+        "probe": "load",
+        "stage": "baseline"
+      }
+    },
+    "k8s-ramp": {
+      "executor": "ramping-arrival-rate",
+      "startRate": 200,
+      "stages": [
+        {
+          "target": 2000,
+          "duration": "60000ms"
+        }
+      ],
+      "exec": "send",
+      "startTime": "300000ms",
+      "timeUnit": "1s",
+      "preAllocatedVUs": 8000,
+      "maxVUs": 10000,
+      "env": {
+        "TARGET": "k8s",
+        "STAGE": "ramp"
+      },
+      "tags": {
+        "target": "k8s",
+        "probe": "load",
+        "stage": "ramp"
+      }
+    },
+    "k8s-10x": {
+      "executor": "constant-arrival-rate",
+      "rate": 2000,
+      "duration": "600000ms",
+      "exec": "send",
+      "startTime": "360000ms",
+      "timeUnit": "1s",
+      "preAllocatedVUs": 8000,
+      "maxVUs": 10000,
+      "env": {
+        "TARGET": "k8s",
+        "STAGE": "10x"
+      },
+      "tags": {
+        "target": "k8s",
+        "probe": "load",
+        "stage": "10x"
       }
     }
   },
@@ -138,14 +185,10 @@ export const options: Options = {
   },
 };
 
-function stageAt(elapsedMs: number): string {
-  return (STAGES.find((stage) => elapsedMs < stage.endMs) ?? STAGES[STAGES.length - 1]!).name;
-}
-
 export function send(): void {
   const name = __ENV.TARGET ?? '';
+  const stage = __ENV.STAGE ?? '';
   const target = TARGETS[name]!;
-  const stage = stageAt(Date.now() - exec.scenario.startTime);
   http.request(target.method, target.url, target.body, {
     headers: target.headers,
     timeout: '60000ms',
