@@ -8,8 +8,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,7 +17,7 @@ import { parseScenario } from '../src/scenario/load.js';
 import { forEachStoredPoint, runTags } from '../src/sinks/influx-export.js';
 import { INFLUX_SCHEMA } from '../src/sinks/influx-points.js';
 import { toLineProtocolPoint } from '../src/sinks/influxdb.js';
-import { appInProcess, ROOT, tempDir } from './helpers.js';
+import { ROOT, appInProcess, freePort, tempDir } from './helpers.js';
 
 const INFLUXD = '/usr/bin/influxd';
 const DB = 'runs';
@@ -35,14 +33,6 @@ interface Dashboard {
 }
 const dashboard = (name: string) => JSON.parse(readFileSync(join(ROOT, 'grafana/dashboards', name), 'utf8')) as Dashboard;
 const DASHBOARDS = [dashboard('coldbench-run.json'), dashboard('coldbench-trends.json')];
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function startInfluxDb(): Promise<{ url: string; stop(): void }> {
   assert.ok(existsSync(INFLUXD), `${INFLUXD} is missing: apt-get install influxdb (as .ci/run does)`);

@@ -55,6 +55,15 @@ export async function appInProcess(): Promise<string> {
   return `http://127.0.0.1:${await instance.ready}`;
 }
 
+/** A loopback port free a moment ago, for a server started as another process (VictoriaMetrics, influxd). */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /** A node:http server on a free loopback port, closed (with its connections) when the test file ends. */
 export async function serve(handler: RequestListener): Promise<string> {
   const server = createServer(handler);

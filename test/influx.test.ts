@@ -6,7 +6,7 @@
  * and the backfill fills what it missed.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,18 +18,9 @@ import { parseScenario } from '../src/scenario/load.js';
 import { exportRunToInflux, forEachStoredPoint, runTags } from '../src/sinks/influx-export.js';
 import { influxSink, type InfluxConfig } from '../src/sinks/influxdb.js';
 import type { InfluxPoint } from '../src/sinks/influx-points.js';
-import { CLI, serve, tempDir } from './helpers.js';
-import { execFileSync } from 'node:child_process';
+import { CLI, freePort, serve, tempDir } from './helpers.js';
 
 const VICTORIA_METRICS = '/usr/bin/victoria-metrics';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function startVictoriaMetrics(): Promise<{ url: string; child: ChildProcess }> {
   assert.ok(existsSync(VICTORIA_METRICS), `${VICTORIA_METRICS} is missing: apt-get install victoria-metrics (as .ci/run does)`);
