@@ -76,10 +76,10 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   }
   intervals.stop();
   const status = error ? 'failed' : signal.aborted ? 'interrupted' : 'completed';
-  // Live sinks get the judged run when they close (InfluxDB writes the verdicts): analysed
-  // once the store is closed, and again at the end, when the manifest names what every sink
-  // delivered. Without live sinks, once.
-  const judge = options.sinks?.length ? () => ({ summary: writeReports(writer.dir) }) : undefined;
+  // A sink that wants the judged run (InfluxDB writes the verdicts) gets it when it closes:
+  // analysed once the store is closed, and again at the end, when the manifest names what
+  // every sink delivered. Otherwise, once.
+  const judge = options.sinks?.some((sink) => sink.needsSummary) ? () => ({ summary: writeReports(writer.dir) }) : undefined;
   const reports = await sinks.close({ deadline: Date.now() + (options.sinkCloseMs ?? SINK_CLOSE_DEADLINE_MS), status, error }, judge);
   writer.noteSinks(reports);
   const summary = writeReports(writer.dir, { html: options.html });

@@ -93,6 +93,7 @@ export function influxSink(config: InfluxConfig): Sink {
   let run: RunInfo | undefined;
   return {
     name: 'influxdb',
+    needsSummary: true,
     open(info) {
       run = info;
       writer = openInfluxWriter(config, { run_id: info.runId, scenario: info.scenario, runner: info.runner });

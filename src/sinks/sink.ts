@@ -28,6 +28,8 @@ export interface RunEnd {
 
 export interface Sink {
   readonly name: string;
+  /** Wants the judged run (`RunEnd.summary`) when it closes: the run is then analysed before it does. */
+  readonly needsSummary?: boolean;
   open?(run: RunInfo): void | Promise<void>;
   record(record: RunRecord): void | Promise<void>;
   /** May return a line for people: what it wrote, or what it could not and how to make up for it. */
