@@ -36,23 +36,12 @@ export interface TimedResult {
   error?: SampleError;
 }
 
-export interface StreamResponse {
-  startedAt: number;
-  /** dns/connect/tls of the connection, sent and ttfb of this request; total is left 0. */
-  phases: Phases;
-  status: number;
-  headers: Record<string, string>;
-  body: AsyncIterable<Buffer>;
-}
-
 export interface Connection {
   request(spec: HttpRequestSpec, options: { timeoutMs: number; signal?: AbortSignal; keepBodyBytes?: number }): Promise<TimedResult>;
-  /** Sends a request and hands back the body unread, for long-lived streams. Throws what undici throws. */
-  stream(spec: HttpRequestSpec, options: { headersTimeoutMs: number; idleTimeoutMs: number; signal: AbortSignal }): Promise<StreamResponse>;
   close(): Promise<void>;
 }
 
-interface ConnectionPhases {
+export interface ConnectionPhases {
   dns?: number;
   connect?: number;
   tls?: number;
@@ -127,23 +116,6 @@ export function openConnection(origin: string, options: ConnectionOptions): Conn
       if (withSetup) Object.assign(phases, { dns: setup.dns, connect: setup.connect, tls: setup.tls });
       return { startedAt, phases, remoteAddress: setup.remoteAddress, ...result };
     },
-    async stream(spec, { headersTimeoutMs, idleTimeoutMs, signal }) {
-      const startedAt = now();
-      const phases: Phases = { total: 0 };
-      onHeadersWritten = (at) => (phases.sent ??= at - startedAt);
-      const response = await client.request({
-        method: spec.method as 'GET',
-        path: spec.path,
-        headers: spec.headers,
-        body: spec.body,
-        signal,
-        headersTimeout: headersTimeoutMs,
-        bodyTimeout: idleTimeoutMs,
-      });
-      phases.ttfb = now() - startedAt;
-      Object.assign(phases, { dns: setup.dns, connect: setup.connect, tls: setup.tls });
-      return { startedAt, phases, status: response.statusCode, headers: flattenHeaders(response.headers), body: response.body };
-    },
     close: () => client.destroy().catch(() => undefined),
   };
 }
@@ -152,7 +124,7 @@ function timeoutError(timeoutMs: number): SampleError {
   return { code: 'CB_REQUEST_TIMEOUT', class: 'timeout', message: `no complete response within ${timeoutMs}ms` };
 }
 
-async function connectTimed(
+export async function connectTimed(
   target: { hostname: string; protocol: string; port: string; servername?: string | null },
   options: ConnectionOptions,
   setup: ConnectionPhases,
