@@ -44,6 +44,8 @@ async function startInfluxDb(): Promise<{ url: string; stop(): void }> {
   );
   const child = spawn(INFLUXD, ['-config', join(dir, 'influxdb.conf')], { stdio: 'ignore' });
   child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  // Never outlives the test file, however it ends.
+  process.once('exit', () => child.kill());
   const url = `http://127.0.0.1:${http}`;
   for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
     if (await fetch(`${url}/ping`).then((r) => r.status === 204, () => false)) return { url, stop: () => child.kill() };

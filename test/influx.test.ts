@@ -30,6 +30,8 @@ async function startVictoriaMetrics(): Promise<{ url: string; child: ChildProces
   const storage = mkdtempSync(join(tmpdir(), 'coldbench-vm-'));
   const child = spawn(VICTORIA_METRICS, [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${storage}`, '-dedup.minScrapeInterval=1ms', '-loggerLevel=ERROR'], { stdio: 'ignore' });
   child.once('exit', () => rmSync(storage, { recursive: true, force: true }));
+  // Never outlives the test file, however it ends.
+  process.once('exit', () => child.kill());
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
     if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { url, child };

@@ -7,7 +7,8 @@
  * and tracker) runs against a sink server on loopback inside coldbench, never against a
  * target, whose request counts and logs stay untouched.
  */
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import type { LoadProbe, StreamProbe, Target } from '../scenario/schema.js';
 import type { StreamAdapter } from './http-stream.js';
@@ -50,16 +51,22 @@ const SINK_STREAMS: Partial<Record<StreamProbe['protocol'], { contentType: strin
   ndjson: { contentType: 'application/x-ndjson', body: '{"seq":1}\n{"done":true}\n' },
 };
 
-/** Opens and ends WARM_UP_STREAMS streams through the probe's adapter and tracker; WebSocket probes are not warmed. */
+/** Opens and ends WARM_UP_STREAMS streams through the probe's adapter and tracker. */
 export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapter: StreamAdapter): Promise<void> {
   const sink = SINK_STREAMS[probe.protocol];
-  if (!sink) return;
   await withSink(
     (req, res) => {
       req.resume();
-      res.writeHead(200, { 'content-type': sink.contentType }).end(sink.body);
+      if (sink) res.writeHead(200, { 'content-type': sink.contentType }).end(sink.body);
+      else res.writeHead(426).end();
     },
-    async (url) => {
+    async (url, server) => {
+      // WebSocket: one message and a normal close on every upgrade.
+      const sockets = probe.protocol === 'websocket' ? new WebSocketServer({ server }) : undefined;
+      sockets?.on('connection', (socket) => {
+        socket.send('{"seq":1}');
+        socket.close(1000);
+      });
       const sinkTarget = { ...target, url };
       const spec = buildRequest(probe.request, sinkTarget);
       const open = async (stream: number) => {
@@ -76,18 +83,22 @@ export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapt
         });
         connection.finish(end, 'ended');
       };
-      for (let stream = 0; stream < WARM_UP_STREAMS; stream += WARM_UP_STREAM_BATCH) {
-        await Promise.all(Array.from({ length: WARM_UP_STREAM_BATCH }, (_, i) => open(stream + i)));
+      try {
+        for (let stream = 0; stream < WARM_UP_STREAMS; stream += WARM_UP_STREAM_BATCH) {
+          await Promise.all(Array.from({ length: WARM_UP_STREAM_BATCH }, (_, i) => open(stream + i)));
+        }
+      } finally {
+        sockets?.close();
       }
     },
   );
 }
 
-async function withSink(handler: RequestListener, use: (url: string) => Promise<void>): Promise<void> {
+async function withSink(handler: RequestListener, use: (url: string, server: Server) => Promise<void>): Promise<void> {
   const sink = createServer(handler);
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   try {
-    await use(`http://127.0.0.1:${(sink.address() as AddressInfo).port}`);
+    await use(`http://127.0.0.1:${(sink.address() as AddressInfo).port}`, sink);
   } finally {
     sink.closeAllConnections();
     sink.close();
