@@ -94,10 +94,10 @@ function assertSame(actual: Map<string, number>, wanted: Map<string, number>, wh
 }
 
 const TAGS = { env: 'ci' };
-
+/** A three-second stage: the sink flushes each second, so a database that dies after its first write misses later ones. */
 async function loadRunWith(sinkUrl: string, target: string) {
   const config: InfluxConfig = { url: sinkUrl, org: 'coldbench', bucket: 'runs', tags: TAGS };
-  const text = `name: influx\ntargets:\n  a: { url: "${target}" }\n  b: { url: "${target}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 200/s, duration: 2s }]\n    slo: { successRate: ">= 50%" }\n`;
+  const text = `name: influx\ntargets:\n  a: { url: "${target}" }\n  b: { url: "${target}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 200/s, duration: 3s }]\n    slo: { successRate: ">= 50%" }\n`;
   const outcome = await runScenario(parseScenario(text, 'influx.yaml'), { outDir: tempDir(), sinks: [influxSink(config)], sinkCloseMs: 3000, runner: 'runner-1' });
   return { outcome, config, influx: outcome.sinks.find((s) => s.name === 'influxdb')! };
 }
@@ -168,7 +168,7 @@ describe('the InfluxDB sink and export against VictoriaMetrics', () => {
       server.close();
       assert.ok(Date.now() - started < 15_000, `the run took ${Date.now() - started} ms`);
       assert.equal(outcome.exitCode, 0, `the run is judged as if nothing happened: ${JSON.stringify(outcome.summary.verdicts.map((v) => v.detail))}`);
-      assert.equal(outcome.summary.targets.a!.load!.s!.requests, 400);
+      assert.equal(outcome.summary.targets.a!.load!.s!.requests, 600);
       assert.match(influx.note!, /^(\d+) of (\d+) points not written to http:\/\/127\.0\.0\.1:\d+ \(.+\); write them with: coldbench export influx \S+ --influx-url .* --tag env=ci$/);
       assert.deepEqual(outcome.summary.sinks.find((s) => s.name === 'influxdb')?.note, influx.note, 'summary.json names it too');
       const report = await exportRunToInflux(outcome.dir, { ...config, url: vm.url });
