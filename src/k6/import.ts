@@ -18,11 +18,11 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { CbError } from '../model/errors.js';
 import { FORMAT_VERSION, RUN_FILES } from '../model/files.js';
-import { encodeHistogram, msToUs, newHistogram, type Histogram } from '../model/histogram.js';
-import type { ErrorClass, IntervalRecord, LoadSample, ProbeDeclared, SeriesRecord, StagePlan, Tick } from '../model/records.js';
-import { HistogramSet } from '../store/histograms.js';
-import { intervalLogHeader, intervalLogLine } from '../store/interval-log.js';
+import { msToUs, newHistogram, type Histogram } from '../model/histogram.js';
+import type { ErrorClass, LoadSample, ProbeDeclared, SeriesRecord, StagePlan, Tick } from '../model/records.js';
+import { writeIntervalFiles, type IntervalSpan } from '../store/interval-log.js';
 import type { RunManifest } from '../store/manifest.js';
+import { newRunId } from '../store/run-writer.js';
 import { makeDirectory, writeFileAtomic } from '../store/output.js';
 import { sampleLine } from '../store/sample-line.js';
 import { TOOL_VERSION } from '../version.js';
@@ -181,7 +181,7 @@ const stringTags = (tags: unknown): Record<string, string> =>
 const sanitize = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'k6-import';
 
 function writeImportedRun(samples: LoadSample[], phases: Map<LoadSample, Record<string, number>>, files: readonly string[], scenarioName: string, outDir: string, skipped: string[]): ImportResult {
-  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')}-${scenarioName}-k6-${Math.random().toString(36).slice(2, 6)}`;
+  const runId = newRunId(`${scenarioName}-k6`);
   makeDirectory(outDir, 'the imported run directory under');
   const dir = join(outDir, runId);
   makeDirectory(dir, 'the imported run directory');
@@ -211,12 +211,12 @@ function writeImportedRun(samples: LoadSample[], phases: Map<LoadSample, Record<
   series.push(...ticksOf(samples));
   writeFileSync(join(dir, RUN_FILES.series), series.map((r) => JSON.stringify(r) + '\n').join(''));
 
-  const intervals = new Map<string, { interval: Omit<IntervalRecord, 'count' | 'maxUs' | 'histogram'>; histogram: Histogram }>();
+  const intervals = new Map<string, { span: IntervalSpan; histogram: Histogram }>();
   const record = (s: LoadSample, metric: string, ms: number) => {
     const second = Math.floor(s.intendedAt / 1000) * 1000;
     const key = JSON.stringify([second, s.target, s.probe, s.stage, metric]);
     let entry = intervals.get(key);
-    if (!entry) intervals.set(key, (entry = { interval: { type: 'interval', target: s.target, probe: s.probe, stage: s.stage, metric, startedAt: second, endedAt: second + 1000 }, histogram: newHistogram() }));
+    if (!entry) intervals.set(key, (entry = { span: { type: 'interval', target: s.target, probe: s.probe, stage: s.stage, metric, startedAt: second, endedAt: second + 1000 }, histogram: newHistogram() }));
     entry.histogram.recordValue(msToUs(ms));
   };
   const lines: string[] = [];
@@ -226,15 +226,7 @@ function writeImportedRun(samples: LoadSample[], phases: Map<LoadSample, Record<
     lines.push(sampleLine(sample));
   }
   writeFileSync(join(dir, RUN_FILES.samples), lines.join(''));
-  const totals = new HistogramSet();
-  const log = [intervalLogHeader(samples[0]!.intendedAt)];
-  for (const { interval, histogram } of [...intervals.values()].sort((a, b) => a.interval.startedAt - b.interval.startedAt)) {
-    const full: IntervalRecord = { ...interval, count: histogram.totalCount, maxUs: histogram.maxValue, histogram: encodeHistogram(histogram) };
-    log.push(intervalLogLine(full));
-    totals.addInterval(full, histogram);
-  }
-  writeFileSync(join(dir, RUN_FILES.intervals), log.join(''));
-  writeFileAtomic(join(dir, RUN_FILES.histograms), JSON.stringify(totals.toFile(), null, 2) + '\n');
+  writeIntervalFiles(dir, samples[0]!.intendedAt, [...intervals.values()]);
 
   const manifest: RunManifest = {
     format: FORMAT_VERSION,

@@ -6,9 +6,13 @@
  * HistogramLogWriter would decode and re-encode each one, and its start-time comment adds a
  * blank line.
  */
-import type { HistogramKey } from '../model/histogram.js';
-import { decodeHistogram, type Histogram } from '../model/histogram.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RUN_FILES } from '../model/files.js';
+import { decodeHistogram, encodeHistogram, type Histogram, type HistogramKey } from '../model/histogram.js';
 import type { IntervalRecord } from '../model/records.js';
+import { HistogramSet } from './histograms.js';
+import { writeFileAtomic } from './output.js';
 
 export const INTERVAL_LOG_VERSION = '1.3';
 
@@ -58,4 +62,23 @@ export function parseIntervalLogLine(line: string): { interval: IntervalRecord; 
     histogram: match[5]!,
   };
   return { interval, histogram };
+}
+
+/** An interval's key and time span, before its histogram is encoded. */
+export type IntervalSpan = Omit<IntervalRecord, 'count' | 'maxUs' | 'histogram'>;
+
+/**
+ * A run directory's intervals.hlog, in time order, and histograms.json, their sums: for what
+ * writes a run directory whole (a merge, an import) rather than as a run goes.
+ */
+export function writeIntervalFiles(dir: string, startedAtMs: number, intervals: Array<{ span: IntervalSpan; histogram: Histogram }>): void {
+  const totals = new HistogramSet();
+  const lines = [intervalLogHeader(startedAtMs)];
+  for (const { span, histogram } of [...intervals].sort((a, b) => a.span.startedAt - b.span.startedAt)) {
+    const interval: IntervalRecord = { ...span, count: histogram.totalCount, maxUs: histogram.maxValue, histogram: encodeHistogram(histogram) };
+    lines.push(intervalLogLine(interval));
+    totals.addInterval(interval, histogram);
+  }
+  writeFileSync(join(dir, RUN_FILES.intervals), lines.join(''));
+  writeFileAtomic(join(dir, RUN_FILES.histograms), JSON.stringify(totals.toFile(), null, 2) + '\n');
 }

@@ -9,14 +9,14 @@ import { closeSync, existsSync, openSync, readSync, writeFileSync, writeSync } f
 import { join } from 'node:path';
 import { CbError } from '../model/errors.js';
 import { RUN_FILES } from '../model/files.js';
-import { decodeHistogram, encodeHistogram, newHistogram } from '../model/histogram.js';
+import { decodeHistogram, newHistogram, type Histogram } from '../model/histogram.js';
 import type { IntervalRecord, ProbeDeclared, SeriesRecord, StageStarted, StreamTick, Tick } from '../model/records.js';
 import { parseSegment, segmentText } from '../model/segment.js';
-import { HistogramSet } from './histograms.js';
-import { intervalLogHeader, intervalLogLine, tagOf } from './interval-log.js';
+import { tagOf, writeIntervalFiles, type IntervalSpan } from './interval-log.js';
 import type { RunManifest, RunStatus } from './manifest.js';
 import { makeDirectory, writeFileAtomic } from './output.js';
 import { openRunDirectory, readIntervals, readSeries, type RunDirectory } from './run-dir.js';
+import { newRunId } from './run-writer.js';
 
 export function mergeRuns(dirs: readonly string[], outDir: string): { runId: string; dir: string } {
   if (dirs.length < 2) throw new CbError('CB_USAGE', 'merge needs the run directories of at least two runners');
@@ -24,14 +24,13 @@ export function mergeRuns(dirs: readonly string[], outDir: string): { runId: str
   checkMergeable(runs);
 
   const first = runs[0]!.manifest;
-  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')}-${first.scenarioName}-merged-${Math.random().toString(36).slice(2, 6)}`;
+  const runId = newRunId(`${first.scenarioName}-merged`);
   makeDirectory(outDir, 'the merged run directory under');
   const dir = join(outDir, runId);
   makeDirectory(dir, 'the merged run directory');
 
   writeFileSync(join(dir, RUN_FILES.series), mergeSeries(runs).map((r) => JSON.stringify(r) + '\n').join(''));
-  const totals = mergeIntervals(runs, join(dir, RUN_FILES.intervals), Date.parse(first.startedAt));
-  writeFileAtomic(join(dir, RUN_FILES.histograms), JSON.stringify(totals.toFile(), null, 2) + '\n');
+  writeIntervalFiles(dir, Date.parse(first.startedAt), mergeIntervals(runs));
   writeFileSync(join(dir, RUN_FILES.samples), '');
   for (const run of runs) appendWholeLines(join(run.dir, RUN_FILES.samples), join(dir, RUN_FILES.samples));
   const manifest: RunManifest = {
@@ -143,8 +142,8 @@ function mergeSeries(runs: RunDirectory[]): SeriesRecord[] {
   return [...probes, ...[...stages.values(), ...ticks.values(), ...streamTicks.values(), ...rest].sort((a, b) => timeOf(a) - timeOf(b))];
 }
 
-/** Intervals of the same histogram and epoch second added; written in time order. */
-function mergeIntervals(runs: RunDirectory[], path: string, startedAtMs: number): HistogramSet {
+/** Intervals of the same histogram and epoch second added. */
+function mergeIntervals(runs: RunDirectory[]): Array<{ span: IntervalSpan; histogram: Histogram }> {
   const groups = new Map<string, IntervalRecord[]>();
   for (const run of runs) {
     readIntervals(run, (interval) => {
@@ -154,25 +153,13 @@ function mergeIntervals(runs: RunDirectory[], path: string, startedAtMs: number)
       else groups.set(key, [interval]);
     });
   }
-  const totals = new HistogramSet();
-  const lines = [intervalLogHeader(startedAtMs)];
-  const ordered = [...groups.values()].sort((a, b) => a[0]!.startedAt - b[0]!.startedAt);
-  for (const group of ordered) {
-    const sum = newHistogram();
-    for (const interval of group) sum.add(decodeHistogram(interval.histogram));
-    const merged: IntervalRecord = {
-      ...group[0]!,
-      startedAt: Math.min(...group.map((i) => i.startedAt)),
-      endedAt: Math.max(...group.map((i) => i.endedAt)),
-      count: sum.totalCount,
-      maxUs: sum.maxValue,
-      histogram: encodeHistogram(sum),
-    };
-    lines.push(intervalLogLine(merged));
-    totals.addInterval(merged, sum);
-  }
-  writeFileSync(path, lines.join(''));
-  return totals;
+  return [...groups.values()].map((group) => {
+    const histogram = newHistogram();
+    for (const interval of group) histogram.add(decodeHistogram(interval.histogram));
+    const { type, target, probe, stage, metric } = group[0]!;
+    const span = { type, target, probe, stage, metric, startedAt: Math.min(...group.map((i) => i.startedAt)), endedAt: Math.max(...group.map((i) => i.endedAt)) };
+    return { span, histogram };
+  });
 }
 
 const STATUS_ORDER: RunStatus[] = ['completed', 'interrupted', 'running', 'failed'];

@@ -93,7 +93,8 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runner: s
   };
 }
 
-function newRunId(scenarioName: string): string {
+/** `20261127-130000Z-<label>-abcd`: sorts by time, names what it holds, never collides in practice. */
+export function newRunId(label: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
-  return `${stamp}-${scenarioName}-${Math.random().toString(36).slice(2, 6)}`;
+  return `${stamp}-${label}-${Math.random().toString(36).slice(2, 6)}`;
 }
