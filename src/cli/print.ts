@@ -5,7 +5,13 @@ import type { Summary } from '../analysis/summary-schema.js';
 import { RUN_FILES } from '../model/files.js';
 import { capacityTable, clientTable, coldStartTable, loadTable, renderAligned, streamTable, survivalSketch, unjudgedLine, verdictLine } from '../report/text.js';
 
-export function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream): void {
+/** `--json`: summary.json on stdout, for a pipe; else the tables and verdicts. */
+export function printResult(summary: Summary, dir: string, json: boolean): void {
+  if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  else printSummary(summary, dir, process.stdout);
+}
+
+function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream): void {
   const lines: string[] = [''];
   if (summary.incomplete.length) lines.push(...summary.incomplete.map((reason) => `incomplete: ${reason}`), '');
   const coldStart = coldStartTable(summary);

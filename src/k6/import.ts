@@ -17,9 +17,10 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { CbError } from '../model/errors.js';
+import { statusError } from '../runner/error-class.js';
 import { FORMAT_VERSION, RUN_FILES } from '../model/files.js';
 import { msToUs, newHistogram, type Histogram } from '../model/histogram.js';
-import type { ErrorClass, LoadSample, ProbeDeclared, SeriesRecord, StagePlan, Tick } from '../model/records.js';
+import type { LoadSample, SampleError, ProbeDeclared, SeriesRecord, StagePlan, Tick } from '../model/records.js';
 import { writeIntervalFiles, type IntervalSpan } from '../store/interval-log.js';
 import type { RunManifest } from '../store/manifest.js';
 import { newRunId } from '../store/run-writer.js';
@@ -107,8 +108,9 @@ function addToRequest(sample: LoadSample, point: K6Point, phases: Map<LoadSample
   } else if (point.metric === 'http_req_failed' && point.value === 1) {
     sample.ok = false;
     const status = Number(point.tags.status);
-    const errorClass: ErrorClass = status === 429 ? 'status-429' : status >= 500 ? 'status-5xx' : status > 0 ? 'status-other' : 'other';
-    sample.error = { code: point.tags.error_code ?? (status > 0 ? `HTTP_${status}` : 'K6_ERROR'), class: errorClass, message: point.tags.error ?? `k6: status ${point.tags.status ?? 'none'}` };
+    // A failed request with a status is classed as coldbench classes statuses; without one, k6's error code names it.
+    const base: SampleError = status > 0 ? statusError(status) : { code: 'K6_ERROR', class: 'other', message: '' };
+    sample.error = { ...base, code: point.tags.error_code ?? base.code, message: point.tags.error ?? `k6: status ${point.tags.status ?? 'none'}` };
   } else if (PHASE_METRICS[point.metric]) {
     phases.set(sample, { ...phases.get(sample), [PHASE_METRICS[point.metric]!]: point.value });
   }

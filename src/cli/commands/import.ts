@@ -1,6 +1,6 @@
 import { importK6 } from '../../k6/import.js';
 import { writeReports } from '../../report/write-reports.js';
-import { printSummary } from '../print.js';
+import { printResult } from '../print.js';
 
 /** Imports k6 output files as one run directory and reports it; lines left out are named on stderr. */
 export async function importK6Command(args: { files: string[]; out: string; json: boolean }): Promise<number> {
@@ -8,7 +8,6 @@ export async function importK6Command(args: { files: string[]; out: string; json
   for (const line of skipped) process.stderr.write(`skipped ${line}\n`);
   process.stderr.write(`imported ${requests} k6 requests from ${args.files.length} file(s) into ${dir}\n`);
   const summary = writeReports(dir);
-  if (args.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  else printSummary(summary, dir, process.stdout);
+  printResult(summary, dir, args.json);
   return 0;
 }

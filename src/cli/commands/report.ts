@@ -2,13 +2,12 @@ import { exitCodeForRun, incompleteRun } from '../../analysis/outcome.js';
 import { writeReports } from '../../report/write-reports.js';
 import { join } from 'node:path';
 import { RUN_FILES } from '../../model/files.js';
-import { printSummary } from '../print.js';
+import { printResult } from '../print.js';
 
 export function reportCommand(args: { runDir: string; json: boolean; html: boolean; allowIncomplete: boolean }): number {
   const summary = writeReports(args.runDir, { html: args.html });
   if (args.html) process.stderr.write(`wrote ${join(args.runDir, RUN_FILES.html)}\n`);
-  if (args.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  else printSummary(summary, args.runDir, process.stdout);
+  printResult(summary, args.runDir, args.json);
   const incomplete = incompleteRun(summary.status);
   if (incomplete && !args.allowIncomplete) process.stderr.write(`CB_RUN_INCOMPLETE: ${incomplete}\n`);
   return exitCodeForRun(summary, args.allowIncomplete);

@@ -4,7 +4,7 @@ import { loadScenarioFile } from '../../scenario/load.js';
 import { ExitCode } from '../../model/errors.js';
 import { influxSink, type InfluxConfig } from '../../sinks/influxdb.js';
 import type { Segment } from '../../model/segment.js';
-import { printSummary } from '../print.js';
+import { printResult } from '../print.js';
 import { createProgress } from '../progress.js';
 import { abortOnSignals } from '../signals.js';
 
@@ -53,8 +53,7 @@ export async function runAndPrint(
       const lost = sink.dropped || sink.failed ? ` (${sink.dropped} records dropped, ${sink.failed} failed${sink.error ? `: ${sink.error}` : ''})` : sink.error ? ` (${sink.error})` : '';
       if (sink.note || lost) process.stderr.write(`${sink.name}: ${sink.note ?? ''}${lost}\n`);
     }
-    if (args.json) process.stdout.write(JSON.stringify(outcome.summary, null, 2) + '\n');
-    else printSummary(outcome.summary, outcome.dir, process.stdout);
+    printResult(outcome.summary, outcome.dir, args.json);
     return outcome.exitCode;
   } finally {
     signals.dispose();
