@@ -9,7 +9,7 @@
 import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
 import type { RunRecord } from '../model/records.js';
 import { INFLUX_SCHEMA, pointBuilder, summaryPoints, type InfluxPoint } from './influx-points.js';
-import type { RunEnd, RunInfo, Sink } from './sink.js';
+import { beforeDeadline, LATE, type RunEnd, type RunInfo, type Sink } from './sink.js';
 
 export interface InfluxConfig {
   url: string;
@@ -68,20 +68,11 @@ export function openInfluxWriter(config: InfluxConfig, defaultTags: Record<strin
     },
     /** Flushes and closes by `deadline` (epoch ms); past it, drops what is left rather than wait. */
     async finish(deadline: number): Promise<InfluxWriteReport> {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()))));
-      const closed = writeApi.close().then(
-        () => 'closed' as const,
-        (error: Error) => {
-          remember(error);
-          return 'closed' as const;
-        },
-      );
-      if ((await Promise.race([closed, late])) === 'late') {
+      const closed = writeApi.close().catch((error: Error) => void remember(error));
+      if ((await beforeDeadline(closed, deadline)) === LATE) {
         writeApi.dispose();
         report.error ??= 'InfluxDB did not answer before the deadline';
       }
-      clearTimeout(timer);
       return report;
     },
   };

@@ -60,6 +60,20 @@ export interface SinkFanOut {
 
 export const DEFAULT_QUEUE_LIMIT = 10_000;
 
+/** What `beforeDeadline` gives when the work was still running at the deadline. */
+export const LATE = Symbol('late');
+
+/** The work's result, or LATE once `deadline` (epoch ms) passes first; a sink must never hold the run past it. */
+export async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T | typeof LATE> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function openSinks(sinks: readonly Sink[], run: RunInfo, { queueLimit = DEFAULT_QUEUE_LIMIT, openTimeoutMs = 5000 } = {}): Promise<SinkFanOut> {
   const lanes = sinks.map((sink) => lane(sink, queueLimit));
   await Promise.all(lanes.map((l) => l.open(run, openTimeoutMs)));
@@ -120,16 +134,12 @@ function lane(sink: Sink, queueLimit: number) {
     }
   };
   const withDeadline = async (work: () => unknown, deadline: number, what: string) => {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()))));
     try {
-      const outcome = await Promise.race([Promise.resolve().then(work), late]);
-      if (outcome === 'late') report.error ??= `${what} did not finish by the deadline`;
+      const outcome = await beforeDeadline(Promise.resolve().then(work), deadline);
+      if (outcome === LATE) report.error ??= `${what} did not finish by the deadline`;
       else if (typeof outcome === 'string') report.note = outcome;
     } catch (error) {
       fail(error);
-    } finally {
-      clearTimeout(timer);
     }
   };
 
