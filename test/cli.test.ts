@@ -1,6 +1,5 @@
 /** The coldbench command as a user runs it: a real process, real platforms, real files. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -9,25 +8,8 @@ import { startAlwaysOn } from '../src/platforms/always-on.js';
 import { startScaleToZero } from '../src/platforms/scale-to-zero.js';
 import type { Summary } from '../src/analysis/summary-schema.js';
 import { openReport } from './browser.js';
-import { CLI, instancesOf, platform, readJsonLines, ROOT, tempDir } from './helpers.js';
+import { coldbench, instancesOf, platform, readJsonLines, ROOT, startCli as start, tempDir } from './helpers.js';
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[], cwd = ROOT): { child: ChildProcess; done: Promise<Finished>; stderrSoFar: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const done = new Promise<Finished>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done, stderrSoFar: () => stderr };
-}
-
-const coldbench = (...args: string[]) => start(args).done;
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

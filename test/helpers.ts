@@ -1,5 +1,6 @@
 /** Shared test fixtures: real platforms on loopback, temp dirs, scenario text. */
 import { parseIntervalLogLine } from '../src/store/interval-log.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,25 @@ import { parseScenario } from '../src/scenario/load.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'bin/coldbench.js');
+
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** coldbench as a real process, with its output collected; `stderrSoFar` reads it while it runs. */
+export function startCli(args: string[], cwd = ROOT): { child: ChildProcess; done: Promise<Finished>; stderrSoFar: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise<Finished>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done, stderrSoFar: () => stderr };
+}
+
+export const coldbench = (...args: string[]): Promise<Finished> => startCli(args).done;
 
 export function tempDir(prefix = 'coldbench-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

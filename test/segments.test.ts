@@ -4,7 +4,6 @@
  * whole schedule with exact percentiles; and the merges and segments that must be refused.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,16 +13,7 @@ import { msToUs, newHistogram } from '../src/model/histogram.js';
 import type { LoadSample, StreamSample } from '../src/model/records.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
 import type { RunManifest } from '../src/store/manifest.js';
-import { CLI, platform, readJsonLines, tempDir } from './helpers.js';
-
-function coldbench(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+import { coldbench, platform, readJsonLines, tempDir } from './helpers.js';
 
 const runDir = (out: string) => join(out, readdirSync(out)[0]!);
 
