@@ -83,6 +83,8 @@ export interface StoredRun extends RunDirectory {
 // JSON arrays: names may hold any character.
 export const stageKey = (probe: string, target: string, stage: string) => JSON.stringify([probe, target, stage]);
 export const streamKey = (probe: string, target: string) => JSON.stringify([probe, target]);
+/** A stage of a probe, across its targets: where its start is found. */
+const stageStartKey = (record: { probe: string; stage: string }) => JSON.stringify([record.probe, record.stage]);
 
 export function loadRun(dir: string): StoredRun {
   const run: StoredRun = {
@@ -100,14 +102,14 @@ export function loadRun(dir: string): StoredRun {
   readSeries(run, (record) => (record.type === 'probe' ? run.probes.push(record) : run.series.push(record)));
 
   const stageStarts = new Map<string, number>();
-  for (const record of run.series) if (record.type === 'stage') stageStarts.set(JSON.stringify([record.probe, record.stage]), record.at);
+  for (const record of run.series) if (record.type === 'stage') stageStarts.set(stageStartKey(record), record.at);
   const windows = windowAccumulator(run, stageStarts);
   // After a crash the interval log ends up to a second before samples.jsonl (its last
   // interval was never closed): the totals then come from the samples, the ground truth.
   const crashed = run.manifest.status === 'running';
   const logged = readIntervals(run, (interval, histogram) => {
     if (!crashed) run.histograms.addInterval(interval, histogram);
-    if (interval.metric === 'latency' && stageStarts.has(JSON.stringify([interval.probe, interval.stage]))) windows.add(interval, histogram);
+    if (interval.metric === 'latency' && stageStarts.has(stageStartKey(interval))) windows.add(interval, histogram);
   });
   windows.close();
   if (!logged) run.windows = undefined;
@@ -252,7 +254,7 @@ function windowAccumulator(run: StoredRun, stageStarts: Map<string, number>) {
   return {
     add(interval: HistogramKey & { startedAt: number }, histogram: Histogram) {
       const key = stageKey(interval.probe, interval.target, interval.stage);
-      const start = stageStarts.get(JSON.stringify([interval.probe, interval.stage]))!;
+      const start = stageStarts.get(stageStartKey(interval))!;
       const index = Math.max(0, Math.floor((interval.startedAt - start) / SLO_WINDOW_MS));
       let entry = open.get(key);
       if (entry && entry.index !== index) finish(key);
