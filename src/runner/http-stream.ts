@@ -3,7 +3,7 @@ import type { Target } from '../scenario/schema.js';
 import { classifyError, codedError, statusError } from './error-class.js';
 import type { SampleError } from '../model/records.js';
 import net from 'node:net';
-import { connectTimed, type ConnectionPhases, type HttpRequestSpec } from './http.js';
+import { connectTimed, setupPhases, type ConnectionPhases, type HttpRequestSpec } from './http.js';
 import type { StreamEnd, StreamEvents } from './stream-tracker.js';
 
 export interface StreamAdapterContext {
@@ -117,7 +117,7 @@ export async function readHttpStream(
         head = undefined;
         status = parsed.status;
         body = framing(parsed.headers);
-        events.opened({ status, headers: parsed.headers, phases: { ...phasesOf(setup), total: 0 } });
+        events.opened({ status, headers: parsed.headers, phases: { ...setupPhases(setup), total: 0 } });
         clearTimeout(timer);
         socket.setTimeout(context.idleTimeoutMs);
       }
@@ -169,8 +169,6 @@ function parseHead(text: string): { status: number; headers: Record<string, stri
   }
   return { status: Number(match[1]), headers };
 }
-
-const phasesOf = (setup: ConnectionPhases) => ({ dns: setup.dns, connect: setup.connect, tls: setup.tls });
 
 interface BodyFraming {
   /** Splits what arrived into body pieces; `ended` once the framing says the body is complete. */

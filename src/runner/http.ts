@@ -113,7 +113,7 @@ export function openConnection(origin: string, options: ConnectionOptions): Conn
         result = { ...result, error: timeout.aborted && !signal?.aborted ? timeoutError(timeoutMs) : classifyError(error) };
       }
       phases.total = now() - startedAt;
-      if (withSetup) Object.assign(phases, { dns: setup.dns, connect: setup.connect, tls: setup.tls });
+      if (withSetup) Object.assign(phases, setupPhases(setup));
       return { startedAt, phases, remoteAddress: setup.remoteAddress, ...result };
     },
     close: () => client.destroy().catch(() => undefined),
@@ -123,6 +123,9 @@ export function openConnection(origin: string, options: ConnectionOptions): Conn
 function timeoutError(timeoutMs: number): SampleError {
   return { code: 'CB_REQUEST_TIMEOUT', class: 'timeout', message: `no complete response within ${timeoutMs}ms` };
 }
+
+/** The connection's own phases, for the request that opened it. */
+export const setupPhases = ({ dns, connect, tls }: ConnectionPhases) => ({ dns, connect, tls });
 
 export async function connectTimed(
   target: { hostname: string; protocol: string; port: string; servername?: string | null },
