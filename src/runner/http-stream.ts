@@ -2,18 +2,19 @@
 import type { Target } from '../scenario/schema.js';
 import { classifyError, codedError, statusError } from './error-class.js';
 import type { SampleError } from '../model/records.js';
+import { isAscii } from 'node:buffer';
 import net from 'node:net';
-import { connectTimed, setupPhases, type ConnectionPhases, type HttpRequestSpec } from './http.js';
+import { connectTimed, type ConnectionPhases, type HttpRequestSpec } from './http.js';
 import type { StreamEnd, StreamEvents } from './stream-tracker.js';
 
 export interface StreamAdapterContext {
   target: Target;
+  /** The target's URL, parsed once per target. */
+  url: URL;
   spec: HttpRequestSpec;
   lastEventId?: string;
   headersTimeoutMs: number;
   idleTimeoutMs: number;
-  /** Aborted at the end of the hold, or when the run stops. */
-  signal: AbortSignal;
   events: StreamEvents;
   /** A line, event or message longer than this ends the stream as malformed. */
   maxMessageBytes: number;
@@ -25,8 +26,23 @@ export function messageTooLarge(maxMessageBytes: number): SampleError {
   return { code: 'CB_MESSAGE_TOO_LARGE', class: 'malformed', message: `a line, event or message grew past ${maxMessageBytes} bytes without ending` };
 }
 
-/** Opens one connection and reports what it carries until it ends; never throws. */
-export type StreamAdapter = (context: StreamAdapterContext) => Promise<StreamEnd>;
+/** A connection being opened or read. */
+export interface OpenStream {
+  /** Settles once with how the connection ended; never rejects. */
+  readonly ended: Promise<StreamEnd>;
+  /** Closes it (the hold is over, or the run stops); `reason` becomes the end's error where one is reported. */
+  stop(reason: unknown): void;
+}
+
+/** Opens one connection and reports what it carries until it ends. */
+export type StreamAdapter = (context: StreamAdapterContext) => OpenStream;
+
+/** What a protocol makes of the body text. */
+export interface BodyParser {
+  feed(text: string): void;
+  /** The body ended properly: whatever is still buffered is the last message. */
+  flush(): void;
+}
 
 /**
  * One HTTP/1.1 stream on a socket of its own, read by hand rather than through an undici
@@ -36,113 +52,165 @@ export type StreamAdapter = (context: StreamAdapterContext) => Promise<StreamEnd
  * errors are undici's codes, so causes read the same: no complete response framing before
  * the socket closed is UND_ERR_SOCKET (reset), silence past the timeouts UND_ERR_*_TIMEOUT.
  */
-export async function readHttpStream(
-  context: StreamAdapterContext,
-  extraHeaders: Record<string, string>,
-  feed: (text: string) => void,
-  flush: () => void = () => undefined,
-): Promise<StreamEnd> {
-  const { target, spec, events, signal } = context;
-  const url = new URL(target.url);
-  const setup: ConnectionPhases = {};
-  let socket: net.Socket;
-  try {
-    socket = await connectTimed(
-      { hostname: url.hostname, protocol: url.protocol, port: url.port },
-      { connectTimeoutMs: context.headersTimeoutMs, rejectUnauthorized: !target.insecureSkipTLSVerify },
-      setup,
-    );
-  } catch (error) {
-    return { kind: 'error', error: classifyError(error) };
-  }
-  if (signal.aborted) {
-    socket.destroy();
-    return { kind: 'error', error: classifyError(signal.reason) };
-  }
-  return new Promise<StreamEnd>((resolve) => {
-    const decoder = new TextDecoder();
-    let head: Buffer | undefined = Buffer.alloc(0);
-    let status = 0;
-    let body: BodyFraming | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let done = false;
+export function readHttpStream(context: StreamAdapterContext, extraHeaders: Record<string, string>, parser: BodyParser): OpenStream {
+  return new HttpStreamReader(context, extraHeaders, parser);
+}
 
-    const finish = (end: StreamEnd) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+const READER = Symbol('coldbench.httpStreamReader');
+type ReaderSocket = net.Socket & { [READER]: HttpStreamReader };
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A reader lives as long as its stream, and thousands are alive at once: its state is plain
+ * fields and its socket listeners are shared functions that find it on the socket, so an
+ * open stream costs no closures for the young-generation GC to copy.
+ */
+class HttpStreamReader implements OpenStream {
+  readonly ended: Promise<StreamEnd>;
+  private resolve!: (end: StreamEnd) => void;
+  private socket: ReaderSocket | undefined = undefined;
+  private readonly setup: ConnectionPhases = {};
+  /** The response head as it arrives; undefined once it is complete. */
+  private head: Buffer | undefined = EMPTY;
+  private status = 0;
+  private body: BodyFraming | undefined = undefined;
+  /** Made only when a chunk is not plain ASCII, which most token streams never send. */
+  private decoder: TextDecoder | undefined = undefined;
+  private headersTimer: NodeJS.Timeout | undefined = undefined;
+  private done = false;
+
+  constructor(
+    readonly context: StreamAdapterContext,
+    private readonly extraHeaders: Record<string, string>,
+    private readonly parser: BodyParser,
+  ) {
+    this.ended = new Promise<StreamEnd>((resolve) => (this.resolve = resolve));
+    void this.open();
+  }
+
+  stop(reason: unknown): void {
+    this.finish({ kind: 'error', error: classifyError(reason) });
+  }
+
+  private async open(): Promise<void> {
+    const { url, target, headersTimeoutMs } = this.context;
+    let socket: net.Socket;
+    try {
+      socket = await connectTimed(
+        { hostname: url.hostname, protocol: url.protocol, port: url.port },
+        { connectTimeoutMs: headersTimeoutMs, rejectUnauthorized: !target.insecureSkipTLSVerify },
+        this.setup,
+      );
+    } catch (error) {
+      return this.finish({ kind: 'error', error: classifyError(error) });
+    }
+    if (this.done) {
       socket.destroy();
-      resolve(end);
-    };
-    const fail = (code: string, message: string) => finish({ kind: 'error', error: classifyError(codedError(code, message)) });
+      return;
+    }
+    this.socket = Object.assign(socket, { [READER]: this });
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
     // Silence after the headers: the socket's own inactivity timer, which data resets without a timer per chunk.
-    socket.on('timeout', () => fail('UND_ERR_BODY_TIMEOUT', `no body bytes within ${context.idleTimeoutMs}ms`));
-    const onAbort = () => finish({ kind: 'error', error: classifyError(signal.reason) });
-    signal.addEventListener('abort', onAbort, { once: true });
-
-    /** Body bytes as they arrive; returns false once the stream has ended. */
-    const deliver = (data: Buffer): boolean => {
-      if (events.bytes(data)) {
-        finish({ kind: 'error', error: messageTooLarge(context.maxMessageBytes) });
-        return false;
-      }
-      if (status < 400) feed(decoder.decode(data, { stream: true }));
-      return true;
-    };
-    const complete = () => {
-      if (status >= 400) return finish({ kind: 'error', error: statusError(status) });
-      flush();
-      finish({ kind: 'closed' });
-    };
-
-    socket.on('data', (chunk: Buffer) => {
-      if (done) return;
-      let data = chunk;
-      if (head) {
-        head = Buffer.concat([head, data]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) {
-          if (head.length > MAX_HEAD_BYTES) fail('UND_ERR_HEADERS_OVERFLOW', `response headers over ${MAX_HEAD_BYTES} bytes`);
-          return;
-        }
-        const parsed = parseHead(head.subarray(0, end).toString('latin1'));
-        if (!parsed) return fail('HPE_INVALID_CONSTANT', 'not an HTTP/1.1 response');
-        data = head.subarray(end + 4);
-        // 1xx answers come before the real one.
-        if (parsed.status < 200) {
-          head = Buffer.from(data);
-          return;
-        }
-        head = undefined;
-        status = parsed.status;
-        body = framing(parsed.headers);
-        events.opened({ status, headers: parsed.headers, phases: { ...setupPhases(setup), total: 0 } });
-        clearTimeout(timer);
-        socket.setTimeout(context.idleTimeoutMs);
-      }
-      if (!body || data.length === 0) return;
-      let read: ReturnType<BodyFraming['read']>;
-      try {
-        read = body.read(data);
-      } catch {
-        return fail('HPE_INVALID_CHUNK_SIZE', 'a chunk size that is not hexadecimal');
-      }
-      for (const piece of read.pieces) if (!deliver(piece)) return;
-      if (read.ended) complete();
-    });
-    socket.on('error', (error) => finish({ kind: 'error', error: classifyError(error) }));
-    socket.on('close', () => {
-      if (done) return;
-      // A close-delimited body ends here properly; any other framing cut short is a reset.
-      if (body?.closeDelimited) return complete();
-      fail('UND_ERR_SOCKET', head ? 'other side closed before the response headers' : 'other side closed');
-    });
-
-    timer = setTimeout(() => fail('UND_ERR_HEADERS_TIMEOUT', `no response headers within ${context.headersTimeoutMs}ms`), context.headersTimeoutMs);
-    socket.write(requestHead(url, spec, extraHeaders));
+    socket.on('timeout', onIdle);
+    this.headersTimer = setTimeout(onHeadersTimeout, headersTimeoutMs, this);
+    const { spec } = this.context;
+    socket.write(requestHead(url, spec, this.extraHeaders));
     if (spec.body !== undefined) socket.write(spec.body);
-  });
+  }
+
+  finish(end: StreamEnd): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.headersTimer);
+    this.socket?.destroy();
+    this.resolve(end);
+  }
+
+  fail(code: string, message: string): void {
+    this.finish({ kind: 'error', error: classifyError(codedError(code, message)) });
+  }
+
+  data(chunk: Buffer): void {
+    if (this.done) return;
+    let data = chunk;
+    if (this.head) {
+      const head = this.head.length ? Buffer.concat([this.head, data]) : data;
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (head.length > MAX_HEAD_BYTES) return this.fail('UND_ERR_HEADERS_OVERFLOW', `response headers over ${MAX_HEAD_BYTES} bytes`);
+        this.head = Buffer.from(head);
+        return;
+      }
+      const parsed = parseHead(head.subarray(0, end).toString('latin1'));
+      if (!parsed) return this.fail('HPE_INVALID_CONSTANT', 'not an HTTP/1.1 response');
+      data = head.subarray(end + 4);
+      // 1xx answers come before the real one.
+      if (parsed.status < 200) {
+        this.head = Buffer.from(data);
+        return;
+      }
+      this.head = undefined;
+      this.status = parsed.status;
+      this.body = framing(parsed.headers);
+      this.context.events.opened({ status: parsed.status, headers: parsed.headers, setup: this.setup });
+      clearTimeout(this.headersTimer);
+      this.headersTimer = undefined;
+      this.socket!.setTimeout(this.context.idleTimeoutMs);
+    }
+    if (!this.body || data.length === 0) return;
+    let read: ReturnType<BodyFraming['read']>;
+    try {
+      read = this.body.read(data);
+    } catch {
+      return this.fail('HPE_INVALID_CHUNK_SIZE', 'a chunk size that is not hexadecimal');
+    }
+    for (const piece of read.pieces) if (!this.deliver(piece)) return;
+    if (read.ended) this.complete();
+  }
+
+  /** Body bytes as they arrive; returns false once the stream has ended. */
+  private deliver(data: Buffer): boolean {
+    if (this.context.events.bytes(data)) {
+      this.finish({ kind: 'error', error: messageTooLarge(this.context.maxMessageBytes) });
+      return false;
+    }
+    if (this.status >= 400) return true;
+    if (!this.decoder && isAscii(data)) this.parser.feed(data.toString('latin1'));
+    else this.parser.feed((this.decoder ??= new TextDecoder()).decode(data, { stream: true }));
+    return true;
+  }
+
+  private complete(): void {
+    if (this.status >= 400) return this.finish({ kind: 'error', error: statusError(this.status) });
+    this.parser.flush();
+    this.finish({ kind: 'closed' });
+  }
+
+  closed(): void {
+    if (this.done) return;
+    // A close-delimited body ends here properly; any other framing cut short is a reset.
+    if (this.body?.closeDelimited) return this.complete();
+    this.fail('UND_ERR_SOCKET', this.head ? 'other side closed before the response headers' : 'other side closed');
+  }
+}
+
+function onData(this: ReaderSocket, chunk: Buffer): void {
+  this[READER].data(chunk);
+}
+function onError(this: ReaderSocket, error: Error): void {
+  this[READER].finish({ kind: 'error', error: classifyError(error) });
+}
+function onClose(this: ReaderSocket): void {
+  this[READER].closed();
+}
+function onIdle(this: ReaderSocket): void {
+  const reader = this[READER];
+  reader.fail('UND_ERR_BODY_TIMEOUT', `no body bytes within ${reader.context.idleTimeoutMs}ms`);
+}
+function onHeadersTimeout(reader: HttpStreamReader): void {
+  reader.fail('UND_ERR_HEADERS_TIMEOUT', `no response headers within ${reader.context.headersTimeoutMs}ms`);
 }
 
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -173,61 +241,64 @@ function parseHead(text: string): { status: number; headers: Record<string, stri
 interface BodyFraming {
   /** Splits what arrived into body pieces; `ended` once the framing says the body is complete. */
   read(data: Buffer): { pieces: Buffer[]; ended: boolean };
-  closeDelimited: boolean;
+  readonly closeDelimited: boolean;
 }
 
 function framing(headers: Record<string, string>): BodyFraming {
-  if (/\bchunked\b/i.test(headers['transfer-encoding'] ?? '')) return chunked();
+  if (/\bchunked\b/i.test(headers['transfer-encoding'] ?? '')) return new ChunkedBody();
   const length = headers['content-length'];
-  if (length !== undefined) {
-    let left = Number(length);
-    return {
-      closeDelimited: false,
-      read(data) {
-        const piece = data.subarray(0, left);
-        left -= piece.length;
-        return { pieces: piece.length ? [piece] : [], ended: left <= 0 };
-      },
-    };
+  return length === undefined ? CLOSE_DELIMITED : new LengthBody(Number(length));
+}
+
+/** No length and no chunking: the body is everything until the server closes. */
+const CLOSE_DELIMITED: BodyFraming = { closeDelimited: true, read: (data) => ({ pieces: [data], ended: false }) };
+
+class LengthBody implements BodyFraming {
+  readonly closeDelimited = false;
+
+  constructor(private left: number) {}
+
+  read(data: Buffer) {
+    const piece = data.subarray(0, this.left);
+    this.left -= piece.length;
+    return { pieces: piece.length ? [piece] : [], ended: this.left <= 0 };
   }
-  return { closeDelimited: true, read: (data) => ({ pieces: [data], ended: false }) };
 }
 
 /** Transfer-Encoding: chunked, decoded incrementally: size line, data, CRLF; a zero size ends it. */
-function chunked(): BodyFraming {
-  let pending = Buffer.alloc(0);
-  let left = 0;
-  let state: 'size' | 'data' | 'crlf' | 'trailer' = 'size';
-  return {
-    closeDelimited: false,
-    read(input) {
-      let data = pending.length ? Buffer.concat([pending, input]) : input;
-      pending = Buffer.alloc(0);
-      const pieces: Buffer[] = [];
-      while (data.length) {
-        if (state === 'data') {
-          const piece = data.subarray(0, left);
-          pieces.push(piece);
-          left -= piece.length;
-          data = data.subarray(piece.length);
-          if (left === 0) state = 'crlf';
-          continue;
-        }
-        const lineEnd = data.indexOf('\r\n');
-        if (lineEnd < 0) {
-          pending = Buffer.from(data);
-          break;
-        }
-        const line = data.subarray(0, lineEnd).toString('latin1');
-        data = data.subarray(lineEnd + 2);
-        if (state === 'crlf') state = 'size';
-        else if (state === 'size') {
-          left = parseInt(line, 16);
-          if (!Number.isFinite(left)) throw new Error('bad chunk size');
-          state = left === 0 ? 'trailer' : 'data';
-        } else if (line === '') return { pieces, ended: true };
+class ChunkedBody implements BodyFraming {
+  readonly closeDelimited = false;
+  private pending = EMPTY;
+  private left = 0;
+  private state: 'size' | 'data' | 'crlf' | 'trailer' = 'size';
+
+  read(input: Buffer) {
+    let data = this.pending.length ? Buffer.concat([this.pending, input]) : input;
+    this.pending = EMPTY;
+    const pieces: Buffer[] = [];
+    while (data.length) {
+      if (this.state === 'data') {
+        const piece = data.subarray(0, this.left);
+        pieces.push(piece);
+        this.left -= piece.length;
+        data = data.subarray(piece.length);
+        if (this.left === 0) this.state = 'crlf';
+        continue;
       }
-      return { pieces, ended: false };
-    },
-  };
+      const lineEnd = data.indexOf('\r\n');
+      if (lineEnd < 0) {
+        this.pending = Buffer.from(data);
+        break;
+      }
+      const line = data.subarray(0, lineEnd).toString('latin1');
+      data = data.subarray(lineEnd + 2);
+      if (this.state === 'crlf') this.state = 'size';
+      else if (this.state === 'size') {
+        this.left = parseInt(line, 16);
+        if (!Number.isFinite(this.left)) throw new Error('bad chunk size');
+        this.state = this.left === 0 ? 'trailer' : 'data';
+      } else if (line === '') return { pieces, ended: true };
+    }
+    return { pieces, ended: false };
+  }
 }

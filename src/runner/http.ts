@@ -125,7 +125,7 @@ function timeoutError(timeoutMs: number): SampleError {
 }
 
 /** The connection's own phases, for the request that opened it. */
-export const setupPhases = ({ dns, connect, tls }: ConnectionPhases) => ({ dns, connect, tls });
+const setupPhases = ({ dns, connect, tls }: ConnectionPhases) => ({ dns, connect, tls });
 
 export async function connectTimed(
   target: { hostname: string; protocol: string; port: string; servername?: string | null },

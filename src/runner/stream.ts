@@ -6,15 +6,15 @@
  */
 import type { StreamProbe, Target } from '../scenario/schema.js';
 import { constantArrivals } from './constant-arrival-rate.js';
-import type { StreamAdapter } from './http-stream.js';
+import type { OpenStream, StreamAdapter } from './http-stream.js';
 import { now, toEpochMs, type HttpRequestSpec } from './http.js';
 import { ndjson } from './ndjson.js';
 import { runSchedule } from './open-model.js';
-import type { Emit, StreamCheckpoint } from '../model/records.js';
+import type { Emit } from '../model/records.js';
 import { segmentOf, type Segment } from '../model/segment.js';
 import { buildRequest } from './request-spec.js';
 import { sse } from './sse.js';
-import { createStreamTracker, trackerOptions } from './stream-tracker.js';
+import { createStreamTracker, trackerOptions, type ConnectionTracker, type TrackerOptions } from './stream-tracker.js';
 import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
 import { pause } from './triggers.js';
@@ -37,14 +37,13 @@ const ADAPTERS: Record<StreamProbe['protocol'], StreamAdapter> = { sse, ndjson, 
 const LEAD_MS = 20;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
-/** An open connection, as the checkpoint timer sees it. */
-type OpenConnection = { checkpoint(): StreamCheckpoint };
-
 interface TargetCounters {
   name: string;
   target: Target;
-  /** The request, built once per target rather than once per stream. */
+  /** The request, the URL and what the tracker looks for, made once per target rather than once per stream. */
   spec: HttpRequestSpec;
+  url: URL;
+  options: TrackerOptions;
   open: number;
   opened: number;
   events: number;
@@ -52,13 +51,12 @@ interface TargetCounters {
 }
 
 export async function runStreamProbe({ probe, probeName, targets, emit, signal, warmedUp, segment }: StreamContext): Promise<void> {
-  const counters: TargetCounters[] = targets.map(([name, target]) => ({ name, target, spec: buildRequest(probe.request, target), open: 0, opened: 0, events: 0, drops: 0 }));
-  // One listener for the run's stop instead of an AbortSignal.any per stream: opening
-  // hundreds of streams a second must not cost what each combined signal costs.
-  const holds = new Set<AbortController>();
-  const connections = new Set<OpenConnection>();
+  const counters: TargetCounters[] = targets.map(([name, target]) => ({ name, target, spec: buildRequest(probe.request, target), url: new URL(target.url), options: trackerOptions(probe, target), open: 0, opened: 0, events: 0, drops: 0 }));
+  // One listener for the run's stop instead of one per stream: opening hundreds of streams
+  // a second must not cost what a signal and its listener per stream cost.
+  const held = new Set<HeldStream>();
   const checkpointEvery = Math.max(1, Math.round(probe.checkpoint / 1000));
-  const stopAll = () => holds.forEach((hold) => hold.abort(signal.reason));
+  const stopAll = () => held.forEach((stream) => stream.open?.stop(signal.reason));
   signal.addEventListener('abort', stopAll, { once: true });
   await warmUpStreamPath(probe, targets[0]![1], ADAPTERS[probe.protocol]);
   warmedUp();
@@ -68,10 +66,11 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal, 
       emit({ type: 'stream-tick', probe: probeName, target: c.name, at: toEpochMs(at), second, open: c.open, opened: c.opened, events: c.events, drops: c.drops });
       Object.assign(c, { opened: 0, events: 0, drops: 0 });
     }
-    if ((second + 1) % checkpointEvery === 0) for (const connection of connections) emit(connection.checkpoint());
+    if ((second + 1) % checkpointEvery === 0) for (const stream of held) if (stream.connection) emit(stream.connection.checkpoint());
   });
 
   const streams: Promise<void>[] = [];
+  const hold: HoldContext = { probe, probeName, emit, signal, held };
   const arrivals = (function* () {
     let stream = 0;
     for (const offset of constantArrivals(probe.openRate, (probe.connections / probe.openRate) * 1000)) yield { at: start + offset, stream: stream++ };
@@ -80,7 +79,7 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal, 
     await runSchedule(
       segmentOf(arrivals, segment),
       ({ at, stream }) => {
-        for (const c of rotated(counters, stream)) streams.push(holdStream({ probe, probeName, emit, signal, holds, connections }, c, stream, at));
+        for (const c of rotated(counters, stream)) streams.push(holdStream(hold, c, stream, at));
       },
       signal,
     );
@@ -94,60 +93,73 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal, 
 /** The reason a held stream is closed at the end of its hold: one object, so closing costs no new error and stack. */
 const HOLD_ENDED = Object.freeze(Object.assign(new Error('the hold ended'), { code: 'CB_HOLD_ENDED' }));
 
+/** One stream being held: its current connection, and whether the hold is over. */
+class HeldStream {
+  connection: ConnectionTracker | undefined = undefined;
+  open: OpenStream | undefined = undefined;
+  holdEnded = false;
+}
+
+function endHold(stream: HeldStream): void {
+  stream.holdEnded = true;
+  stream.open?.stop(HOLD_ENDED);
+}
+
 interface HoldContext {
   probe: StreamProbe;
   probeName: string;
   emit: Emit;
   signal: AbortSignal;
-  holds: Set<AbortController>;
-  connections: Set<OpenConnection>;
+  held: Set<HeldStream>;
 }
 
-async function holdStream({ probe, probeName, emit, signal, holds, connections }: HoldContext, counters: TargetCounters, stream: number, dueAt: number): Promise<void> {
-  const { target, spec } = counters;
-  const tracker = createStreamTracker({ probe: probeName, target: counters.name, protocol: probe.protocol, stream }, trackerOptions(probe, target));
+async function holdStream({ probe, probeName, emit, signal, held }: HoldContext, counters: TargetCounters, stream: number, dueAt: number): Promise<void> {
+  const { target, spec, url } = counters;
+  const tracker = createStreamTracker({ probe: probeName, target: counters.name, protocol: probe.protocol, stream }, counters.options, counters);
   const deadline = dueAt + probe.hold;
   const idleTimeoutMs = probe.idleTimeout ?? (probe.expect.eventEvery ? probe.expect.eventEvery * 10 : DEFAULT_IDLE_TIMEOUT_MS);
+  const holding = new HeldStream();
+  held.add(holding);
+  // One timer for the whole hold, whatever the reconnects: the deadline is the stream's.
+  const holdTimer = setTimeout(endHold, Math.max(0, deadline - now()), holding);
   let intendedAt = dueAt;
-
-  for (let attempt = 0; ; attempt++) {
-    const hold = new AbortController();
-    if (signal.aborted) hold.abort(signal.reason);
-    holds.add(hold);
-    const holdTimer = setTimeout(() => hold.abort(HOLD_ENDED), Math.max(0, deadline - now()));
-    const connection = tracker.attempt(attempt, intendedAt);
-    connections.add(connection);
-    counters.open += 1;
-    counters.opened += 1;
-    const countedEvents = { ...connection.events, message: (m: Parameters<typeof connection.events.message>[0]) => {
-      counters.events += 1;
-      connection.events.message(m);
-    } };
-    const end = await ADAPTERS[probe.protocol]({
-      target,
-      spec,
-      lastEventId: tracker.lastEventId,
-      headersTimeoutMs: probe.timeout ?? target.timeout,
-      idleTimeoutMs,
-      maxMessageBytes: probe.maxMessageBytes,
-      signal: hold.signal,
-      events: countedEvents,
-      send: probe.send && { everyMs: probe.send.every, message: probe.send.message },
-    });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const connection = tracker.attempt(attempt, intendedAt);
+      counters.open += 1;
+      counters.opened += 1;
+      const open = ADAPTERS[probe.protocol]({
+        target,
+        url,
+        spec,
+        lastEventId: tracker.lastEventId,
+        headersTimeoutMs: probe.timeout ?? target.timeout,
+        idleTimeoutMs,
+        maxMessageBytes: probe.maxMessageBytes,
+        events: connection,
+        send: probe.send && { everyMs: probe.send.every, message: probe.send.message },
+      });
+      holding.connection = connection;
+      holding.open = open;
+      if (signal.aborted) open.stop(signal.reason);
+      else if (holding.holdEnded) open.stop(HOLD_ENDED);
+      const end = await open.ended;
+      holding.connection = holding.open = undefined;
+      counters.open -= 1;
+      const why = signal.aborted ? 'interrupted' : holding.holdEnded ? 'held' : 'ended';
+      const { sample, retryMs } = connection.finish(end, why);
+      emit(sample);
+      if (sample.outcome !== 'dropped') return;
+      counters.drops += 1;
+      const reconnect = probe.reconnect;
+      // A stream that sent garbage is not reconnected: it would only send more.
+      if (!reconnect.enabled || attempt >= reconnect.maxAttempts || why !== 'ended' || sample.cause === 'malformed') return;
+      const delay = retryMs ?? reconnect.delay;
+      if (now() + delay >= deadline || !(await pause(delay, signal))) return;
+      intendedAt = now();
+    }
+  } finally {
     clearTimeout(holdTimer);
-    holds.delete(hold);
-    connections.delete(connection);
-    counters.open -= 1;
-    const why = signal.aborted ? 'interrupted' : hold.signal.aborted ? 'held' : 'ended';
-    const { sample, retryMs } = connection.finish(end, why);
-    emit(sample);
-    if (sample.outcome !== 'dropped') return;
-    counters.drops += 1;
-    const reconnect = probe.reconnect;
-    // A stream that sent garbage is not reconnected: it would only send more.
-    if (!reconnect.enabled || attempt >= reconnect.maxAttempts || why !== 'ended' || sample.cause === 'malformed') return;
-    const delay = retryMs ?? reconnect.delay;
-    if (now() + delay >= deadline || !(await pause(delay, signal))) return;
-    intendedAt = now();
+    held.delete(holding);
   }
 }

@@ -74,13 +74,13 @@ export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapt
         const connection = tracker.attempt(0, now());
         const end = await adapter({
           target: sinkTarget,
+          url: new URL(url),
           spec,
           headersTimeoutMs: 5000,
           idleTimeoutMs: 5000,
           maxMessageBytes: probe.maxMessageBytes,
-          signal: new AbortController().signal,
-          events: connection.events,
-        });
+          events: connection,
+        }).ended;
         connection.finish(end, 'ended');
       };
       try {

@@ -8,10 +8,11 @@ import { classifyError, codedError, statusError } from './error-class.js';
 import type { StreamAdapter } from './http-stream.js';
 import type { StreamEnd } from './stream-tracker.js';
 
-export const websocket: StreamAdapter = (context) =>
-  new Promise<StreamEnd>((resolve) => {
+export const websocket: StreamAdapter = (context) => {
+  let stop: (reason: unknown) => void = () => undefined;
+  const ended = new Promise<StreamEnd>((resolve) => {
     const { events, spec, target } = context;
-    const url = new URL(spec.path, target.url);
+    const url = new URL(spec.path, context.url);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(url, {
       headers: spec.headers,
@@ -29,7 +30,6 @@ export const websocket: StreamAdapter = (context) =>
       settled = true;
       timers.forEach(clearInterval);
       clearTimeout(idle);
-      context.signal.removeEventListener('abort', onAbort);
       resolve(end);
     };
     const touch = () => {
@@ -40,11 +40,10 @@ export const websocket: StreamAdapter = (context) =>
         settle({ kind: 'error', error: classifyError(codedError('UND_ERR_BODY_TIMEOUT', `no message or pong for ${context.idleTimeoutMs}ms`)) });
       }, context.idleTimeoutMs);
     };
-    const onAbort = () => {
+    stop = () => {
       socket.close(1000, 'hold over');
       settle({ kind: 'closed', code: 1000 });
     };
-    context.signal.addEventListener('abort', onAbort, { once: true });
 
     socket.on('upgrade', (response) => {
       const headers: Record<string, string> = {};
@@ -71,3 +70,5 @@ export const websocket: StreamAdapter = (context) =>
     socket.on('close', (code, reason) => settle({ kind: 'closed', code, reason: reason.toString('utf8') }));
     socket.on('error', (error) => settle({ kind: 'error', error: classifyError(error) }));
   });
+  return { ended, stop: (reason) => stop(reason) };
+};
