@@ -1,20 +1,10 @@
 /** The coldbench command line: parses arguments, calls the library, prints. Nothing else. */
 import yargs from 'yargs';
 import { CbError, ExitCode, ScenarioError } from '../model/errors.js';
-import { influxConfigFrom, type InfluxConfig } from '../sinks/influxdb.js';
+import type { InfluxConfig } from '../sinks/influxdb.js';
 import { parseSegment, type Segment } from '../model/segment.js';
-import { exportInfluxCommand } from './commands/export.js';
-import { mergeCommand } from './commands/merge.js';
-import { k6Command } from './commands/k6.js';
-import { importK6Command } from './commands/import.js';
 import { parseDuration, parseRate } from '../scenario/units.js';
 import { TOOL_VERSION } from '../version.js';
-import { compareCommand } from './commands/compare.js';
-import { demoCommand } from './commands/demo.js';
-import { gateCommand } from './commands/gate.js';
-import { platformCommand } from './commands/platform.js';
-import { reportCommand } from './commands/report.js';
-import { runCommand } from './commands/run.js';
 
 /** A safety cap against typos that would flood a production service; raise it deliberately. */
 const DEFAULT_MAX_RATE = '1000/s';
@@ -56,7 +46,8 @@ function segmentOption(value: string | undefined): Segment | undefined {
   return segment;
 }
 
-function influxOption(args: { influxUrl?: string; influxOrg?: string; influxBucket?: string; tag?: string[] }): InfluxConfig | undefined {
+async function influxOption(args: { influxUrl?: string; influxOrg?: string; influxBucket?: string; tag?: string[] }): Promise<InfluxConfig | undefined> {
+  const { influxConfigFrom } = await import('../sinks/influxdb.js');
   const config = influxConfigFrom(args);
   if (Array.isArray(config)) throw new CbError('CB_USAGE', config.join('; '));
   return config;
@@ -102,7 +93,7 @@ export async function main(argv: string[]): Promise<void> {
             coerce: segmentOption,
           }),
       async (args) => {
-        exitCode = await runCommand({
+        exitCode = await (await import('./commands/run.js')).runCommand({
           scenario: args.scenario,
           out: args.out,
           samples: args.samples,
@@ -110,7 +101,7 @@ export async function main(argv: string[]): Promise<void> {
           json: args.json,
           html: args.html,
           maxRate: rateOption(args.maxRate),
-          influx: influxOption(args),
+          influx: await influxOption(args),
           runner: args.runner,
           segment: args.segment,
         });
@@ -125,8 +116,8 @@ export async function main(argv: string[]): Promise<void> {
           .option('json', runOptions.json)
           .option('html', { type: 'boolean', default: false, describe: 'Also write report.html, self-contained with charts' })
           .option('allow-incomplete', allowIncomplete),
-      (args) => {
-        exitCode = reportCommand({ runDir: args.runDir, json: args.json, html: args.html, allowIncomplete: args.allowIncomplete });
+      async (args) => {
+        exitCode = (await import('./commands/report.js')).reportCommand({ runDir: args.runDir, json: args.json, html: args.html, allowIncomplete: args.allowIncomplete });
       },
     )
     .command(
@@ -142,7 +133,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('json', runOptions.json)
           .option('allow-incomplete', allowIncomplete),
       async (args) => {
-        exitCode = await gateCommand({
+        exitCode = await (await import('./commands/gate.js')).gateCommand({
           runDir: args.runDir,
           criteria: args.criteria,
           baselineRun: args.baselineRun,
@@ -165,8 +156,8 @@ export async function main(argv: string[]): Promise<void> {
           .option('candidate', { type: 'string', describe: 'Candidate target (one run)' })
           .option('json', runOptions.json)
           .option('allow-incomplete', allowIncomplete),
-      (args) => {
-        exitCode = compareCommand({
+      async (args) => {
+        exitCode = (await import('./commands/compare.js')).compareCommand({
           runA: args.runA,
           runB: args.runB,
           target: args.target,
@@ -182,7 +173,7 @@ export async function main(argv: string[]): Promise<void> {
       'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml against them',
       (y) => y.options(runOptions).options(influxOptions),
       async (args) => {
-        exitCode = await demoCommand({ out: args.out, samples: args.samples, json: args.json, html: args.html, maxRate: rateOption(args.maxRate), influx: influxOption(args), runner: args.runner });
+        exitCode = await (await import('./commands/demo.js')).demoCommand({ out: args.out, samples: args.samples, json: args.json, html: args.html, maxRate: rateOption(args.maxRate), influx: await influxOption(args), runner: args.runner });
       },
     )
     .command(
@@ -194,7 +185,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('out', { type: 'string', default: 'k6', describe: 'Directory for the scripts' })
           .option('parallelism', { type: 'string', default: '1', describe: 'k6-operator runners per TestRun', coerce: integerOption('parallelism', 1) }),
       async (args) => {
-        exitCode = await k6Command({ scenario: args.scenario, out: args.out, parallelism: args.parallelism ?? 1 });
+        exitCode = await (await import('./commands/k6.js')).k6Command({ scenario: args.scenario, out: args.out, parallelism: args.parallelism ?? 1 });
       },
     )
     .command(
@@ -206,7 +197,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('out', runOptions.out)
           .option('json', runOptions.json),
       async (args) => {
-        exitCode = await importK6Command({ files: args.files, out: args.out, json: args.json });
+        exitCode = await (await import('./commands/import.js')).importK6Command({ files: args.files, out: args.out, json: args.json });
       },
     )
     .command(
@@ -217,8 +208,8 @@ export async function main(argv: string[]): Promise<void> {
           .positional('runDirs', { type: 'string', array: true, demandOption: true })
           .option('out', runOptions.out)
           .option('json', runOptions.json),
-      (args) => {
-        exitCode = mergeCommand({ runDirs: args.runDirs, out: args.out, json: args.json });
+      async (args) => {
+        exitCode = (await import('./commands/merge.js')).mergeCommand({ runDirs: args.runDirs, out: args.out, json: args.json });
       },
     )
     .command(
@@ -230,9 +221,9 @@ export async function main(argv: string[]): Promise<void> {
           .options(influxOptions)
           .option('allow-incomplete', allowIncomplete),
       async (args) => {
-        const influx = influxOption(args);
+        const influx = await influxOption(args);
         if (!influx) throw new CbError('CB_USAGE', 'export influx needs --influx-url (or COLDBENCH_INFLUX_URL) and --influx-bucket');
-        exitCode = await exportInfluxCommand({ runDir: args.runDir, influx, allowIncomplete: args.allowIncomplete });
+        exitCode = await (await import('./commands/export.js')).exportInfluxCommand({ runDir: args.runDir, influx, allowIncomplete: args.allowIncomplete });
       },
     )
     .command(
@@ -250,7 +241,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('replicas', { type: 'string', default: '2', describe: 'always-on: instances kept running', coerce: integerOption('replicas', 1) })
           .option('standby', { type: 'string', default: '0', describe: 'scale-to-zero: processes booted ahead, so a scale-out costs the startup delay but no process boot', coerce: integerOption('standby', 0) }),
       async (args) => {
-        exitCode = await platformCommand({
+        exitCode = await (await import('./commands/platform.js')).platformCommand({
           kind: args.kind,
           // Each has a default, so the coerced value is always there.
           port: args.port!,

@@ -4,7 +4,7 @@
  * latency histogram (whole ms) is converted to µs and stored, not re-measured. Closed-model
  * latency is uncorrected by nature; load probes give the corrected one.
  */
-import autocannon from 'autocannon';
+import type autocannonModule from 'autocannon';
 import type { CapacityProbe, Target } from '../scenario/schema.js';
 import { decodeHistogram, encodeHistogram, newHistogram } from '../model/histogram.js';
 import type { Emit } from '../model/records.js';
@@ -19,6 +19,8 @@ export interface CapacityContext {
 }
 
 export async function runCapacityProbe({ probe, probeName, targets, emit, signal }: CapacityContext): Promise<void> {
+  // Loaded here, not with the module: autocannon takes 200 ms to load, which every other command would pay.
+  const { default: autocannon } = await import('autocannon');
   await Promise.all(
     targets.map(async ([name, target]) => {
       const spec = buildRequest(probe.request, target);
@@ -26,7 +28,7 @@ export async function runCapacityProbe({ probe, probeName, targets, emit, signal
       const startedAt = Date.now();
       const instance = autocannon({
         url,
-        method: spec.method as autocannon.Request['method'],
+        method: spec.method as autocannonModule.Request['method'],
         headers: spec.headers,
         body: spec.body,
         connections: probe.connections,
