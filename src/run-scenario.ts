@@ -8,11 +8,15 @@ import type { Summary } from './analysis/summary-schema.js';
 import { CbError, ExitCode } from './model/errors.js';
 import { writeReports } from './report/write-reports.js';
 import { runProbes } from './runner/run.js';
+import type { Rehearsal } from './runner/warm-up.js';
+import type { RunRecord } from './model/records.js';
 import { applyOverrides, type Overrides } from './scenario/plan.js';
 import type { Plan } from './scenario/load.js';
 import { WHOLE, type Segment } from './model/segment.js';
 import { openSinks, type Sink, type SinkReport } from './sinks/sink.js';
 import { createIntervalRecorder } from './store/intervals.js';
+import { intervalLogLine } from './store/interval-log.js';
+import { sampleLine } from './store/sample-line.js';
 import { recordRedactor } from './store/redact.js';
 import { createRunWriter } from './store/run-writer.js';
 
@@ -70,11 +74,12 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
         intervals.add(safe);
         sinks.record(safe);
       },
+      rehearse: () => rehearsal(redactRecord),
     });
   } catch (thrown) {
     error = (thrown as Error).stack ?? String(thrown);
   }
-  intervals.stop();
+  writer.writeTotals(intervals.stop());
   const status = error ? 'failed' : signal.aborted ? 'interrupted' : 'completed';
   // A sink that wants the judged run (InfluxDB writes the verdicts) gets it when it closes:
   // analysed once the store is closed, and again at the end, when the manifest names what
@@ -86,6 +91,25 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   const sinkProblems = reports.filter((r) => r.dropped > 0 || r.failed > 0 || r.error !== undefined);
   const exitCode = error || signal.aborted ? ExitCode.runFailed : exitCodeFor(summary.verdicts);
   return { runId: writer.runId, dir: writer.dir, summary, exitCode, error, sinkProblems, sinks: reports };
+}
+
+/**
+ * A warm-up's records take the path a run's records take (redaction, interval histograms,
+ * their encoding and sums, sample and series lines) and are dropped there: a fresh process
+ * otherwise compiled that code in its first measured seconds, which stalled the schedule by
+ * 5–40 ms at each of the first interval boundaries. Not the totals file: that is written after
+ * the measuring, and the garbage of rehearsing it cost a stream probe's first opens a GC.
+ */
+function rehearsal(redactRecord: (record: RunRecord) => RunRecord): Rehearsal {
+  const intervals = createIntervalRecorder((interval) => void intervalLogLine(interval));
+  return {
+    emit(record) {
+      const safe = redactRecord(record);
+      intervals.add(safe);
+      void (safe.type === 'sample' || safe.type === 'checkpoint' ? sampleLine(safe) : JSON.stringify(safe));
+    },
+    end: () => void intervals.stop(),
+  };
 }
 
 /**

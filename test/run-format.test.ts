@@ -15,6 +15,8 @@ import { distribution } from '../src/analysis/stats.js';
 import type { RunRecord } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { sampleLine } from '../src/store/sample-line.js';
+import { HistogramSet, type HistogramsFile } from '../src/store/histograms.js';
+import { keyOf } from '../src/model/histogram.js';
 import { parseScenario } from '../src/scenario/load.js';
 import type { Sink } from '../src/sinks/sink.js';
 import type { RunManifest } from '../src/store/manifest.js';
@@ -47,6 +49,13 @@ describe('the run directory', () => {
       const [count, p50, p99, max, intervals] = fromJava;
       assert.deepEqual([count, p50, p99, max], [histogram.totalCount, histogram.getValueAtPercentile(50), histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(100)], tag);
       if (key.target !== '@coldbench') assert.ok(intervals! >= 1 && intervals! <= 4, `${tag} spans ${intervals} one-second intervals`);
+    }
+    // histograms.json, for other tools, holds the sums of the interval log: the same counts and percentiles.
+    const totals = HistogramSet.fromFile(JSON.parse(readFileSync(join(outcome.dir, 'histograms.json'), 'utf8')) as HistogramsFile);
+    assert.equal(totals.byKey.size, run.histograms.byKey.size);
+    for (const { key, histogram } of run.histograms.byKey.values()) {
+      const total = totals.get(key);
+      assert.deepEqual([total?.totalCount, total?.getValueAtPercentile(99), total?.getValueAtPercentile(100)], [histogram.totalCount, histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(100)], keyOf(key));
     }
     // …and they are what the summary reports: every successful request once.
     const hot = outcome.summary.targets.a!.load!.hot!;

@@ -14,7 +14,7 @@ import { now, toEpochMs } from './http.js';
 import { createLoadTarget, type LoadTarget } from './load-target.js';
 import { runSchedule, type Arrival } from './open-model.js';
 import { rampingArrivals } from './ramping-arrival-rate.js';
-import { warmUpLoadPath } from './warm-up.js';
+import { warmUpLoadPath, type Rehearsal } from './warm-up.js';
 import type { Emit, Tick } from '../model/records.js';
 import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
@@ -27,6 +27,8 @@ export interface LoadContext {
   signal: AbortSignal;
   /** This runner's share of the schedule. */
   segment: Segment;
+  /** A fresh rehearsal for the warm-up's records. */
+  rehearse(): Rehearsal;
 }
 
 /** Time to set up before the first arrival, so that it is not late by construction. */
@@ -51,12 +53,12 @@ function* schedule(stages: StagePlan[], start: number): Generator<Arrival> {
   }
 }
 
-export async function runLoadProbe({ probe, probeName, targets, emit, signal, segment }: LoadContext): Promise<void> {
+export async function runLoadProbe({ probe, probeName, targets, emit, signal, segment, rehearse }: LoadContext): Promise<void> {
   const stages = planStages(probe);
   const stop = new AbortController();
   const stopSignal = AbortSignal.any([signal, stop.signal]);
   const drivers = targets.map(([name, target]) => createLoadTarget(name, target, probe, probeName, emit));
-  await warmUpLoadPath(probe, targets[0]![1]);
+  await warmUpLoadPath(probe, targets[0]![1], rehearse());
   await Promise.all(drivers.map((driver) => driver.preconnect(preconnectCount(stages))));
   const start = now() + LEAD_MS;
   const stageAt = (offset: number) => [...stages].reverse().find((s) => s.offsetMs <= offset) ?? stages[0]!;

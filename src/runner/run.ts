@@ -9,8 +9,17 @@ import { runLoadProbe } from './load.js';
 import type { Emit } from '../model/records.js';
 import { WHOLE, type Segment } from '../model/segment.js';
 import { runStreamProbe } from './stream.js';
+import type { Rehearsal } from './warm-up.js';
 
-export async function runProbes(scenario: Scenario, { emit, signal, segment = WHOLE }: { emit: Emit; signal: AbortSignal; segment?: Segment }): Promise<void> {
+export interface RunProbesOptions {
+  emit: Emit;
+  signal: AbortSignal;
+  segment?: Segment;
+  /** Where a probe's warm-up sends its records: through the store's code and then dropped. */
+  rehearse: () => Rehearsal;
+}
+
+export async function runProbes(scenario: Scenario, { emit, signal, segment = WHOLE, rehearse }: RunProbesOptions): Promise<void> {
   for (const declared of declareProbes(scenario)) emit(declared);
   for (const [index, probe] of scenario.probes.entries()) {
     if (signal.aborted) return;
@@ -28,6 +37,7 @@ export async function runProbes(scenario: Scenario, { emit, signal, segment = WH
       }) satisfies Emit,
       signal,
       segment,
+      rehearse,
       // A load probe's stage records move the monitor on; a stream probe says when its schedule starts.
       warmedUp: () => client.setStage(probe.kind),
     };

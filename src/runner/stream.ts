@@ -18,7 +18,7 @@ import { createStreamTracker, trackerOptions, type ConnectionTracker, type Track
 import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
 import { pause } from './triggers.js';
-import { warmUpStreamPath } from './warm-up.js';
+import { warmUpStreamPath, type Rehearsal } from './warm-up.js';
 import { websocket } from './websocket.js';
 
 export interface StreamContext {
@@ -31,6 +31,8 @@ export interface StreamContext {
   warmedUp(): void;
   /** This runner's share of the streams; a stream keeps its number in the whole schedule. */
   segment: Segment;
+  /** A fresh rehearsal for the warm-up's records. */
+  rehearse(): Rehearsal;
 }
 
 const ADAPTERS: Record<StreamProbe['protocol'], StreamAdapter> = { sse, ndjson, websocket };
@@ -50,7 +52,7 @@ interface TargetCounters {
   drops: number;
 }
 
-export async function runStreamProbe({ probe, probeName, targets, emit, signal, warmedUp, segment }: StreamContext): Promise<void> {
+export async function runStreamProbe({ probe, probeName, targets, emit, signal, warmedUp, segment, rehearse }: StreamContext): Promise<void> {
   const counters: TargetCounters[] = targets.map(([name, target]) => ({ name, target, spec: buildRequest(probe.request, target), url: new URL(target.url), options: trackerOptions(probe, target), open: 0, opened: 0, events: 0, drops: 0 }));
   // One listener for the run's stop instead of one per stream: opening hundreds of streams
   // a second must not cost what a signal and its listener per stream cost.
@@ -58,7 +60,7 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal, 
   const checkpointEvery = Math.max(1, Math.round(probe.checkpoint / 1000));
   const stopAll = () => held.forEach((stream) => stream.open?.stop(signal.reason));
   signal.addEventListener('abort', stopAll, { once: true });
-  await warmUpStreamPath(probe, targets[0]![1], ADAPTERS[probe.protocol]);
+  await warmUpStreamPath(probe, targets[0]![1], ADAPTERS[probe.protocol], rehearse());
   warmedUp();
   const start = now() + LEAD_MS;
   const ticker = startTicker(start, (second, at) => {

@@ -5,7 +5,9 @@
  * probe's first arrival, and a stream probe's first open, the same path (request building,
  * undici's dispatch and parser, samples, histograms, ticks; a stream's connection, parser
  * and tracker) runs against a sink server on loopback inside coldbench, never against a
- * target, whose request counts and logs stay untouched.
+ * target, whose request counts and logs stay untouched. Its records go to a rehearsal: the
+ * store's code (interval histograms and their encoding, sample lines) run on them, and they
+ * are dropped, so that the first measured seconds do not pay for compiling that either.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { WebSocketServer } from 'ws';
@@ -16,12 +18,19 @@ import { now } from './http.js';
 import { createLoadTarget } from './load-target.js';
 import { buildRequest } from './request-spec.js';
 import { createStreamTracker, trackerOptions } from './stream-tracker.js';
+import type { Emit } from '../model/records.js';
+
+/** Where warm-up records go: through the store's code, then nowhere. `end` closes their intervals, as a second's boundary does. */
+export interface Rehearsal {
+  emit: Emit;
+  end(): void;
+}
 
 /** Enough requests for V8 to optimise the hot path (measured: the first second of a fresh 5,000/s run). */
 const WARM_UP_REQUESTS = 2000;
 const WARM_UP_BATCH = 64;
 
-export async function warmUpLoadPath(probe: LoadProbe, target: Target): Promise<void> {
+export async function warmUpLoadPath(probe: LoadProbe, target: Target, rehearsal: Rehearsal): Promise<void> {
   await withSink(
     (req, res) => {
       req.resume();
@@ -29,15 +38,16 @@ export async function warmUpLoadPath(probe: LoadProbe, target: Target): Promise<
     },
     async (url) => {
       const batch = Math.min(WARM_UP_BATCH, probe.connections ?? probe.maxInFlight, probe.maxInFlight);
-      const driver = createLoadTarget('warm-up', { ...target, url }, { ...probe, connections: batch, maxInFlight: batch }, 'warm-up', () => undefined);
+      const driver = createLoadTarget('warm-up', { ...target, url }, { ...probe, connections: batch, maxInFlight: batch }, 'warm-up', rehearsal.emit);
       try {
         for (let sent = 0; sent < WARM_UP_REQUESTS; sent += batch) {
           for (let i = 0; i < batch; i++) driver.fire(now(), 'warm-up');
           await driver.drained();
-          if (sent % (batch * 8) === 0) driver.tick(0, now(), 'warm-up');
+          if (sent % (batch * 8) === 0) rehearsal.emit(driver.tick(0, now(), 'warm-up'));
         }
       } finally {
         await driver.close();
+        rehearsal.end();
       }
     },
   );
@@ -52,7 +62,7 @@ const SINK_STREAMS: Partial<Record<StreamProbe['protocol'], { contentType: strin
 };
 
 /** Opens and ends WARM_UP_STREAMS streams through the probe's adapter and tracker. */
-export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapter: StreamAdapter): Promise<void> {
+export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapter: StreamAdapter, rehearsal: Rehearsal): Promise<void> {
   const sink = SINK_STREAMS[probe.protocol];
   await withSink(
     (req, res) => {
@@ -81,7 +91,7 @@ export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapt
           maxMessageBytes: probe.maxMessageBytes,
           events: connection,
         }).ended;
-        connection.finish(end, 'ended');
+        rehearsal.emit(connection.finish(end, 'ended').sample);
       };
       try {
         for (let stream = 0; stream < WARM_UP_STREAMS; stream += WARM_UP_STREAM_BATCH) {
@@ -89,6 +99,7 @@ export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapt
         }
       } finally {
         sockets?.close();
+        rehearsal.end();
       }
     },
   );

@@ -6,18 +6,20 @@
  */
 import { decodeHistogram, encodeHistogram, keyOf, msToUs, newHistogram, type Histogram, type HistogramKey } from '../model/histogram.js';
 import { CLIENT_TARGET, type IntervalRecord, type LoadSample, type RunRecord } from '../model/records.js';
+import { HistogramSet } from './histograms.js';
 import { LOAD_METRICS, sampleMetrics } from './sample-metrics.js';
 
 export const INTERVAL_MS = 1000;
 
 export interface IntervalRecorder {
   add(record: RunRecord): void;
-  /** Emits what the current interval holds and stops the timer. */
-  stop(): void;
+  /** Emits what the current interval holds, stops the timer, and gives the sums of every interval. */
+  stop(): HistogramSet;
 }
 
 export function createIntervalRecorder(emit: (interval: IntervalRecord) => void, now: () => number = Date.now): IntervalRecorder {
   const open = new Map<string, { key: HistogramKey; histogram: Histogram }>();
+  const totals = new HistogramSet();
   // Load samples come by the tens of thousands a second: their histograms are found by three
   // lookups with no key built and no array allocated (target → probe → stage → LOAD_METRICS order).
   const loadHistograms = new Map<string, Map<string, Map<string, Histogram[]>>>();
@@ -39,15 +41,44 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
     if (!entry) open.set(id, (entry = { key, histogram: newHistogram() }));
     return entry.histogram;
   };
+  /**
+   * Intervals closed at a boundary, copied out so recording goes on, and encoded one per turn
+   * of the event loop: encoding them all at once stalled the loop that sends the requests for
+   * milliseconds every second, which showed as schedule lag.
+   */
+  const pending: Array<{ key: HistogramKey; histogram: Histogram; startedAt: number; endedAt: number }> = [];
+  const spare: Histogram[] = [];
+  let draining = false;
+  const emitNext = (): boolean => {
+    const next = pending.shift();
+    if (!next) return false;
+    const { key, histogram, startedAt, endedAt } = next;
+    emit({ type: 'interval', ...key, startedAt, endedAt, count: histogram.totalCount, maxUs: histogram.maxValue, histogram: encodeHistogram(histogram) });
+    totals.merge(key, histogram, startedAt, endedAt);
+    histogram.reset();
+    spare.push(histogram);
+    return true;
+  };
+  const drainOnePerTurn = () => {
+    draining = emitNext();
+    if (draining) setImmediate(drainOnePerTurn);
+  };
   /** At a second's end (the timer) the interval ends on the boundary itself, so runners on other machines line up. */
   const flush = (atBoundary: boolean) => {
     const endedAt = atBoundary ? Math.round(now() / INTERVAL_MS) * INTERVAL_MS : now();
     for (const { key, histogram } of open.values()) {
       if (histogram.totalCount === 0) continue;
-      emit({ type: 'interval', ...key, startedAt, endedAt, count: histogram.totalCount, maxUs: histogram.maxValue, histogram: encodeHistogram(histogram) });
+      const closed = spare.pop() ?? newHistogram();
+      closed.add(histogram);
       histogram.reset();
+      pending.push({ key, histogram: closed, startedAt, endedAt });
     }
     startedAt = endedAt;
+    if (!atBoundary) while (emitNext());
+    else if (!draining) {
+      draining = true;
+      setImmediate(drainOnePerTurn);
+    }
   };
   const schedule = () => {
     timer = setTimeout(() => {
@@ -80,6 +111,7 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
     stop() {
       clearTimeout(timer);
       flush(false);
+      return totals;
     },
   };
 }

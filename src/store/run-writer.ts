@@ -3,16 +3,17 @@
  * to samples.jsonl as it lands, series records to series.jsonl, every interval histogram to
  * intervals.hlog (lines batched for at most 50 ms, flushed on exit, so a crash or Ctrl-C
  * loses nothing already measured); the histogram totals and the final manifest at the end.
+ * The totals come from the interval recorder, which holds them as histograms already: the
+ * writer decoding every interval again cost milliseconds a second on the measuring loop.
  */
 import { join } from 'node:path';
 import { RUN_FILES } from '../model/files.js';
 import type { Segment } from '../model/segment.js';
-import { decodeHistogram } from '../model/histogram.js';
 import type { RunRecord } from '../model/records.js';
 import type { Plan } from '../scenario/load.js';
 import type { RunEnd, Sink, SinkReport } from '../sinks/sink.js';
 import { openAppendLog } from './append-log.js';
-import { HistogramSet } from './histograms.js';
+import type { HistogramSet } from './histograms.js';
 import { intervalLogHeader, intervalLogLine } from './interval-log.js';
 import { newManifest, type RunManifest } from './manifest.js';
 import { makeDirectory, writeFileAtomic } from './output.js';
@@ -27,6 +28,8 @@ export interface RunWriter extends Sink {
   close(end: RunEnd): void;
   /** Adds what every sink delivered, dropped and failed to the final manifest. */
   noteSinks(reports: SinkReport[]): void;
+  /** histograms.json: the sums of every interval, for other tools (analysis reads the interval log). */
+  writeTotals(totals: HistogramSet): void;
 }
 
 export function createRunWriter(plan: Plan, options: { outDir: string; runner: string; segment: Segment; runId?: string; manifestOptions?: RunManifest['options'] }): RunWriter {
@@ -41,7 +44,6 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runner: s
   const series = openAppendLog(join(dir, RUN_FILES.series));
   const intervals = openAppendLog(join(dir, RUN_FILES.intervals));
   intervals.append(intervalLogHeader(Date.parse(manifest.startedAt)));
-  const totals = new HistogramSet();
   let closed = false;
 
   return {
@@ -58,7 +60,6 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runner: s
           break;
         case 'interval':
           intervals.append(intervalLogLine(record));
-          totals.addInterval(record, decodeHistogram(record.histogram));
           break;
         case 'probe':
         case 'tick':
@@ -76,7 +77,6 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runner: s
       samples.close();
       series.close();
       intervals.close();
-      writeJson(RUN_FILES.histograms, totals.toFile());
       manifest = {
         ...manifest,
         endedAt: new Date().toISOString(),
@@ -85,6 +85,9 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runner: s
         ...(error !== undefined && { error: redact(error, plan.substitutions) }),
       };
       writeJson(RUN_FILES.manifest, manifest);
+    },
+    writeTotals(totals) {
+      writeJson(RUN_FILES.histograms, totals.toFile());
     },
     noteSinks(reports) {
       manifest = { ...manifest, sinks: reports };
