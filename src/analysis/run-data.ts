@@ -10,7 +10,7 @@ import { CLIENT_TARGET, type CapacitySample, type ColdstartSample, type LoadSamp
 import { RUN_FILES } from '../model/files.js';
 import { HistogramSet } from '../store/histograms.js';
 import { openRunDirectory, readIntervals, readSamples, readSeries, type RunDirectory } from '../store/run-dir.js';
-import { sampleMetrics, sampleTime } from '../store/sample-metrics.js';
+import { carriesOpening, sampleMetrics, sampleTime } from '../store/sample-metrics.js';
 import { newReservoir, type Reservoir } from './reservoir.js';
 import { LATENCY_SLO_METRICS, quantileOf, SLO_WINDOW_MS } from './slo.js';
 
@@ -207,8 +207,7 @@ function streamData(run: StoredRun, sample: StreamSample | StreamCheckpoint): St
 
 /** Gaps come with every record; the first event's time once, with the record that carried it. */
 function addGapsAndOpening(data: StreamData, record: StreamSample | StreamCheckpoint): void {
-  const opening = record.type === 'checkpoint' || !record.openingCheckpointed;
-  if (opening && record.attempt === 0 && record.timeToFirstEventMs !== undefined) data.timeToFirstEvent.add(record.timeToFirstEventMs);
+  if (carriesOpening(record) && record.attempt === 0 && record.timeToFirstEventMs !== undefined) data.timeToFirstEvent.add(record.timeToFirstEventMs);
   for (const gap of record.gapsMs) data.gaps.add(gap);
 }
 
