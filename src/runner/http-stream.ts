@@ -140,7 +140,8 @@ class HttpStreamReader implements OpenStream {
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) {
         if (head.length > MAX_HEAD_BYTES) return this.fail('UND_ERR_HEADERS_OVERFLOW', `response headers over ${MAX_HEAD_BYTES} bytes`);
-        this.head = Buffer.from(head);
+        // A chunk of the socket's is copied before it is kept; a concatenation is already ours.
+        this.head = head === data ? Buffer.from(data) : head;
         return;
       }
       const parsed = parseHead(head.subarray(0, end).toString('latin1'));

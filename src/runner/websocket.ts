@@ -5,11 +5,12 @@
  */
 import WebSocket from 'ws';
 import { classifyError, codedError, statusError } from './error-class.js';
-import type { StreamAdapter } from './http-stream.js';
+import type { OpenStream, StreamAdapter } from './http-stream.js';
 import type { StreamEnd } from './stream-tracker.js';
 
 export const websocket: StreamAdapter = (context) => {
-  let stop: (reason: unknown) => void = () => undefined;
+  // Set by the executor below, which runs before the constructor returns.
+  let stop!: OpenStream['stop'];
   const ended = new Promise<StreamEnd>((resolve) => {
     const { events, spec, target } = context;
     const url = new URL(spec.path, context.url);
@@ -70,5 +71,5 @@ export const websocket: StreamAdapter = (context) => {
     socket.on('close', (code, reason) => settle({ kind: 'closed', code, reason: reason.toString('utf8') }));
     socket.on('error', (error) => settle({ kind: 'error', error: classifyError(error) }));
   });
-  return { ended, stop: (reason) => stop(reason) };
+  return { ended, stop };
 };
