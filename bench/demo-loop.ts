@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Summary } from '../src/analysis/summary-schema.js';
+import type { Summary } from '../src/model/summary.js';
 
 const CLI = fileURLToPath(new URL('../../bin/coldbench.js', import.meta.url));
 const RUNS = Number(process.argv[2] ?? process.env.BENCH_DEMO_RUNS ?? 10);

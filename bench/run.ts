@@ -15,10 +15,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LoadStageSummary, Summary } from '../src/analysis/summary-schema.js';
+import type { LoadStageSummary, Summary } from '../src/model/summary.js';
 import type { Tick } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { parseScenario } from '../src/scenario/read.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const MEMORY_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1_000_000);

@@ -6,9 +6,9 @@
 import { fileURLToPath } from 'node:url';
 import { startPlatformProcess, type PlatformProcess } from './platforms/platform-process.js';
 import { runScenario, type RunOutcome, type RunScenarioOptions } from './run-scenario.js';
-import { loadScenarioFile } from './scenario/load.js';
+import { loadScenarioFile } from './scenario/read.js';
 
-export const DEMO_SCENARIO = fileURLToPath(new URL('../../scenarios/demo.yaml', import.meta.url));
+const DEMO_SCENARIO = fileURLToPath(new URL('../../scenarios/demo.yaml', import.meta.url));
 
 export interface DemoPlatformOptions {
   /** Startup of a scale-to-zero instance: image pull plus model load. */
@@ -18,7 +18,7 @@ export interface DemoPlatformOptions {
   maxRequestDurationMs: number;
 }
 
-export const DEMO_PLATFORMS: DemoPlatformOptions = { startupDelayMs: 800, idleMs: 500, maxRequestDurationMs: 2000 };
+const DEMO_PLATFORMS: DemoPlatformOptions = { startupDelayMs: 800, idleMs: 500, maxRequestDurationMs: 2000 };
 
 /** Requests one scale-to-zero instance takes at once, low enough that the 10x stage makes it scale out. */
 const DEMO_CONCURRENCY = 4;

@@ -4,24 +4,24 @@
  */
 import { hostname } from 'node:os';
 import { exitCodeFor } from './analysis/outcome.js';
-import type { Summary } from './analysis/summary-schema.js';
+import type { Summary } from './model/summary.js';
 import { CbError, ExitCode } from './model/errors.js';
 import { writeReports } from './report/write-reports.js';
 import { runProbes } from './runner/run.js';
 import type { Rehearsal } from './runner/warm-up.js';
 import type { RunRecord } from './model/records.js';
-import { applyOverrides, type Overrides } from './scenario/plan.js';
-import type { Plan } from './scenario/load.js';
+import { applyOverrides, PROBE_PLANS, runHeader, type Overrides, type Plan } from './scenario/plan.js';
 import { WHOLE, type Segment } from './model/segment.js';
-import { openSinks, type Sink, type SinkReport } from './sinks/sink.js';
+import type { Sink, SinkReport } from './model/sink.js';
+import { openSinks } from './sinks/sink.js';
 import { createIntervalRecorder } from './store/intervals.js';
 import { intervalLogLine } from './store/interval-log.js';
 import { sampleLine } from './store/sample-line.js';
-import { recordRedactor } from './store/redact.js';
+import { recordRedactor, redact } from './model/redact.js';
 import { createRunWriter } from './store/run-writer.js';
 
 /** How long the sinks get, after the last probe, to deliver what they hold and close. */
-export const SINK_CLOSE_DEADLINE_MS = 10_000;
+const SINK_CLOSE_DEADLINE_MS = 10_000;
 
 export interface RunScenarioOptions extends Overrides {
   outDir: string;
@@ -58,7 +58,7 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   refuseUnsplittable(scenario, segment, plan.file);
   const signal = options.signal ?? new AbortController().signal;
   const runner = options.runner ?? hostname();
-  const writer = createRunWriter({ ...plan, scenario }, { outDir: options.outDir, runner, segment, manifestOptions: { samples: options.samples, only: options.only } });
+  const writer = createRunWriter(runHeader(plan, scenario), { outDir: options.outDir, runner, segment, manifestOptions: { samples: options.samples, only: options.only } });
   options.onStart?.({ runId: writer.runId, dir: writer.dir });
   const sinks = await openSinks([writer, ...(options.sinks ?? [])], { runId: writer.runId, dir: writer.dir, scenario: scenario.name, runner });
   const intervals = createIntervalRecorder((interval) => sinks.record(interval));
@@ -77,7 +77,7 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
       rehearse: () => rehearsal(redactRecord),
     });
   } catch (thrown) {
-    error = (thrown as Error).stack ?? String(thrown);
+    error = redact((thrown as Error).stack ?? String(thrown), plan.substitutions);
   }
   writer.writeTotals(intervals.stop());
   const status = error ? 'failed' : signal.aborted ? 'interrupted' : 'completed';
@@ -118,7 +118,7 @@ function rehearsal(redactRecord: (record: RunRecord) => RunRecord): Rehearsal {
  */
 function refuseUnsplittable(scenario: Plan['scenario'], segment: Segment, file: string): void {
   if (segment.count === 1) return;
-  const kinds = [...new Set(scenario.probes.filter((p) => p.kind === 'coldstart' || p.kind === 'capacity').map((p) => p.kind))];
+  const kinds = [...new Set(scenario.probes.filter((p) => !PROBE_PLANS[p.kind].splits).map((p) => p.kind))];
   if (kinds.length === 0) return;
   throw new CbError(
     'CB_USAGE',

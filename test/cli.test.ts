@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
 import { startScaleToZero } from '../src/platforms/scale-to-zero.js';
-import type { Summary } from '../src/analysis/summary-schema.js';
+import type { Summary } from '../src/model/summary.js';
 import { openReport } from './browser.js';
 import { coldbench, instancesOf, platform, readJsonLines, ROOT, startCli as start, tempDir } from './helpers.js';
 

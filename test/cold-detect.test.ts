@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { detectCold } from '../src/runner/cold-detect.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { parseScenario } from '../src/scenario/read.js';
 
 function identity(extra = '') {
   const plan = parseScenario(`name: x\ntargets:\n  a:\n    url: http://127.0.0.1:1\n    identity: {${extra}}\nprobes: [{ kind: coldstart, samples: 1 }]\n`, 'x.yaml');

@@ -6,7 +6,7 @@ import { startAlwaysOn } from '../src/platforms/always-on.js';
 import { STATUS_PATH, type Platform } from '../src/platforms/front-server.js';
 import { startScaleToZero } from '../src/platforms/scale-to-zero.js';
 import { runScenario } from '../src/run-scenario.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { parseScenario } from '../src/scenario/read.js';
 import { platform, readJsonLines, tempDir } from './helpers.js';
 
 const IDLE_MS = 200;

@@ -11,10 +11,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Summary } from '../src/analysis/summary-schema.js';
+import type { Summary } from '../src/model/summary.js';
 import { runScenario } from '../src/run-scenario.js';
-import { parseScenario } from '../src/scenario/load.js';
-import { forEachStoredPoint, runTags } from '../src/sinks/influx-export.js';
+import { parseScenario } from '../src/scenario/read.js';
+import { forEachStoredPoint, runTags } from '../src/cli/influx-export.js';
 import { INFLUX_SCHEMA } from '../src/sinks/influx-points.js';
 import { toLineProtocolPoint } from '../src/sinks/influxdb.js';
 import { ROOT, appInProcess, freePort, tempDir } from './helpers.js';

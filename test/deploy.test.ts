@@ -12,7 +12,7 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { parseAllDocuments } from 'yaml';
-import { parseScenario } from '../src/scenario/load.js';
+import { parseScenario } from '../src/scenario/read.js';
 import { ROOT } from './helpers.js';
 
 const DIR = join(ROOT, 'deploy/kubernetes');

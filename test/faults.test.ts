@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ColdstartSample } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { parseScenario } from '../src/scenario/read.js';
 import { readJsonLines, tempDir } from './helpers.js';
 
 async function listen(server: Server | ReturnType<typeof createTcpServer>): Promise<number> {

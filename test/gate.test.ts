@@ -4,11 +4,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import type { Summary } from '../src/analysis/summary-schema.js';
+import type { Summary } from '../src/model/summary.js';
 import { renderGateMarkdown } from '../src/report/gate-markdown.js';
 import { renderJUnit } from '../src/report/junit.js';
 import { runScenario } from '../src/run-scenario.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { parseScenario } from '../src/scenario/read.js';
 import { CLI, ROOT, serve, tempDir } from './helpers.js';
 
 const GOLDEN = join(ROOT, 'test/golden');

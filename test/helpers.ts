@@ -12,7 +12,7 @@ import type { Platform } from '../src/platforms/front-server.js';
 import { OWNER_PID_ENV, startInstance, stopInstance } from '../src/platforms/instance.js';
 import type { Sample, SeriesRecord } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { parseScenario } from '../src/scenario/read.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'bin/coldbench.js');

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { distribution } from '../src/analysis/stats.js';
-import type { Summary } from '../src/analysis/summary-schema.js';
+import type { Summary } from '../src/model/summary.js';
 import { msToUs, newHistogram } from '../src/model/histogram.js';
-import type { RunManifest } from '../src/store/manifest.js';
+import type { RunManifest } from '../src/model/manifest.js';
 import { CLI, tempDir } from './helpers.js';
 
 const START = Date.parse('2026-11-27T12:00:00Z');

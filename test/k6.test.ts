@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { generateK6 } from '../src/k6/script.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { parseScenario } from '../src/scenario/read.js';
 import { ROOT } from './helpers.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/k6-scenario.yaml');

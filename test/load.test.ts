@@ -5,12 +5,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import type { Summary } from '../src/analysis/summary-schema.js';
+import type { Summary } from '../src/model/summary.js';
 import { renderGateMarkdown } from '../src/report/gate-markdown.js';
 import { renderJUnit } from '../src/report/junit.js';
 import type { LoadSample, SeriesRecord, Tick } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { parseScenario } from '../src/scenario/read.js';
 import { appInProcess, CLI, readJsonLines, runOneProbe, serve, tempDir } from './helpers.js';
 
 const runLoad = (url: string, probe: string, verdicts = '') => runOneProbe<LoadSample>(url, 'load', probe, verdicts, ', timeout: 5s');

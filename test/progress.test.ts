@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createProgress } from '../src/cli/progress.js';
+import { createProgress } from '../src/sinks/progress.js';
 import { encodeHistogram, newHistogram } from '../src/model/histogram.js';
 import type { ColdstartSample, IntervalRecord, Tick } from '../src/model/records.js';
 

@@ -17,9 +17,9 @@ import { runScenario } from '../src/run-scenario.js';
 import { sampleLine } from '../src/store/sample-line.js';
 import { HistogramSet, type HistogramsFile } from '../src/store/histograms.js';
 import { keyOf } from '../src/model/histogram.js';
-import { parseScenario } from '../src/scenario/load.js';
-import type { Sink } from '../src/sinks/sink.js';
-import type { RunManifest } from '../src/store/manifest.js';
+import { parseScenario } from '../src/scenario/read.js';
+import type { Sink } from '../src/model/sink.js';
+import type { RunManifest } from '../src/model/manifest.js';
 import { readJsonLines, ROOT, serve, tempDir } from './helpers.js';
 
 const HDR_JAR = '/usr/share/java/hdrhistogram.jar';

@@ -4,14 +4,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { summaryJsonSchema } from '../src/analysis/summary-schema.js';
+import { summaryJsonSchema } from '../src/model/summary.js';
 import { CbError, ScenarioError } from '../src/model/errors.js';
 import { interpolateString } from '../src/scenario/interpolate.js';
 import { criteriaJsonSchema, loadCriteriaFile } from '../src/scenario/criteria.js';
 import { applyOverrides } from '../src/scenario/plan.js';
-import { loadScenarioFile, parseScenario } from '../src/scenario/load.js';
+import { loadScenarioFile, parseScenario } from '../src/scenario/read.js';
 import { scenarioJsonSchema } from '../src/scenario/schema.js';
-import { formatMs, parseDuration, parsePercent } from '../src/scenario/units.js';
+import { formatMs, parseDuration, parsePercent } from '../src/model/units.js';
 import { ROOT, tempDir } from './helpers.js';
 
 const VALID = `name: cutover-coldstart

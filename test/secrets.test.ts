@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { scrub } from '../src/store/redact.js';
+import { scrub } from '../src/model/redact.js';
 import { CLI, serve, tempDir } from './helpers.js';
 
 const TOKEN = 'tok-4f1c9a7e2b';

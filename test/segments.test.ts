@@ -8,11 +8,11 @@ import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { distribution } from '../src/analysis/stats.js';
-import type { Summary } from '../src/analysis/summary-schema.js';
+import type { Summary } from '../src/model/summary.js';
 import { msToUs, newHistogram } from '../src/model/histogram.js';
 import type { LoadSample, StreamSample } from '../src/model/records.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
-import type { RunManifest } from '../src/store/manifest.js';
+import type { RunManifest } from '../src/model/manifest.js';
 import { coldbench, platform, readJsonLines, tempDir } from './helpers.js';
 
 const runDir = (out: string) => join(out, readdirSync(out)[0]!);

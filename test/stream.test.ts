@@ -6,7 +6,7 @@ import type { StreamSample } from '../src/model/records.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
 import type { Platform } from '../src/platforms/front-server.js';
 import { runScenario } from '../src/run-scenario.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { parseScenario } from '../src/scenario/read.js';
 import { appInProcess, runOneProbe, serve, tempDir } from './helpers.js';
 
 async function runStream(url: string, probe: string, verdicts = '') {

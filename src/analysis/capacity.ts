@@ -1,7 +1,7 @@
 /** Capacity-probe figures per target. */
 import type { StoredRun } from './run-data.js';
 import { distribution, round3 } from './stats.js';
-import type { CapacitySummary } from './summary-schema.js';
+import type { CapacitySummary } from '../model/summary.js';
 
 export function summarizeCapacity(run: Pick<StoredRun, 'capacity' | 'histograms'>, probeName: string, target: string): CapacitySummary | undefined {
   const sample = run.capacity.find((s) => s.probe === probeName && s.target === target);

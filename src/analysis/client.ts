@@ -4,14 +4,14 @@
  * have caused is `invalid`, never blamed on the server.
  */
 import { CLIENT_TARGET, type SloLimits } from '../model/records.js';
-import { formatMs } from '../scenario/units.js';
+import { formatMs } from '../model/units.js';
 import type { HistogramSet } from '../store/histograms.js';
 import { LATENCY_SLO_METRICS } from './slo.js';
 import { distribution, round3 } from './stats.js';
-import type { Summary } from './summary-schema.js';
+import type { Summary } from '../model/summary.js';
 
 /** A client delay p99 above this share of what a verdict compares may have caused the result. */
-export const MAX_CLIENT_DELAY_SHARE = 0.1;
+const MAX_CLIENT_DELAY_SHARE = 0.1;
 
 export function eventLoopDelay(histograms: HistogramSet, probe: string, stage: string) {
   return distribution(histograms.get({ target: CLIENT_TARGET, probe, stage, metric: 'loop' })) ?? null;

@@ -2,7 +2,7 @@
 import type { ColdstartSample } from '../model/records.js';
 import type { HistogramSet } from '../store/histograms.js';
 import { countBy, distribution, round3, statistic } from './stats.js';
-import type { ColdStartSummary } from './summary-schema.js';
+import type { ColdStartSummary } from '../model/summary.js';
 
 export function coldstartSamples(samples: readonly ColdstartSample[], target: string): ColdstartSample[] {
   return samples.filter((s) => s.target === target);

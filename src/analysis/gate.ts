@@ -2,13 +2,13 @@
  * The CI gate: the scenario's verdicts, or a criteria file's, plus criteria relative to a
  * baseline run. Pure over stored runs.
  */
-import type { Criteria, RelativeCriterion } from '../scenario/criteria.js';
+import type { Criteria, RelativeCriterion } from '../model/verdict-specs.js';
 import type { StoredRun } from './run-data.js';
 import { ratioInterval } from './compare.js';
 import { comparableMetrics, reservoirNote, type MetricValues } from './metrics.js';
 import { round3, statistic } from './stats.js';
 import { summarize } from './summarize.js';
-import type { Summary, VerdictResult } from './summary-schema.js';
+import type { Summary, VerdictResult } from '../model/summary.js';
 import { MIN_SAMPLES_PER_SIDE } from './verdicts/cold-start-reduction.js';
 
 /** With a criteria file, its verdicts replace the scenario's (the pipeline owns its gate). */

@@ -5,12 +5,12 @@ import { clientLagReason, eventLoopDelay, tightestLatencyLimit } from './client.
 import { stageKey, type StoredRun } from './run-data.js';
 import { checkSlos } from './slo.js';
 import { distribution, round3 } from './stats.js';
-import type { LoadStageSummary } from './summary-schema.js';
+import type { LoadStageSummary } from '../model/summary.js';
 
 /** The generator, not the server, was the limit below this share of the target rate… */
-export const MIN_ACHIEVED_SHARE = 0.95;
+const MIN_ACHIEVED_SHARE = 0.95;
 /** …or above this share of dropped requests. */
-export const MAX_DROPPED_SHARE = 0.001;
+const MAX_DROPPED_SHARE = 0.001;
 
 export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: string): Record<string, LoadStageSummary> {
   const stages = probe.stages ?? [];

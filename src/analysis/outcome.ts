@@ -1,5 +1,5 @@
 import { ExitCode } from '../model/errors.js';
-import type { Summary, VerdictResult } from './summary-schema.js';
+import type { Summary, VerdictResult } from '../model/summary.js';
 
 /**
  * Why a run's verdicts must not pass a gate: it was interrupted, failed, or never recorded

@@ -6,13 +6,14 @@
  * stages and SLOs come from the stored records, never from the scenario.
  */
 import { decodeHistogram, newHistogram, usToMs, type Histogram, type HistogramKey } from '../model/histogram.js';
-import { CLIENT_TARGET, type CapacitySample, type ColdstartSample, type LoadSample, type ProbeDeclared, type SeriesRecord, type StreamCheckpoint, type StreamSample } from '../model/records.js';
+import type { ProbeKind } from '../model/probe-kinds.js';
+import { CLIENT_TARGET, type CapacitySample, type Sample, type ColdstartSample, type LoadSample, type ProbeDeclared, type SeriesRecord, type StreamCheckpoint, type StreamSample } from '../model/records.js';
 import { RUN_FILES } from '../model/files.js';
 import { HistogramSet } from '../store/histograms.js';
 import { openRunDirectory, readIntervals, readSamples, readSeries, type RunDirectory } from '../store/run-dir.js';
 import { carriesOpening, sampleMetrics, sampleTime } from '../store/sample-metrics.js';
 import { newReservoir, type Reservoir } from './reservoir.js';
-import { LATENCY_SLO_METRICS, quantileOf, SLO_WINDOW_MS } from './slo.js';
+import { LATENCY_SLO_METRICS, quantileOf, SLO_WINDOW_MS, type LatencyWindow } from './slo.js';
 
 export interface LoadStageData {
   probe: string;
@@ -54,14 +55,6 @@ export interface StreamData {
   instances: Set<string>;
   timeToFirstEvent: Reservoir;
   gaps: Reservoir;
-}
-
-/** One 10-second window of one stage's corrected latency (from the interval log). */
-export interface LatencyWindow {
-  index: number;
-  count: number;
-  /** ms by SLO metric name (p50 … p999). */
-  percentiles: Record<string, number>;
 }
 
 export interface StoredRun extends RunDirectory {
@@ -134,25 +127,20 @@ export function loadRun(dir: string): StoredRun {
       open.set(connectionKey(sample), { ...sample, gapsMs: [] });
       return;
     }
-    switch (sample.kind) {
-      case 'coldstart':
-        run.coldstart.push(sample);
-        break;
-      case 'capacity':
-        run.capacity.push(sample);
-        break;
-      case 'load':
-        addLoad(run, sample);
-        break;
-      case 'stream':
-        open.delete(connectionKey(sample));
-        addStream(run, sample);
-        break;
-    }
+    if (sample.kind === 'stream') open.delete(connectionKey(sample));
+    (ACCUMULATORS[sample.kind] as (run: StoredRun, sample: Sample) => void)(run, sample);
   });
   for (const checkpoint of open.values()) addStream(run, interruptedAt(checkpoint));
   return run;
 }
+
+/** Where each probe kind's samples go in the stored run. */
+const ACCUMULATORS: { [K in ProbeKind]: (run: StoredRun, sample: Extract<Sample, { kind: K }>) => void } = {
+  coldstart: (run, sample) => run.coldstart.push(sample),
+  capacity: (run, sample) => run.capacity.push(sample),
+  load: addLoad,
+  stream: addStream,
+};
 
 function addLoad(run: StoredRun, sample: LoadSample): void {
   const key = stageKey(sample.probe, sample.target, sample.stage);

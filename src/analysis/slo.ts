@@ -4,12 +4,11 @@
  * measured is no-data, which never passes.
  */
 import type { Comparison, SloLimits } from '../model/records.js';
-import { compare, formatMs } from '../scenario/units.js';
+import { compare, formatMs } from '../model/units.js';
 import { usToMs, type Histogram } from '../model/histogram.js';
 import { quantileUpperBoundRank, successRatioLowerBound } from './binomial.js';
-import type { LatencyWindow } from './run-data.js';
 import { round3 } from './stats.js';
-import type { SloCheck } from './summary-schema.js';
+import type { SloCheck } from '../model/summary.js';
 
 const CONFIDENCE = 0.95;
 /** Every window of this length must meet a latency SLO too: a stall must not hide in a long average. */
@@ -19,6 +18,14 @@ export const SLO_WINDOW_MS = 10_000;
 export const LATENCY_SLO_METRICS = ['p50', 'p75', 'p90', 'p95', 'p99', 'p999'] as const;
 
 export const quantileOf = (metric: (typeof LATENCY_SLO_METRICS)[number]): number => (metric === 'p999' ? 0.999 : Number(metric.slice(1)) / 100);
+
+/** One 10-second window of one stage's corrected latency (from the interval log). */
+export interface LatencyWindow {
+  index: number;
+  count: number;
+  /** ms by SLO metric name (p50 … p999). */
+  percentiles: Record<string, number>;
+}
 
 export interface StageData {
   sent: number;

@@ -6,7 +6,7 @@ import { successRatioLowerBound } from './binomial.js';
 import { clientLagReason, eventLoopDelay } from './client.js';
 import { checkPercentile, checkRatio } from './slo.js';
 import { distribution, round3 } from './stats.js';
-import type { SloCheck, StreamSummary } from './summary-schema.js';
+import type { SloCheck, StreamSummary } from '../model/summary.js';
 
 /** Most points a survival curve keeps; drops closer together than hold/this share a point. */
 const CURVE_POINTS = 200;

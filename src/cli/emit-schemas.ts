@@ -1,6 +1,6 @@
 /** `npm run schema`: writes the published JSON Schemas from their definitions. */
 import { writeFileSync } from 'node:fs';
-import { summaryJsonSchema } from '../analysis/summary-schema.js';
+import { summaryJsonSchema } from '../model/summary.js';
 import { recordsJsonSchema } from '../model/records-schema.js';
 import { criteriaJsonSchema } from '../scenario/criteria.js';
 import { scenarioJsonSchema } from '../scenario/schema.js';

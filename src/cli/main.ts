@@ -3,8 +3,8 @@ import yargs from 'yargs';
 import { CbError, ExitCode, ScenarioError } from '../model/errors.js';
 import type { InfluxConfig } from '../sinks/influxdb.js';
 import { parseSegment, type Segment } from '../model/segment.js';
-import { parseDuration, parseRate } from '../scenario/units.js';
-import { TOOL_VERSION } from '../version.js';
+import { parseDuration, parseRate } from '../model/units.js';
+import { TOOL_VERSION } from '../model/version.js';
 
 /** A safety cap against typos that would flood a production service; raise it deliberately. */
 const DEFAULT_MAX_RATE = '1000/s';

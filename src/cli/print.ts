@@ -1,7 +1,7 @@
 /** What the CLI prints at the end of a run or report. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Summary } from '../analysis/summary-schema.js';
+import type { Summary } from '../model/summary.js';
 import { RUN_FILES } from '../model/files.js';
 import { capacityTable, clientTable, coldStartTable, loadTable, renderAligned, streamTable, survivalSketch, unjudgedLine, verdictLine } from '../report/text.js';
 

@@ -8,13 +8,13 @@
  * stock-k6 equivalent and are named, not faked. Secret headers become `__ENV` lookups:
  * nothing secret is written.
  */
-import type { Limit, StagePlan } from '../model/records.js';
-import { buildRequest } from '../runner/request-spec.js';
-import { declareProbes, planStages, probeName } from '../scenario/plan.js';
-import type { Plan } from '../scenario/load.js';
-import type { LoadProbe, Scenario, StreamProbe, Target } from '../scenario/schema.js';
-import { SECRET_HEADER } from '../store/redact.js';
-import { TOOL_VERSION } from '../version.js';
+import type { ProbeKind } from '../model/probe-kinds.js';
+import type { Limit, ProbeDeclared, StagePlan } from '../model/records.js';
+import { buildRequest } from '../scenario/request.js';
+import { declareProbes, type Plan } from '../scenario/plan.js';
+import type { LoadProbe, Probe, Scenario, StreamProbe, Target } from '../scenario/schema.js';
+import { SECRET_HEADER } from '../model/redact.js';
+import { TOOL_VERSION } from '../model/version.js';
 
 export interface GeneratedFile {
   name: string;
@@ -37,26 +37,19 @@ export function generateK6(plan: Plan, { parallelism = 1 } = {}): K6Generation {
   const { scenario } = plan;
   const files: GeneratedFile[] = [];
   const notes: string[] = [];
-  const declared = declareProbes(scenario);
-  scenario.probes.forEach((probe, index) => {
-    const name = probeName(probe, index, scenario.probes);
-    const targets = declared[index]!.targets.map((t) => [t, scenario.targets[t]!] as const);
-    if (probe.kind === 'load') {
-      files.push({ name: `${name}.ts`, text: loadScript(plan, probe, name, targets) }, { name: `${name}.testrun.yaml`, text: testRun(scenario, name, parallelism) });
-      notes.push(`${name}: ${name}.ts (an arrival-rate scenario per target and stage) and ${name}.testrun.yaml`);
-    } else if (probe.kind === 'stream' && probe.protocol === 'websocket') {
-      files.push({ name: `${name}.ts`, text: websocketScript(plan, probe, name, targets) }, { name: `${name}.testrun.yaml`, text: testRun(scenario, name, parallelism) });
-      notes.push(`${name}: ${name}.ts (k6/websockets) and ${name}.testrun.yaml`);
-    } else {
-      const why = {
-        coldstart: 'a cold-start probe triggers scale-to-zero between rounds and classifies each first request; k6 has no such executor',
-        capacity: 'a capacity probe is autocannon\'s closed model; run k6 with constant-vus for that',
-        stream: `k6 has no ${probe.kind === 'stream' ? probe.protocol.toUpperCase() : ''} stream client (only WebSocket, in k6/websockets)`,
-        load: '',
-      }[probe.kind];
-      notes.push(`${name}: not generated: ${why}`);
+  const declarations = declareProbes(scenario);
+  for (const [index, probe] of scenario.probes.entries()) {
+    const declared = declarations[index]!;
+    const name = declared.probe;
+    const targets = declared.targets.map((t) => [t, scenario.targets[t]!] as const);
+    const translated = (K6_TRANSLATIONS[probe.kind] as Translation<Probe>)({ plan, probe, name, targets, declared });
+    if ('unsupported' in translated) {
+      notes.push(`${name}: not generated: ${translated.unsupported}`);
+      continue;
     }
-  });
+    files.push({ name: `${name}.ts`, text: translated.script }, { name: `${name}.testrun.yaml`, text: testRun(scenario, name, parallelism) });
+    notes.push(`${name}: ${name}.ts (${translated.what}) and ${name}.testrun.yaml`);
+  }
   return { files, notes };
 }
 
@@ -123,8 +116,27 @@ export function handleSummary(data: K6Summary): Record<string, string> {
 }
 `;
 
-function loadScript(plan: Plan, probe: LoadProbe, name: string, targets: ReadonlyArray<readonly [string, Target]>): string {
-  const stages = planStages(probe);
+interface TranslationInput<P> {
+  plan: Plan;
+  probe: P;
+  name: string;
+  targets: ReadonlyArray<readonly [string, Target]>;
+  declared: ProbeDeclared;
+}
+type Translation<P> = (input: TranslationInput<P>) => { script: string; what: string } | { unsupported: string };
+
+/** Each probe kind as a k6 script, or why stock k6 cannot run it. */
+const K6_TRANSLATIONS: { [K in ProbeKind]: Translation<Extract<Probe, { kind: K }>> } = {
+  coldstart: () => ({ unsupported: 'a cold-start probe triggers scale-to-zero between rounds and classifies each first request; k6 has no such executor' }),
+  load: ({ plan, probe, name, targets, declared }) => ({ script: loadScript(plan, probe, name, targets, declared.stages!), what: 'an arrival-rate scenario per target and stage' }),
+  capacity: () => ({ unsupported: "a capacity probe is autocannon's closed model; run k6 with constant-vus for that" }),
+  stream: ({ plan, probe, name, targets }) =>
+    probe.protocol === 'websocket'
+      ? { script: websocketScript(plan, probe, name, targets), what: 'k6/websockets' }
+      : { unsupported: `k6 has no ${probe.protocol.toUpperCase()} stream client (only WebSocket, in k6/websockets)` },
+};
+
+function loadScript(plan: Plan, probe: LoadProbe, name: string, targets: ReadonlyArray<readonly [string, Target]>, stages: readonly StagePlan[]): string {
   const secrets = new Set<string>();
   const targetsText = targetsLiteral(targets, probe.request, secrets);
   const timeoutMs = probe.timeout ?? Math.max(...targets.map(([, t]) => t.timeout));

@@ -37,7 +37,7 @@ export interface ScenarioIssue {
   message: string;
 }
 
-export function formatScenarioIssue(issue: ScenarioIssue): string {
+function formatScenarioIssue(issue: ScenarioIssue): string {
   const where = issue.path ? ` ${issue.path}:` : '';
   return `${issue.file}:${issue.line}${where} ${issue.message}`;
 }
@@ -61,8 +61,3 @@ export const ExitCode = {
   badInput: 3,
   runFailed: 4,
 } as const;
-
-/** Compile-time exhaustiveness: a new probe or verdict kind that a `switch` misses fails to build. */
-export function unreachable(value: never): never {
-  throw new Error(`unhandled kind ${JSON.stringify(value)}`);
-}

@@ -4,6 +4,8 @@
  * live sinks.
  */
 
+import type { ProbeKind } from './probe-kinds.js';
+
 export type ErrorClass =
   | 'refused'
   | 'dns'
@@ -310,7 +312,7 @@ export interface StagePlan {
 export interface ProbeDeclared {
   type: 'probe';
   probe: string;
-  kind: 'coldstart' | 'load' | 'capacity' | 'stream';
+  kind: ProbeKind;
   targets: string[];
   /** Load probes: the stages in order. */
   stages?: StagePlan[];

@@ -28,7 +28,7 @@ export function parseSegment(text: string): Segment | undefined {
 
 export const segmentText = ({ index, count }: Segment): string => (count === 1 ? '0:1' : `${index - 1}/${count}:${index}/${count}`);
 
-export const inSegment = (arrival: number, { index, count }: Segment): boolean => arrival % count === index - 1;
+const inSegment = (arrival: number, { index, count }: Segment): boolean => arrival % count === index - 1;
 
 /** Keeps this segment's share of a schedule, counting every arrival. */
 export function* segmentOf<T>(arrivals: Iterable<T>, segment: Segment): Generator<T> {

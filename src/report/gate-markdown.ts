@@ -1,7 +1,7 @@
 /** The gate's Markdown summary (a CI job summary, a PR comment): verdict table first. */
 import { countBy } from '../analysis/stats.js';
-import type { Summary } from '../analysis/summary-schema.js';
-import { formatMs } from '../scenario/units.js';
+import type { Summary } from '../model/summary.js';
+import { formatMs } from '../model/units.js';
 import { renderMarkdownTable, unjudgedLine, verdictLine } from './text.js';
 
 const ICON: Record<string, string> = { pass: '✅', fail: '❌', inconclusive: '❔', insufficient: '❔', invalid: '⚠️', 'no-data': '⚠️' };

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Summary } from '../analysis/summary-schema.js';
+import type { Summary } from '../model/summary.js';
 import type { StoredRun } from '../analysis/run-data.js';
 import { chartSpecs } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';

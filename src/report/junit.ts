@@ -5,7 +5,7 @@
  */
 import * as junitModule from 'junit-report-builder';
 import type { Builder } from 'junit-report-builder';
-import type { Summary, VerdictResult } from '../analysis/summary-schema.js';
+import type { Summary, VerdictResult } from '../model/summary.js';
 import { verdictLine } from './text.js';
 
 // The package is CommonJS with a default export its types describe as the module itself.

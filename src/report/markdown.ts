@@ -1,5 +1,5 @@
 /** report.md: what a person reads first in a run directory. */
-import type { Summary } from '../analysis/summary-schema.js';
+import type { Summary } from '../model/summary.js';
 import { capacityTable, clientTable, coldStartTable, loadTable, renderMarkdownTable, streamTable, survivalSketch, unjudgedLine, verdictLine } from './text.js';
 
 export function renderMarkdownReport(summary: Summary): string {

@@ -1,27 +1,23 @@
 /** Plain-text renderings shared by the terminal and report.md. */
 import type { ComparisonRow } from '../analysis/compare.js';
-import type { ColdStartSummary, Summary, VerdictResult } from '../analysis/summary-schema.js';
-import { formatMs, formatRate } from '../scenario/units.js';
+import type { ColdStartSummary, Summary, VerdictResult } from '../model/summary.js';
+import { formatMs, formatRate } from '../model/units.js';
 
 /** benchstat/criterion style: `cold start p50  k8s 41ms  cloudrun 812ms  ratio 0.05 [0.04–0.06] (n=30+30)  PASS: ≥50% lower` */
 export function verdictLine(verdict: VerdictResult): string {
   const format = (value: number) => (verdict.unit === 'share' ? `${round(value * 100)}%` : formatMs(value));
   const sides = Object.entries(verdict.values).map(([target, value]) => `${target} ${value === null ? 'no data' : format(value)}`);
-  let observed: string;
-  let interval = '';
-  if (verdict.id === 'cold-start-reduction' || verdict.id === 'relative') {
-    observed = verdict.observed === null ? 'ratio n/a' : `ratio ${verdict.observed.toFixed(2)}`;
-    if (verdict.ci) interval = ` [${verdict.ci.low.toFixed(2)}–${verdict.ci.high.toFixed(2)}]`;
-  } else if (verdict.unit === 'share') {
-    observed = verdict.ci ? `lower bound ${round(verdict.ci.low * 100)}%` : 'no bound';
-  } else if (verdict.id === 'slo') {
-    observed = verdict.observed === null ? 'rate n/a' : `at ${formatRate(verdict.observed)}`;
-  } else {
-    observed = verdict.observed === null ? 'rate n/a' : `x${verdict.observed}`;
-  }
   const n = `(n=${Object.values(verdict.samples).join('+')})`;
-  return `${verdict.metric}  ${sides.join('  ')}  ${observed}${interval} ${n}  ${verdict.status.toUpperCase()}: ${verdict.claim}`;
+  return `${verdict.metric}  ${sides.join('  ')}  ${OBSERVED[verdict.observedUnit](verdict)} ${n}  ${verdict.status.toUpperCase()}: ${verdict.claim}`;
 }
+
+/** How a verdict's observed figure reads, by its unit: a unit added to the summary and missed here fails the build. */
+const OBSERVED: { [U in VerdictResult['observedUnit']]: (verdict: VerdictResult) => string } = {
+  ratio: ({ observed, ci }) => (observed === null ? 'ratio n/a' : `ratio ${observed.toFixed(2)}`) + (ci ? ` [${ci.low.toFixed(2)}–${ci.high.toFixed(2)}]` : ''),
+  share: ({ ci }) => (ci ? `lower bound ${round(ci.low * 100)}%` : 'no bound'),
+  'per-second': ({ observed }) => (observed === null ? 'rate n/a' : `at ${formatRate(observed)}`),
+  multiplier: ({ observed }) => (observed === null ? 'rate n/a' : `x${observed}`),
+};
 
 const round = (value: number) => Math.round(value * 10) / 10;
 

@@ -2,7 +2,7 @@
 import { writeFileAtomic } from '../store/output.js';
 import { join } from 'node:path';
 import { summarize } from '../analysis/summarize.js';
-import type { Summary } from '../analysis/summary-schema.js';
+import type { Summary } from '../model/summary.js';
 import { loadRun } from '../analysis/run-data.js';
 import { RUN_FILES } from '../model/files.js';
 import { renderHtmlReport } from './html.js';

@@ -5,20 +5,12 @@
  * latency is uncorrected by nature; load probes give the corrected one.
  */
 import type autocannonModule from 'autocannon';
-import type { CapacityProbe, Target } from '../scenario/schema.js';
+import type { CapacityProbe } from '../scenario/schema.js';
 import { decodeHistogram, encodeHistogram, newHistogram } from '../model/histogram.js';
-import type { Emit } from '../model/records.js';
-import { buildRequest } from './request-spec.js';
+import { buildRequest } from '../scenario/request.js';
+import type { ProbeContext } from './probe-context.js';
 
-export interface CapacityContext {
-  probe: CapacityProbe;
-  probeName: string;
-  targets: ReadonlyArray<readonly [string, Target]>;
-  emit: Emit;
-  signal: AbortSignal;
-}
-
-export async function runCapacityProbe({ probe, probeName, targets, emit, signal }: CapacityContext): Promise<void> {
+export async function runCapacityProbe({ probe, probeName, targets, emit, signal }: ProbeContext<CapacityProbe>): Promise<void> {
   // Loaded here, not with the module: autocannon takes 200 ms to load, which every other command would pay.
   const { default: autocannon } = await import('autocannon');
   await Promise.all(

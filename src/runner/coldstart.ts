@@ -6,25 +6,18 @@
  */
 import type { ColdstartProbe, Target } from '../scenario/schema.js';
 import { detectCold } from './cold-detect.js';
-import { statusError } from './error-class.js';
+import { statusError } from '../model/error-class.js';
 import type { ColdstartSample, Emit, SampleError } from '../model/records.js';
 import { now, openConnection, toEpochMs, type Connection, type TimedResult } from './http.js';
-import { buildRequest } from './request-spec.js';
+import { buildRequest } from '../scenario/request.js';
 import { rotated } from './rotate.js';
 import { runTrigger } from './triggers.js';
-
-export interface ColdstartContext {
-  probe: ColdstartProbe;
-  probeName: string;
-  targets: ReadonlyArray<readonly [string, Target]>;
-  emit: Emit;
-  signal: AbortSignal;
-}
+import type { ProbeContext } from './probe-context.js';
 
 /** Keeps the start of the body when identity fields are read from it. */
 const IDENTITY_BODY_BYTES = 64 * 1024;
 
-export async function runColdstartProbe({ probe, probeName, targets, emit, signal }: ColdstartContext): Promise<void> {
+export async function runColdstartProbe({ probe, probeName, targets, emit, signal }: ProbeContext<ColdstartProbe>): Promise<void> {
   const seenInstances = new Map(targets.map(([name]) => [name, new Set<string>()]));
   // We cannot know when a target was last used before the run: wait the full idle first.
   const lastActivity = new Map(targets.map(([name]) => [name, now()]));

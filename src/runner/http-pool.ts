@@ -5,9 +5,10 @@
  */
 import { isIP, type Socket } from 'node:net';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
-import { classifyError, statusError } from './error-class.js';
+import { classifyError, statusError } from '../model/error-class.js';
 import type { SampleError } from '../model/records.js';
-import { now, type HttpRequestSpec } from './http.js';
+import type { HttpRequestSpec } from '../model/request.js';
+import { now } from './http.js';
 
 export interface PooledResult {
   /** Monotonic ms of the socket write; undefined when the request never reached a socket. */

@@ -1,10 +1,11 @@
 /** The HTTP side of SSE and NDJSON streams: one timed connection, the body handed over as text as it arrives. */
 import type { Target } from '../scenario/schema.js';
-import { classifyError, codedError, statusError } from './error-class.js';
+import { classifyError, codedError, statusError } from '../model/error-class.js';
 import type { SampleError } from '../model/records.js';
 import { isAscii } from 'node:buffer';
 import net from 'node:net';
-import { connectTimed, type ConnectionPhases, type HttpRequestSpec } from './http.js';
+import type { HttpRequestSpec } from '../model/request.js';
+import { connectTimed, type ConnectionPhases } from './http.js';
 import type { StreamEnd, StreamEvents } from './stream-tracker.js';
 
 export interface StreamAdapterContext {
@@ -22,7 +23,7 @@ export interface StreamAdapterContext {
   send?: { everyMs: number; message: string };
 }
 
-export function messageTooLarge(maxMessageBytes: number): SampleError {
+function messageTooLarge(maxMessageBytes: number): SampleError {
   return { code: 'CB_MESSAGE_TOO_LARGE', class: 'malformed', message: `a line, event or message grew past ${maxMessageBytes} bytes without ending` };
 }
 

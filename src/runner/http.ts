@@ -9,18 +9,12 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Client } from 'undici';
-import { classifyError, codedError } from './error-class.js';
+import { classifyError, codedError } from '../model/error-class.js';
 import type { Phases, SampleError } from '../model/records.js';
+import type { HttpRequestSpec } from '../model/request.js';
 
 export const now = (): number => performance.now();
 export const toEpochMs = (monotonicMs: number): number => performance.timeOrigin + monotonicMs;
-
-export interface HttpRequestSpec {
-  method: string;
-  path: string;
-  headers?: Record<string, string>;
-  body?: string;
-}
 
 /** Durations in ms. dns/connect/tls are phase lengths; sent/ttfb/total are offsets from the request start. */
 export interface TimedResult {

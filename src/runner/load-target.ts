@@ -7,7 +7,7 @@ import type { LoadProbe, Target } from '../scenario/schema.js';
 import { toEpochMs } from './http.js';
 import { createPool, sendPooled, type PooledResult } from './http-pool.js';
 import type { Emit, LoadSample, Tick } from '../model/records.js';
-import { buildRequest } from './request-spec.js';
+import { buildRequest } from '../scenario/request.js';
 
 export interface LoadTarget {
   readonly name: string;

@@ -5,31 +5,20 @@
  * everything measured; the other targets go on with the schedule.
  */
 import type { StagePlan } from '../model/records.js';
-import { segmentOf, type Segment } from '../model/segment.js';
+import { segmentOf } from '../model/segment.js';
 import { planStages } from '../scenario/plan.js';
-import type { LoadProbe, Target } from '../scenario/schema.js';
-import { compare } from '../scenario/units.js';
+import type { LoadProbe } from '../scenario/schema.js';
+import { compare } from '../model/units.js';
 import { constantArrivals } from './constant-arrival-rate.js';
 import { now, toEpochMs } from './http.js';
 import { createLoadTarget, type LoadTarget } from './load-target.js';
 import { runSchedule, type Arrival } from './open-model.js';
 import { rampingArrivals } from './ramping-arrival-rate.js';
-import { warmUpLoadPath, type Rehearsal } from './warm-up.js';
-import type { Emit, Tick } from '../model/records.js';
+import { warmUpLoadPath } from './warm-up.js';
+import type { Tick } from '../model/records.js';
 import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
-
-export interface LoadContext {
-  probe: LoadProbe;
-  probeName: string;
-  targets: ReadonlyArray<readonly [string, Target]>;
-  emit: Emit;
-  signal: AbortSignal;
-  /** This runner's share of the schedule. */
-  segment: Segment;
-  /** A fresh rehearsal for the warm-up's records. */
-  rehearse(): Rehearsal;
-}
+import type { ProbeContext } from './probe-context.js';
 
 /** Time to set up before the first arrival, so that it is not late by construction. */
 const LEAD_MS = 20;
@@ -53,7 +42,7 @@ function* schedule(stages: StagePlan[], start: number): Generator<Arrival> {
   }
 }
 
-export async function runLoadProbe({ probe, probeName, targets, emit, signal, segment, rehearse }: LoadContext): Promise<void> {
+export async function runLoadProbe({ probe, probeName, targets, emit, signal, segment, rehearse }: ProbeContext<LoadProbe>): Promise<void> {
   const stages = planStages(probe);
   const stop = new AbortController();
   const stopSignal = AbortSignal.any([signal, stop.signal]);

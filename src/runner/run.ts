@@ -1,5 +1,5 @@
 /** Runs a scenario's probes in order. Emits records; knows nothing of files or reports. */
-import { unreachable } from '../model/errors.js';
+import type { ProbeKind } from '../model/probe-kinds.js';
 import { declareProbes, probeName } from '../scenario/plan.js';
 import type { Probe, Scenario } from '../scenario/schema.js';
 import { runCapacityProbe } from './capacity.js';
@@ -8,6 +8,7 @@ import { runColdstartProbe } from './coldstart.js';
 import { runLoadProbe } from './load.js';
 import type { Emit } from '../model/records.js';
 import { WHOLE, type Segment } from '../model/segment.js';
+import type { ProbeContext } from './probe-context.js';
 import { runStreamProbe } from './stream.js';
 import type { Rehearsal } from './warm-up.js';
 
@@ -25,16 +26,15 @@ export async function runProbes(scenario: Scenario, { emit, signal, segment = WH
     if (signal.aborted) return;
     const names = probe.targets ?? Object.keys(scenario.targets);
     const name = probeName(probe, index, scenario.probes);
-    // Load and stream probes warm their path up before their schedule starts: that busy time is kept apart.
-    const warmsUp = probe.kind === 'load' || probe.kind === 'stream';
-    const client = monitorClientDelay(name, warmsUp ? 'warm-up' : probe.kind, emit);
-    const context = {
+    const client = monitorClientDelay(name, PROBE_RUNNERS[probe.kind].warmsUp ? 'warm-up' : probe.kind, emit);
+    const context: ProbeContext<Probe> = {
+      probe,
       probeName: name,
       targets: names.map((target) => [target, scenario.targets[target]!] as const),
-      emit: ((record) => {
+      emit: (record) => {
         if (record.type === 'stage') client.setStage(record.stage);
         emit(record);
-      }) satisfies Emit,
+      },
       signal,
       segment,
       rehearse,
@@ -42,26 +42,24 @@ export async function runProbes(scenario: Scenario, { emit, signal, segment = WH
       warmedUp: () => client.setStage(probe.kind),
     };
     try {
-      await runProbe(probe, context);
+      await runProbe(context);
     } finally {
       client.stop();
     }
   }
 }
 
-type ProbeContext = Omit<Parameters<typeof runLoadProbe>[0], 'probe'> & { warmedUp(): void };
+/**
+ * The runner of each probe kind, and whether it warms its path up before its schedule (that
+ * busy time is then kept apart from the measured client delay).
+ */
+const PROBE_RUNNERS: { [K in ProbeKind]: { run(context: ProbeContext<Extract<Probe, { kind: K }>>): Promise<void>; warmsUp: boolean } } = {
+  coldstart: { run: runColdstartProbe, warmsUp: false },
+  load: { run: runLoadProbe, warmsUp: true },
+  capacity: { run: runCapacityProbe, warmsUp: false },
+  stream: { run: runStreamProbe, warmsUp: true },
+};
 
-function runProbe(probe: Probe, context: ProbeContext): Promise<void> {
-  switch (probe.kind) {
-    case 'coldstart':
-      return runColdstartProbe({ ...context, probe });
-    case 'load':
-      return runLoadProbe({ ...context, probe });
-    case 'capacity':
-      return runCapacityProbe({ ...context, probe });
-    case 'stream':
-      return runStreamProbe({ ...context, probe });
-    default:
-      return unreachable(probe);
-  }
+function runProbe(context: ProbeContext<Probe>): Promise<void> {
+  return (PROBE_RUNNERS[context.probe.kind].run as (context: ProbeContext<Probe>) => Promise<void>)(context);
 }

@@ -9,7 +9,7 @@
  * connection ends (measured: 10 KB a live stream before, against 1.6 KB for a bare socket).
  */
 import type { StreamProbe, Target } from '../scenario/schema.js';
-import { statusError } from './error-class.js';
+import { statusError } from '../model/error-class.js';
 import type { SampleError, StreamCheckpoint, StreamSample } from '../model/records.js';
 import { now, toEpochMs, type ConnectionPhases } from './http.js';
 

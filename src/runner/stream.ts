@@ -7,33 +7,21 @@
 import type { StreamProbe, Target } from '../scenario/schema.js';
 import { constantArrivals } from './constant-arrival-rate.js';
 import type { OpenStream, StreamAdapter } from './http-stream.js';
-import { now, toEpochMs, type HttpRequestSpec } from './http.js';
+import type { HttpRequestSpec } from '../model/request.js';
+import { now, toEpochMs } from './http.js';
 import { ndjson } from './ndjson.js';
 import { runSchedule } from './open-model.js';
 import type { Emit } from '../model/records.js';
-import { segmentOf, type Segment } from '../model/segment.js';
-import { buildRequest } from './request-spec.js';
+import { segmentOf } from '../model/segment.js';
+import { buildRequest } from '../scenario/request.js';
 import { sse } from './sse.js';
 import { createStreamTracker, trackerOptions, type ConnectionTracker, type TrackerOptions } from './stream-tracker.js';
 import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
 import { pause } from './triggers.js';
-import { warmUpStreamPath, type Rehearsal } from './warm-up.js';
+import { warmUpStreamPath } from './warm-up.js';
 import { websocket } from './websocket.js';
-
-export interface StreamContext {
-  probe: StreamProbe;
-  probeName: string;
-  targets: ReadonlyArray<readonly [string, Target]>;
-  emit: Emit;
-  signal: AbortSignal;
-  /** Called when the warm-up is over and the measured schedule starts. */
-  warmedUp(): void;
-  /** This runner's share of the streams; a stream keeps its number in the whole schedule. */
-  segment: Segment;
-  /** A fresh rehearsal for the warm-up's records. */
-  rehearse(): Rehearsal;
-}
+import type { ProbeContext } from './probe-context.js';
 
 const ADAPTERS: Record<StreamProbe['protocol'], StreamAdapter> = { sse, ndjson, websocket };
 const LEAD_MS = 20;
@@ -52,7 +40,7 @@ interface TargetCounters {
   drops: number;
 }
 
-export async function runStreamProbe({ probe, probeName, targets, emit, signal, warmedUp, segment, rehearse }: StreamContext): Promise<void> {
+export async function runStreamProbe({ probe, probeName, targets, emit, signal, warmedUp, segment, rehearse }: ProbeContext<StreamProbe>): Promise<void> {
   const counters: TargetCounters[] = targets.map(([name, target]) => ({ name, target, spec: buildRequest(probe.request, target), url: new URL(target.url), options: trackerOptions(probe, target), open: 0, opened: 0, events: 0, drops: 0 }));
   // One listener for the run's stop instead of one per stream: opening hundreds of streams
   // a second must not cost what a signal and its listener per stream cost.

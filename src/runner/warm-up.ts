@@ -16,7 +16,7 @@ import type { LoadProbe, StreamProbe, Target } from '../scenario/schema.js';
 import type { StreamAdapter } from './http-stream.js';
 import { now } from './http.js';
 import { createLoadTarget } from './load-target.js';
-import { buildRequest } from './request-spec.js';
+import { buildRequest } from '../scenario/request.js';
 import { createStreamTracker, trackerOptions } from './stream-tracker.js';
 import type { Emit } from '../model/records.js';
 

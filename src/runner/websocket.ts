@@ -4,7 +4,7 @@
  * kept when the server ends it.
  */
 import WebSocket from 'ws';
-import { classifyError, codedError, statusError } from './error-class.js';
+import { classifyError, codedError, statusError } from '../model/error-class.js';
 import type { OpenStream, StreamAdapter } from './http-stream.js';
 import type { StreamEnd } from './stream-tracker.js';
 

@@ -6,8 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { CbError } from '../model/errors.js';
-import type { Path } from './interpolate.js';
+import type { Criteria } from '../model/verdict-specs.js';
 import { nonEmptyString, percent, verdict } from './schema.js';
+import { verdictReferenceIssues } from './verdict-references.js';
 import { parseValidated, type RawIssue } from './yaml-document.js';
 
 const relative = z.strictObject({
@@ -17,19 +18,17 @@ const relative = z.strictObject({
   confidence: percent.prefault('90%'),
 });
 
-export const criteriaSchema = z.strictObject({
+const criteriaSchema = z.strictObject({
   $schema: z.string().optional(),
   verdicts: z.array(verdict).default([]),
   relative: z.array(relative).default([]),
-});
+}) satisfies z.ZodType<Criteria>;
 
-export type Criteria = z.output<typeof criteriaSchema>;
 
 /** Published as schema/criteria.schema.json for editors. */
 export function criteriaJsonSchema(): object {
   return z.toJSONSchema(criteriaSchema, { io: 'input', unrepresentable: 'any' });
 }
-export type RelativeCriterion = Criteria['relative'][number];
 
 /** What the gated run offers, to check the names a criteria file uses. */
 export interface KnownNames {
@@ -48,7 +47,7 @@ export async function loadCriteriaFile(file: string, known: KnownNames, env: Nod
   return parseCriteria(source, file, known, env);
 }
 
-export function parseCriteria(source: string, file: string, known: KnownNames, env: NodeJS.ProcessEnv = process.env): Criteria {
+function parseCriteria(source: string, file: string, known: KnownNames, env: NodeJS.ProcessEnv = process.env): Criteria {
   return parseValidated(source, file, criteriaSchema, criteriaJsonSchema(), {
     env,
     crossCheck: (document) => unknownNames(document, known),
@@ -56,24 +55,18 @@ export function parseCriteria(source: string, file: string, known: KnownNames, e
 }
 
 function unknownNames(document: unknown, known: KnownNames): RawIssue[] {
-  const issues: RawIssue[] = [];
-  const check = (value: unknown, names: string[], what: string, path: Path) => {
-    if (typeof value === 'string' && !names.includes(value)) {
-      issues.push({ path, message: `unknown ${what} "${value}" (this run has: ${names.join(', ') || 'none'})` });
-    }
-  };
+  const unknown = (what: string, names: readonly string[]) => (value: string) => `unknown ${what} "${value}" (this run has: ${names.join(', ') || 'none'})`;
   const doc = (document ?? {}) as { verdicts?: unknown; relative?: unknown };
-  (Array.isArray(doc.verdicts) ? doc.verdicts : []).forEach((entry, i) => {
-    for (const [kind, spec] of Object.entries((entry ?? {}) as Record<string, Record<string, unknown>>)) {
-      const base: Path = ['verdicts', i, kind];
-      for (const key of ['target', 'baseline', 'candidate']) check(spec?.[key], known.targets, 'target', [...base, key]);
-      for (const key of ['stage', 'baselineStage']) check(spec?.[key], known.stages, 'stage', [...base, key]);
-    }
+  const issues = verdictReferenceIssues(doc.verdicts, {
+    targets: known.targets,
+    stages: new Map(known.stages.map((stage) => [stage, {}])),
+    unknownTarget: unknown('target', known.targets),
+    unknownStage: unknown('stage', known.stages),
   });
   (Array.isArray(doc.relative) ? doc.relative : []).forEach((entry, i) => {
     const spec = (entry ?? {}) as Record<string, unknown>;
-    check(spec.target, known.targets, 'target', ['relative', i, 'target']);
-    check(spec.metric, known.metrics, 'metric', ['relative', i, 'metric']);
+    if (typeof spec.target === 'string' && !known.targets.includes(spec.target)) issues.push({ path: ['relative', i, 'target'], message: unknown('target', known.targets)(spec.target) });
+    if (typeof spec.metric === 'string' && !known.metrics.includes(spec.metric)) issues.push({ path: ['relative', i, 'metric'], message: unknown('metric', known.metrics)(spec.metric) });
   });
   return issues;
 }

@@ -1,7 +1,31 @@
-/** Helpers over a validated scenario that both the runner and analysis need. */
+/** A validated scenario as the runner, the k6 generator and the store take it. */
 import { CbError } from '../model/errors.js';
+import type { RunHeader } from '../model/manifest.js';
+import type { ProbeKind } from '../model/probe-kinds.js';
 import type { ProbeDeclared, StagePlan } from '../model/records.js';
+import { redact } from '../model/redact.js';
 import type { LoadProbe, Probe, Scenario } from './schema.js';
+
+export interface Plan {
+  /** Path of the scenario file as given. */
+  file: string;
+  /** The file's text as written, before interpolation (so it holds `${TOKEN}`, not the token). */
+  source: string;
+  scenario: Scenario;
+  /** The environment variables the file refers to and their values, so that secrets among them can be redacted. */
+  substitutions: Record<string, string>;
+}
+
+/** The manifest's account of what is run: the scenario as run (overrides applied), secrets redacted. */
+export function runHeader(plan: Plan, scenario: Scenario = plan.scenario): RunHeader {
+  return {
+    scenarioName: scenario.name,
+    scenarioFile: plan.file,
+    targets: Object.keys(scenario.targets),
+    verdicts: scenario.verdicts,
+    scenario: redact(scenario, plan.substitutions),
+  };
+}
 
 /** A probe's name in samples and histograms: its `name`, else its kind (numbered when the kind repeats). */
 export function probeName(probe: Probe, index: number, probes: readonly Probe[]): string {
@@ -46,17 +70,33 @@ export function planStages(probe: LoadProbe): StagePlan[] {
   });
 }
 
+type ProbeOf<K extends ProbeKind> = Extract<Probe, { kind: K }>;
+
+interface ProbeKindPlan<K extends ProbeKind> {
+  /** One summary section per probe kind and target keeps verdicts unambiguous, unless the kind has sections per stage. */
+  onePerScenario: boolean;
+  /** Can a segmented run (--segment i/N) take its share of it? */
+  splits: boolean;
+  /** What its probe record declares beyond kind, name and targets: what the analysis reads instead of the scenario. */
+  declare(probe: ProbeOf<K>): Partial<ProbeDeclared>;
+}
+
+export const PROBE_PLANS: { [K in ProbeKind]: ProbeKindPlan<K> } = {
+  // A cold-start round compares targets at one moment from one process.
+  coldstart: { onePerScenario: true, splits: false, declare: () => ({}) },
+  load: { onePerScenario: false, splits: true, declare: (probe) => ({ stages: planStages(probe), ...(probe.slo && { slo: probe.slo }) }) },
+  // A closed model has nothing to split.
+  capacity: { onePerScenario: true, splits: false, declare: () => ({}) },
+  stream: { onePerScenario: true, splits: true, declare: (probe) => ({ protocol: probe.protocol, holdMs: probe.hold, ...(probe.slo && { slo: probe.slo }) }) },
+};
+
 /** The probe records a run writes before its first probe (model/records.ts ProbeDeclared). */
 export function declareProbes(scenario: Scenario): ProbeDeclared[] {
-  return scenario.probes.map((probe, index) => {
-    const declared: ProbeDeclared = {
-      type: 'probe',
-      probe: probeName(probe, index, scenario.probes),
-      kind: probe.kind,
-      targets: probe.targets ?? Object.keys(scenario.targets),
-    };
-    if (probe.kind === 'load') Object.assign(declared, { stages: planStages(probe), ...(probe.slo && { slo: probe.slo }) });
-    if (probe.kind === 'stream') Object.assign(declared, { protocol: probe.protocol, holdMs: probe.hold, ...(probe.slo && { slo: probe.slo }) });
-    return declared;
-  });
+  return scenario.probes.map((probe, index) => ({
+    type: 'probe',
+    probe: probeName(probe, index, scenario.probes),
+    kind: probe.kind,
+    targets: probe.targets ?? Object.keys(scenario.targets),
+    ...(PROBE_PLANS[probe.kind].declare as (probe: Probe) => Partial<ProbeDeclared>)(probe),
+  }));
 }

@@ -6,7 +6,9 @@
  */
 import { z } from 'zod';
 import type { Comparison } from '../model/records.js';
-import { parseComparison, parseDuration, parsePercent, parseRate } from './units.js';
+import type { ProbeKind } from '../model/probe-kinds.js';
+import type { VerdictKind, VerdictSpec, VerdictSpecs } from '../model/verdict-specs.js';
+import { parseComparison, parseDuration, parsePercent, parseRate } from '../model/units.js';
 
 /** A string field that `parse` turns into a value; `expected` is the error message's noun phrase. */
 function parsed<T>(parse: (text: string) => T | undefined, expected: string, description: string) {
@@ -282,13 +284,16 @@ const streamSurvival = z.strictObject({
   maxLostMessages: nonNegativeInt.default(0),
 });
 
+/** Each verdict kind's schema by its key: a kind model/verdict-specs.ts names and this map lacks fails the build. */
+const verdictSchemas = {
+  coldStartReduction,
+  loadMultiplier,
+  slo: sloVerdict.meta({ description: "A load stage's SLOs on one target" }),
+  streamSurvival,
+} satisfies { [K in VerdictKind]: z.ZodType<VerdictSpecs[K], unknown> };
+
 export const verdict = z
-  .strictObject({
-    coldStartReduction: coldStartReduction.optional(),
-    loadMultiplier: loadMultiplier.optional(),
-    slo: sloVerdict.optional().meta({ description: "A load stage's SLOs on one target" }),
-    streamSurvival: streamSurvival.optional(),
-  })
+  .strictObject(optionalFields(verdictSchemas))
   .refine((v) => Object.keys(v).length === 1, { message: 'each verdict names exactly one check, e.g. coldStartReduction' });
 
 export const scenarioSchema = z.strictObject({
@@ -304,7 +309,6 @@ export const scenarioSchema = z.strictObject({
   verdicts: z.array(verdict).default([]),
 });
 
-export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type Target = Scenario['targets'][string];
 export type Identity = Target['identity'];
@@ -313,16 +317,21 @@ export type WaitFor = NonNullable<Trigger['waitFor']>;
 export type Probe = Scenario['probes'][number];
 export type ColdstartProbe = Extract<Probe, { kind: 'coldstart' }>;
 export type RequestSpec = ColdstartProbe['request'];
-export type Verdict = Scenario['verdicts'][number];
-export type ColdStartReductionSpec = NonNullable<Verdict['coldStartReduction']>;
 export type LoadProbe = Extract<Probe, { kind: 'load' }>;
 export type CapacityProbe = Extract<Probe, { kind: 'capacity' }>;
 export type Stage = LoadProbe['stages'][number];
-export type Slo = NonNullable<LoadProbe['slo']>;
-export type LoadMultiplierSpec = NonNullable<Verdict['loadMultiplier']>;
-export type SloVerdictSpec = NonNullable<Verdict['slo']>;
 export type StreamProbe = Extract<Probe, { kind: 'stream' }>;
-export type StreamSurvivalSpec = NonNullable<Verdict['streamSurvival']>;
+
+/** The schema parses probe kinds and verdicts into the stored types of model/verdict-specs.ts: a drift between the two fails the build. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const verdictsMatchTheModel: Same<Scenario['verdicts'][number], VerdictSpec> = true;
+const probeKindsMatchTheModel: Same<Probe['kind'], ProbeKind> = true;
+void verdictsMatchTheModel;
+void probeKindsMatchTheModel;
+
+function optionalFields<T extends Record<string, z.ZodType>>(shape: T): { [K in keyof T]: z.ZodOptional<T[K]> } {
+  return Object.fromEntries(Object.entries(shape).map(([key, schema]) => [key, schema.optional()])) as { [K in keyof T]: z.ZodOptional<T[K]> };
+}
 
 function isValidRegExp(text: string): boolean {
   try {

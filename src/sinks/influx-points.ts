@@ -7,7 +7,7 @@
  */
 import { decodeHistogram, usToMs } from '../model/histogram.js';
 import type { ColdstartSample, IntervalRecord, RunRecord } from '../model/records.js';
-import type { Summary } from '../analysis/summary-schema.js';
+import type { Summary } from '../model/summary.js';
 
 export interface InfluxPoint {
   measurement: string;

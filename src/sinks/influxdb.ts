@@ -9,7 +9,8 @@
 import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
 import type { RunRecord } from '../model/records.js';
 import { INFLUX_SCHEMA, pointBuilder, summaryPoints, type InfluxPoint } from './influx-points.js';
-import { beforeDeadline, LATE, type RunEnd, type RunInfo, type Sink } from './sink.js';
+import type { RunEnd, RunInfo, Sink } from '../model/sink.js';
+import { beforeDeadline, LATE } from './sink.js';
 
 export interface InfluxConfig {
   url: string;
@@ -102,7 +103,7 @@ export function influxSink(config: InfluxConfig): Sink {
   };
 }
 
-export function backfillCommand(dir: string, config: InfluxConfig): string {
+function backfillCommand(dir: string, config: InfluxConfig): string {
   const tags = Object.entries(config.tags).map(([k, v]) => ` --tag ${k}=${v}`).join('');
   return `coldbench export influx ${dir} --influx-url ${config.url} --influx-org ${config.org} --influx-bucket ${config.bucket}${tags}`;
 }

@@ -6,48 +6,8 @@
  * throws, rejects or misses the close deadline is counted and named at the end; the run
  * completes either way.
  */
-import type { Summary } from '../analysis/summary-schema.js';
 import type { RunRecord } from '../model/records.js';
-
-export interface RunInfo {
-  runId: string;
-  dir: string;
-  scenario: string;
-  /** This runner's name (the host unless `--runner` gave one). */
-  runner: string;
-}
-
-export interface RunEnd {
-  /** Epoch ms by which close must have finished; a sink still busy then is left behind. */
-  deadline: number;
-  status: 'completed' | 'interrupted' | 'failed';
-  error?: string;
-  /** The judged run, analysed from the store once the first sink (the run writer) closed. */
-  summary?: Summary;
-}
-
-export interface Sink {
-  readonly name: string;
-  /** Wants the judged run (`RunEnd.summary`) when it closes: the run is then analysed before it does. */
-  readonly needsSummary?: boolean;
-  open?(run: RunInfo): void | Promise<void>;
-  record(record: RunRecord): void | Promise<void>;
-  /** May return a line for people: what it wrote, or what it could not and how to make up for it. */
-  close?(end: RunEnd): void | string | Promise<void | string>;
-}
-
-export interface SinkReport {
-  name: string;
-  delivered: number;
-  /** Records that found the queue full. */
-  dropped: number;
-  /** Calls that threw or rejected. */
-  failed: number;
-  /** The first failure, or a missed deadline. */
-  error?: string;
-  /** What the sink said when it closed. */
-  note?: string;
-}
+import type { RunEnd, RunInfo, Sink, SinkReport } from '../model/sink.js';
 
 export interface SinkFanOut {
   record(record: RunRecord): void;
@@ -58,7 +18,7 @@ export interface SinkFanOut {
   close(end: RunEnd, afterFirst?: () => Partial<RunEnd>): Promise<SinkReport[]>;
 }
 
-export const DEFAULT_QUEUE_LIMIT = 10_000;
+const DEFAULT_QUEUE_LIMIT = 10_000;
 
 /** What `beforeDeadline` gives when the work was still running at the deadline. */
 export const LATE = Symbol('late');

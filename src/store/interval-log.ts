@@ -14,7 +14,7 @@ import type { IntervalRecord } from '../model/records.js';
 import { HistogramSet } from './histograms.js';
 import { writeFileAtomic } from './output.js';
 
-export const INTERVAL_LOG_VERSION = '1.3';
+const INTERVAL_LOG_VERSION = '1.3';
 
 export function intervalLogHeader(startedAtMs: number): string {
   return (
@@ -36,7 +36,7 @@ const escapePart = (part: string) => part.replace(/[%,/\s]/g, (c) => `%${c.charC
 
 export const tagOf = (key: HistogramKey): string => [key.target, key.probe, key.stage, key.metric].map(escapePart).join('/');
 
-export function keyOfTag(tag: string): HistogramKey | undefined {
+function keyOfTag(tag: string): HistogramKey | undefined {
   const parts = tag.split('/').map((part) => decodeURIComponent(part));
   if (parts.length !== 4) return undefined;
   const [target, probe, stage, metric] = parts as [string, string, string, string];

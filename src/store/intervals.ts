@@ -9,7 +9,7 @@ import { CLIENT_TARGET, type IntervalRecord, type LoadSample, type RunRecord } f
 import { HistogramSet } from './histograms.js';
 import { LOAD_METRICS, sampleMetrics } from './sample-metrics.js';
 
-export const INTERVAL_MS = 1000;
+const INTERVAL_MS = 1000;
 
 export interface IntervalRecorder {
   add(record: RunRecord): void;

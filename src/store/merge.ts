@@ -13,7 +13,7 @@ import { decodeHistogram, newHistogram, type Histogram } from '../model/histogra
 import type { IntervalRecord, ProbeDeclared, SeriesRecord, StageStarted, StreamTick, Tick } from '../model/records.js';
 import { parseSegment, segmentText } from '../model/segment.js';
 import { tagOf, writeIntervalFiles, type IntervalSpan } from './interval-log.js';
-import type { RunManifest, RunStatus } from './manifest.js';
+import type { RunManifest, RunStatus } from '../model/manifest.js';
 import { makeDirectory, writeFileAtomic } from './output.js';
 import { openRunDirectory, readIntervals, readSeries, type RunDirectory } from './run-dir.js';
 import { newRunId } from './run-writer.js';

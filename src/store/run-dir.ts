@@ -11,7 +11,7 @@ import { CbError } from '../model/errors.js';
 import { FORMAT_VERSION, RUN_FILES } from '../model/files.js';
 import type { Histogram } from '../model/histogram.js';
 import type { IntervalRecord, SeriesRecord, StoredSample } from '../model/records.js';
-import type { RunManifest } from './manifest.js';
+import type { RunManifest } from '../model/manifest.js';
 import { parseIntervalLogLine } from './interval-log.js';
 
 export interface RunDirectory {

@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import { RUN_FILES } from '../model/files.js';
 import type { Segment } from '../model/segment.js';
 import type { RunRecord } from '../model/records.js';
-import type { Plan } from '../scenario/load.js';
-import type { RunEnd, Sink, SinkReport } from '../sinks/sink.js';
+import type { RunEnd, Sink, SinkReport } from '../model/sink.js';
 import { openAppendLog } from './append-log.js';
 import type { HistogramSet } from './histograms.js';
 import { intervalLogHeader, intervalLogLine } from './interval-log.js';
-import { newManifest, type RunManifest } from './manifest.js';
+import type { RunHeader, RunManifest } from '../model/manifest.js';
+import { newManifest } from './manifest.js';
 import { makeDirectory, writeFileAtomic } from './output.js';
-import { redact } from './redact.js';
 import { sampleLine } from './sample-line.js';
 
 export interface RunWriter extends Sink {
@@ -32,12 +31,12 @@ export interface RunWriter extends Sink {
   writeTotals(totals: HistogramSet): void;
 }
 
-export function createRunWriter(plan: Plan, options: { outDir: string; runner: string; segment: Segment; runId?: string; manifestOptions?: RunManifest['options'] }): RunWriter {
-  const runId = options.runId ?? newRunId(plan.scenario.name);
+export function createRunWriter(header: RunHeader, options: { outDir: string; runner: string; segment: Segment; runId?: string; manifestOptions?: RunManifest['options'] }): RunWriter {
+  const runId = options.runId ?? newRunId(header.scenarioName);
   const dir = join(options.outDir, runId);
   makeDirectory(options.outDir, 'the run directory under');
   makeDirectory(dir, 'the run directory');
-  let manifest = newManifest(runId, plan, { name: options.runner, segment: options.segment }, options.manifestOptions ?? {});
+  let manifest = newManifest(runId, header, { name: options.runner, segment: options.segment }, options.manifestOptions ?? {});
   const writeJson = (name: string, value: unknown) => writeFileAtomic(join(dir, name), JSON.stringify(value, null, 2) + '\n');
   writeJson(RUN_FILES.manifest, manifest);
   const samples = openAppendLog(join(dir, RUN_FILES.samples));
@@ -82,7 +81,7 @@ export function createRunWriter(plan: Plan, options: { outDir: string; runner: s
         endedAt: new Date().toISOString(),
         status,
         interrupted: status === 'interrupted',
-        ...(error !== undefined && { error: redact(error, plan.substitutions) }),
+        ...(error !== undefined && { error }),
       };
       writeJson(RUN_FILES.manifest, manifest);
     },

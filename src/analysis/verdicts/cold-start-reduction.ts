@@ -4,12 +4,12 @@
  * inconclusive otherwise; too few samples on a side is insufficient.
  */
 import type { ColdstartSample } from '../../model/records.js';
-import type { ColdStartReductionSpec } from '../../scenario/schema.js';
-import { formatMs } from '../../scenario/units.js';
+import type { ColdStartReductionSpec } from '../../model/verdict-specs.js';
+import { formatMs } from '../../model/units.js';
 import { clientLagReason } from '../client.js';
 import { coldstartSamples } from '../coldstart.js';
 import { bootstrapRatio, round3, statistic } from '../stats.js';
-import type { Distribution, VerdictResult } from '../summary-schema.js';
+import type { Distribution, VerdictResult } from '../../model/summary.js';
 
 export const MIN_SAMPLES_PER_SIDE = 10;
 

@@ -4,8 +4,8 @@
  * verdicts has the SLOs none of them covers named, so a gap in a CI gate is seen.
  */
 import type { ProbeDeclared } from '../../model/records.js';
-import type { Verdict } from '../../scenario/schema.js';
-import type { Summary, VerdictResult } from '../summary-schema.js';
+import type { VerdictSpec } from '../../model/verdict-specs.js';
+import type { Summary, VerdictResult } from '../../model/summary.js';
 import { combineChecks, sloVerdict } from './stage-slo.js';
 
 interface DeclaredSlo {
@@ -34,7 +34,7 @@ export function declaredSloVerdicts(probes: readonly ProbeDeclared[], targets: S
 }
 
 /** Declared SLOs that none of `verdicts` judges, e.g. `cloudrun load/10x`. */
-export function unjudgedSlos(probes: readonly ProbeDeclared[], verdicts: readonly Verdict[]): string[] {
+export function unjudgedSlos(probes: readonly ProbeDeclared[], verdicts: readonly VerdictSpec[]): string[] {
   const covers = (slo: DeclaredSlo) =>
     verdicts.some((v) => {
       if (slo.stage === undefined) return v.streamSurvival?.target === slo.target;

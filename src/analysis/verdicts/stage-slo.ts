@@ -4,10 +4,10 @@
  * no data never passes; an invalid stage (the generator was the limit) is never passed;
  * then the SLO checks decide, worst first.
  */
-import type { LoadMultiplierSpec, SloVerdictSpec } from '../../scenario/schema.js';
-import { formatRate } from '../../scenario/units.js';
+import type { LoadMultiplierSpec, SloVerdictSpec } from '../../model/verdict-specs.js';
+import { formatRate } from '../../model/units.js';
 import { round3 } from '../stats.js';
-import type { LoadStageSummary, SloCheck, Summary, VerdictResult, VerdictStatus } from '../summary-schema.js';
+import type { LoadStageSummary, SloCheck, Summary, VerdictResult, VerdictStatus } from '../../model/summary.js';
 
 const WORST_FIRST: VerdictStatus[] = ['fail', 'invalid', 'no-data', 'inconclusive', 'insufficient'];
 

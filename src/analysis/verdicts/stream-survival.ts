@@ -3,10 +3,10 @@
  * exact binomial bound, with no more lost messages than allowed. A baseline target is shown
  * beside it, as the comparison the claim is about.
  */
-import type { StreamSurvivalSpec } from '../../scenario/schema.js';
+import type { StreamSurvivalSpec } from '../../model/verdict-specs.js';
 import { checkRatio } from '../slo.js';
 import { round3 } from '../stats.js';
-import type { Summary, VerdictResult } from '../summary-schema.js';
+import type { Summary, VerdictResult } from '../../model/summary.js';
 
 export function streamSurvivalVerdict(spec: StreamSurvivalSpec, targets: Summary['targets']): VerdictResult {
   const stream = targets[spec.target]?.stream;

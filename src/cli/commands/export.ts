@@ -1,6 +1,6 @@
 import { incompleteRun } from '../../analysis/outcome.js';
 import { ExitCode } from '../../model/errors.js';
-import { exportRunToInflux } from '../../sinks/influx-export.js';
+import { exportRunToInflux } from '../influx-export.js';
 import type { InfluxConfig } from '../../sinks/influxdb.js';
 import { openRunDirectory } from '../../store/run-dir.js';
 

@@ -1,4 +1,4 @@
-import { importK6 } from '../../k6/import.js';
+import { importK6 } from '../../importers/k6.js';
 import { writeReports } from '../../report/write-reports.js';
 import { printResult } from '../print.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { generateK6 } from '../../k6/script.js';
-import { loadScenarioFile } from '../../scenario/load.js';
+import { loadScenarioFile } from '../../scenario/read.js';
 import { makeDirectory, writeOutputFile } from '../../store/output.js';
 
 /** Writes the k6 scripts and TestRuns of a scenario and says, per probe, what was written or why not. */

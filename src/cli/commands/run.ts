@@ -1,11 +1,11 @@
 import type { RunOutcome } from '../../run-scenario.js';
 import { runScenario } from '../../run-scenario.js';
-import { loadScenarioFile } from '../../scenario/load.js';
+import { loadScenarioFile } from '../../scenario/read.js';
 import { ExitCode } from '../../model/errors.js';
 import { influxSink, type InfluxConfig } from '../../sinks/influxdb.js';
 import type { Segment } from '../../model/segment.js';
 import { printResult } from '../print.js';
-import { createProgress } from '../progress.js';
+import { createProgress } from '../../sinks/progress.js';
 import { abortOnSignals } from '../signals.js';
 
 export interface RunArgs {

@@ -8,9 +8,9 @@
  * secret-looking header or key name, URL passwords and secret-looking query parameters.
  * Scrubbing runs in linear time: a multi-megabyte scenario or evidence string must not hang.
  */
-import type { RunRecord } from '../model/records.js';
+import type { RunRecord } from './records.js';
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 export const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token)$|token|secret|password/i;
 const SECRET_VARIABLE = /token|secret|password|passwd|key|auth|credential|cookie|session/i;

@@ -7,8 +7,8 @@
 import { loadRun } from '../analysis/run-data.js';
 import { summarize } from '../analysis/summarize.js';
 import { openRunDirectory, readIntervals, readSamples, readSeries } from '../store/run-dir.js';
-import { pointBuilder, summaryPoints, type InfluxPoint } from './influx-points.js';
-import { openInfluxWriter, type InfluxConfig, type InfluxWriteReport } from './influxdb.js';
+import { pointBuilder, summaryPoints, type InfluxPoint } from '../sinks/influx-points.js';
+import { openInfluxWriter, type InfluxConfig, type InfluxWriteReport } from '../sinks/influxdb.js';
 
 /** Every point a run directory gives, in batches, in the order the live sink would have written them (by kind). */
 export function forEachStoredPoint(dir: string, onPoints: (points: InfluxPoint[]) => void): void {

@@ -1,7 +1,6 @@
 /** A scenario request plus a target's headers → what goes on the wire. */
-import { basicCredentials } from '../scenario/load.js';
-import type { RequestSpec, Target } from '../scenario/schema.js';
-import type { HttpRequestSpec } from './http.js';
+import type { RequestSpec, Target } from './schema.js';
+import type { HttpRequestSpec } from '../model/request.js';
 
 export function buildRequest(request: RequestSpec, target: Target): HttpRequestSpec {
   const headers: Record<string, string> = {};
@@ -21,4 +20,10 @@ export function buildRequest(request: RequestSpec, target: Target): HttpRequestS
 /** A target URL may carry a base path (https://host/api); the request path goes under it. */
 function joinPath(base: string, path: string): string {
   return base === '/' ? path : base.replace(/\/$/, '') + path;
+}
+
+/** The Basic credential (base64 of user:password) a URL carries, as curl sends it; undefined without a user. */
+export function basicCredentials(url: string): string | undefined {
+  const { username, password } = new URL(url);
+  return username ? Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64') : undefined;
 }

@@ -43,7 +43,7 @@ const coldStart = z.object({
   }).meta({ description: 'Medians over successful first requests' }),
 });
 
-export const verdictStatus = z.enum(['pass', 'fail', 'inconclusive', 'insufficient', 'invalid', 'no-data']);
+const verdictStatus = z.enum(['pass', 'fail', 'inconclusive', 'insufficient', 'invalid', 'no-data']);
 
 const sloCheck = z.object({
   metric: z.string().meta({ description: 'successRate, p50, p95, p99, …' }),
@@ -143,7 +143,7 @@ const verdict = z.object({
   detail: z.string(),
 });
 
-export const summarySchema = z.object({
+const summarySchema = z.object({
   schemaVersion: z.literal(1),
   runId: z.string(),
   scenario: z.string(),

@@ -7,8 +7,8 @@
  */
 import { decodeHistogram, usToMs } from '../model/histogram.js';
 import type { ColdstartSample, RunRecord, StageStarted, StreamTick, Tick, TriggerWaiting } from '../model/records.js';
-import type { Sink } from '../sinks/sink.js';
-import { formatMs, formatRate } from '../scenario/units.js';
+import type { Sink } from '../model/sink.js';
+import { formatMs, formatRate } from '../model/units.js';
 
 export interface ProgressOptions {
   stream: NodeJS.WriteStream;

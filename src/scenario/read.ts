@@ -6,19 +6,13 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { CbError } from '../model/errors.js';
 import { referencedVariables, type Path } from './interpolate.js';
+import { PROBE_KINDS } from '../model/probe-kinds.js';
+import { PROBE_PLANS, type Plan } from './plan.js';
+import { asRecord, verdictReferenceIssues } from './verdict-references.js';
+import { basicCredentials } from './request.js';
 import { scenarioJsonSchema, scenarioSchema, type Scenario } from './schema.js';
 import { parseValidated, type RawIssue } from './yaml-document.js';
-import { formatMs, formatRate, parseDuration, parseRate } from './units.js';
-
-export interface Plan {
-  /** Path of the scenario file as given. */
-  file: string;
-  /** The file's text as written, before interpolation (so it holds `${TOKEN}`, not the token). */
-  source: string;
-  scenario: Scenario;
-  /** The environment variables the file refers to and their values, so that secrets among them can be redacted. */
-  substitutions: Record<string, string>;
-}
+import { formatMs, formatRate, parseDuration, parseRate } from '../model/units.js';
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -64,12 +58,6 @@ function urlCredentials(scenario: Scenario): Record<string, string> {
   return out;
 }
 
-/** The Basic credential (base64 of user:password) a URL carries, as curl sends it; undefined without a user. */
-export function basicCredentials(url: string): string | undefined {
-  const { username, password } = new URL(url);
-  return username ? Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64') : undefined;
-}
-
 /** Checks that name other parts of the scenario; done on raw data so they run even when other parts are malformed. */
 function crossReferenceIssues(document: unknown, maxRate: number | undefined): RawIssue[] {
   const doc = asRecord(document);
@@ -82,9 +70,8 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
     }
   };
   const probes = Array.isArray(doc.probes) ? doc.probes : [];
-  const coldstartProbes = probes.flatMap((probe, i) => (asRecord(probe).kind === 'coldstart' ? [i] : []));
   // One summary section per probe kind and target keeps verdicts unambiguous.
-  for (const kind of ['coldstart', 'capacity', 'stream']) {
+  for (const kind of PROBE_KINDS.filter((k) => PROBE_PLANS[k].onePerScenario)) {
     const same = probes.flatMap((probe, i) => (asRecord(probe).kind === kind ? [i] : []));
     for (const i of same.slice(1)) issues.push({ path: ['probes', i, 'kind'], message: `only one ${kind} probe per scenario` });
   }
@@ -99,40 +86,16 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
     if (Array.isArray(selected)) selected.forEach((name, j) => checkTarget(name, ['probes', i, 'targets', j]));
   });
   const stages = loadStageIssues(probes, maxRate, issues);
-  const verdicts = Array.isArray(doc.verdicts) ? doc.verdicts : [];
-  verdicts.forEach((verdict, i) => {
-    const survival = asRecord(asRecord(verdict).streamSurvival);
-    if (Object.keys(survival).length > 0) {
-      const base: Path = ['verdicts', i, 'streamSurvival'];
-      checkTarget(survival.target, [...base, 'target']);
-      checkTarget(survival.baseline, [...base, 'baseline']);
-      if (!probes.some((p) => asRecord(p).kind === 'stream')) issues.push({ path: base, message: 'streamSurvival needs a probe of kind stream' });
-    }
-    for (const check of ['loadMultiplier', 'slo'] as const) {
-      const spec = asRecord(asRecord(verdict)[check]);
-      if (Object.keys(spec).length === 0) continue;
-      const base: Path = ['verdicts', i, check];
-      checkTarget(spec.target, [...base, 'target']);
-      for (const key of ['stage', 'baselineStage']) {
-        const name = spec[key];
-        if (typeof name === 'string' && !stages.has(name)) {
-          issues.push({ path: [...base, key], message: `no load stage named "${name}" (stages: ${[...stages.keys()].join(', ') || 'none'})` });
-        }
-      }
-      if (check === 'slo' && typeof spec.stage === 'string' && stages.has(spec.stage) && !stages.get(spec.stage)!.hasSlo) {
-        issues.push({ path: [...base, 'stage'], message: `the load probe of stage "${spec.stage}" has no slo to judge` });
-      }
-    }
-    const reduction = asRecord(asRecord(verdict).coldStartReduction);
-    if (Object.keys(reduction).length === 0) return;
-    const base: Path = ['verdicts', i, 'coldStartReduction'];
-    checkTarget(reduction.baseline, [...base, 'baseline']);
-    checkTarget(reduction.candidate, [...base, 'candidate']);
-    if (reduction.baseline !== undefined && reduction.baseline === reduction.candidate) {
-      issues.push({ path: [...base, 'candidate'], message: 'candidate and baseline must be different targets' });
-    }
-    if (coldstartProbes.length === 0) issues.push({ path: base, message: 'coldStartReduction needs a probe of kind coldstart' });
-  });
+  const probeKinds = new Set(probes.map((p) => asRecord(p).kind).filter((kind): kind is string => typeof kind === 'string'));
+  issues.push(
+    ...verdictReferenceIssues(doc.verdicts, {
+      targets: targetNames,
+      stages,
+      probeKinds,
+      unknownTarget: (name) => `unknown target "${name}" (targets: ${known})`,
+      unknownStage: (name) => `no load stage named "${name}" (stages: ${[...stages.keys()].join(', ') || 'none'})`,
+    }),
+  );
   return issues;
 }
 
@@ -170,13 +133,6 @@ function loadStageIssues(probes: unknown[], maxRate: number | undefined, issues:
   });
   return stages;
 }
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-
-
 
 function displayName(file: string): string {
   const rel = relative(process.cwd(), file);

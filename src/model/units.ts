@@ -1,4 +1,4 @@
-import type { Comparison } from '../model/records.js';
+import type { Comparison } from './records.js';
 
 const DURATION_UNITS_MS: Record<string, number> = {
   us: 0.001,

@@ -1,5 +1,5 @@
 /** Turns whatever a request threw into a stable, countable cause. */
-import type { ErrorClass, SampleError } from '../model/records.js';
+import type { ErrorClass, SampleError } from './records.js';
 
 
 const CLASS_BY_CODE: Record<string, ErrorClass> = {

@@ -17,16 +17,16 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { CbError } from '../model/errors.js';
-import { statusError } from '../runner/error-class.js';
+import { statusError } from '../model/error-class.js';
 import { FORMAT_VERSION, RUN_FILES } from '../model/files.js';
 import { msToUs, newHistogram, type Histogram } from '../model/histogram.js';
 import type { LoadSample, SampleError, ProbeDeclared, SeriesRecord, StagePlan, Tick } from '../model/records.js';
 import { writeIntervalFiles, type IntervalSpan } from '../store/interval-log.js';
-import type { RunManifest } from '../store/manifest.js';
+import type { RunManifest } from '../model/manifest.js';
 import { newRunId } from '../store/run-writer.js';
 import { makeDirectory, writeFileAtomic } from '../store/output.js';
 import { sampleLine } from '../store/sample-line.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../model/version.js';
 
 /** One k6 metric point, from either format. */
 interface K6Point {

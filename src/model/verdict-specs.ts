@@ -1,0 +1,70 @@
+/**
+ * The verdicts a run is judged by, as validated and as stored in manifest.json: one key per
+ * verdict kind. scenario/schema.ts parses into exactly these types (checked at compile time),
+ * and analysis/verdicts/ judges them; neither imports the other for them.
+ */
+
+export interface ColdStartReductionSpec {
+  baseline: string;
+  candidate: string;
+  metric: 'p50' | 'p90' | 'p95' | 'p99' | 'mean';
+  measure: 'latency' | 'ttfb';
+  /** first: every successful first request after the trigger; cold: only samples classified cold. */
+  population: 'first' | 'cold';
+  /** The reduction claimed, as a share (0.5 for 50%). */
+  atLeast: number;
+  confidence: number;
+  resamples: number;
+  seed: number;
+}
+
+export interface LoadMultiplierSpec {
+  target: string;
+  /** The stage that must hold, e.g. 10x. */
+  stage: string;
+  /** Today's load. */
+  baselineStage: string;
+  atLeast: number;
+}
+
+/** A load stage's SLOs on one target. */
+export interface SloVerdictSpec {
+  target: string;
+  stage: string;
+}
+
+export interface StreamSurvivalSpec {
+  target: string;
+  baseline?: string;
+  /** Share of streams alive at the end of the hold. */
+  atLeast: number;
+  maxLostMessages: number;
+}
+
+/** Each verdict kind by its key in a scenario's `verdicts:` list. */
+export interface VerdictSpecs {
+  coldStartReduction: ColdStartReductionSpec;
+  loadMultiplier: LoadMultiplierSpec;
+  slo: SloVerdictSpec;
+  streamSurvival: StreamSurvivalSpec;
+}
+
+export type VerdictKind = keyof VerdictSpecs;
+
+/** One entry of `verdicts:`: exactly one key set (the schema refuses more). */
+export type VerdictSpec = { [K in VerdictKind]?: VerdictSpecs[K] };
+
+/** A gate's criterion against a baseline run: "p95 no more than 10% worse than main". */
+export interface RelativeCriterion {
+  target: string;
+  /** e.g. coldStart.latency.p50, load.10x.latency.p95, stream.gap.p99. */
+  metric: string;
+  maxIncrease: number;
+  confidence: number;
+}
+
+/** A criteria file: the verdicts a scenario takes, plus criteria relative to a baseline run. */
+export interface Criteria {
+  verdicts: VerdictSpec[];
+  relative: RelativeCriterion[];
+}

@@ -1,0 +1,19 @@
+/** What every probe runner is handed: its slice of the plan, where to emit, and when to stop. */
+import type { Emit } from '../model/records.js';
+import type { Segment } from '../model/segment.js';
+import type { Target } from '../scenario/schema.js';
+import type { Rehearsal } from './warm-up.js';
+
+export interface ProbeContext<P> {
+  probe: P;
+  probeName: string;
+  targets: ReadonlyArray<readonly [string, Target]>;
+  emit: Emit;
+  signal: AbortSignal;
+  /** This runner's share of the schedule; a request or stream keeps its number in the whole schedule. */
+  segment: Segment;
+  /** A fresh rehearsal for the warm-up's records. */
+  rehearse(): Rehearsal;
+  /** Called when the warm-up is over and the measured schedule starts. */
+  warmedUp(): void;
+}
