@@ -59,7 +59,9 @@ for (let i = 1; i <= RUNS; i++) {
   runs.push(run);
   const statuses = run.summary?.verdicts.map((v) => v.status).join(' ') ?? 'no summary';
   const f = run.summary ? figures(run.summary) : {};
-  process.stdout.write(`run ${i}/${RUNS}: exit ${run.exit}  ${statuses}  k8s 10x p99 ${f['k8s 10x p99'] ?? '–'}ms  lag p99 ${f['10x schedule lag p99'] ?? '–'}ms\n`);
+  process.stdout.write(
+    `run ${i}/${RUNS}: exit ${run.exit}  ${statuses}  k8s 10x p99 ${f['k8s 10x p99'] ?? '–'}ms  lag p99 ${f['10x schedule lag p99'] ?? '–'}ms\n`,
+  );
 }
 
 const passed = runs.filter((r) => r.exit === 0).length;
@@ -68,7 +70,10 @@ const rows = runs.flatMap((r) => (r.summary ? [figures(r.summary)] : []));
 const names = Object.keys(rows[0] ?? {});
 process.stdout.write(`${'figure'.padEnd(38)}${'min'.padStart(9)}${'median'.padStart(9)}${'max'.padStart(9)}  n\n`);
 for (const name of names) {
-  const values = rows.map((row) => row[name]).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  const values = rows
+    .map((row) => row[name])
+    .filter((v): v is number => v !== undefined)
+    .sort((a, b) => a - b);
   if (values.length === 0) continue;
   const cell = (v: number) => String(Math.round(v * 100) / 100).padStart(9);
   process.stdout.write(`${name.padEnd(38)}${cell(values[0]!)}${cell(values[Math.floor((values.length - 1) / 2)]!)}${cell(values.at(-1)!)}  ${values.length}\n`);

@@ -43,7 +43,7 @@ function open(due: number): Promise<void> {
 }
 
 const streams: Promise<void>[] = [];
-for (let i = 0; i < count; ) {
+for (let i = 0; i < count;) {
   const wait = dueAt(i) - performance.now();
   if (wait > 1.5) await new Promise((resolve) => setTimeout(resolve, wait - 0.75));
   else if (wait > 0) await new Promise((resolve) => setImmediate(resolve));

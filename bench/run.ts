@@ -71,7 +71,10 @@ interface FreshRun {
 function freshRun(url: string, rate: number, seconds: number): FreshRun {
   let first: Tick | undefined;
   const summary = freshSummary(scenarioText(url, rate, seconds), (dir) => {
-    const series = readFileSync(join(dir, 'series.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Tick);
+    const series = readFileSync(join(dir, 'series.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Tick);
     first = series.find((r) => r.type === 'tick' && r.second === 0);
   });
   return { stage: summary.targets.server!.load!.s!, first: first! };
@@ -131,7 +134,12 @@ m.writeReports(${JSON.stringify(runDir)}); console.log(JSON.stringify({ seconds:
 function autocannonThroughput(url: string): number {
   const [command, args] = pinned(CLIENT_CORE, process.execPath, [
     fileURLToPath(import.meta.resolve('autocannon/autocannon.js')),
-    '-c', String(CONNECTIONS), '-d', String(SECONDS), '-j', url,
+    '-c',
+    String(CONNECTIONS),
+    '-d',
+    String(SECONDS),
+    '-j',
+    url,
   ]);
   const result = JSON.parse(execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { requests: { average: number } };
   return result.requests.average;
@@ -189,9 +197,15 @@ async function streamRun(url: string): Promise<void> {
     const cpu = process.cpuUsage(cpuBefore);
     const stream = outcome.summary.targets.server!.stream!;
     const accounted = stream.survived + stream.dropped;
-    line(`streams: ${stream.connections} opened, ${stream.survived} kept, ${stream.dropped} dropped (${JSON.stringify(stream.droppedByCause)}); accounted ${accounted}/${STREAMS}`);
-    line(`peak open ${stream.peakConcurrent}, ${stream.events.toLocaleString('en')} events, ${stream.lostMessages} lost; gap p50 ${stream.gapMs?.p50}ms p99 ${stream.gapMs?.p99}ms (n=${stream.gapMs?.count})`);
-    line(`client: peak RSS ${mb(peakRss)} (${mb(rssBefore)} before the streams: +${mb(peakRss - rssBefore)}), CPU ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)}% of one core over ${seconds.toFixed(0)}s`);
+    line(
+      `streams: ${stream.connections} opened, ${stream.survived} kept, ${stream.dropped} dropped (${JSON.stringify(stream.droppedByCause)}); accounted ${accounted}/${STREAMS}`,
+    );
+    line(
+      `peak open ${stream.peakConcurrent}, ${stream.events.toLocaleString('en')} events, ${stream.lostMessages} lost; gap p50 ${stream.gapMs?.p50}ms p99 ${stream.gapMs?.p99}ms (n=${stream.gapMs?.count})`,
+    );
+    line(
+      `client: peak RSS ${mb(peakRss)} (${mb(rssBefore)} before the streams: +${mb(peakRss - rssBefore)}), CPU ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)}% of one core over ${seconds.toFixed(0)}s`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -209,7 +223,16 @@ function streamOpenRun(url: string): void {
     const streams = Math.max(60, rate * 2);
     const holdMs = 1500;
     const raw = JSON.parse(
-      execFileSync(...pinned(CLIENT_CORE, process.execPath, [fileURLToPath(new URL('./raw-sse-client.js', import.meta.url)), `${url}${path}`, String(rate), String(streams), String(holdMs)]), { encoding: 'utf8' }),
+      execFileSync(
+        ...pinned(CLIENT_CORE, process.execPath, [
+          fileURLToPath(new URL('./raw-sse-client.js', import.meta.url)),
+          `${url}${path}`,
+          String(rate),
+          String(streams),
+          String(holdMs),
+        ]),
+        { encoding: 'utf8' },
+      ),
     ) as { connectMs: number[]; ttfeMs: number[] };
     const ours = freshSummary(sseScenario(url, path, streams, rate, `${holdMs}ms`)).targets.server!.stream!;
     const at = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil(q * values.length) - 1)] ?? NaN;
@@ -231,7 +254,11 @@ async function main(): Promise<void> {
   const server = await startServer();
   try {
     line(`coldbench bench: node ${process.version}, ${CONNECTIONS} connections, ${SECONDS}s per run, server ${server.url}`);
-    line(hasTaskset ? `server pinned to core ${SERVER_CORE}, every client to core ${CLIENT_CORE}; each coldbench figure from a fresh \`coldbench run\` process` : 'taskset not found: nothing pinned');
+    line(
+      hasTaskset
+        ? `server pinned to core ${SERVER_CORE}, every client to core ${CLIENT_CORE}; each coldbench figure from a fresh \`coldbench run\` process`
+        : 'taskset not found: nothing pinned',
+    );
 
     let ours = 10_000;
     if (section('throughput')) {
@@ -284,7 +311,8 @@ async function segmentsRun(url: string): Promise<void> {
       const holds = (s: LoadStageSummary) => s.valid && s.dropped === 0 && s.achievedRate >= rate * 0.99;
       if (holds(one)) clean.one = Math.max(clean.one, rate);
       if (holds(two)) clean.two = Math.max(clean.two, rate);
-      const describe = (s: LoadStageSummary) => `achieved ${Math.round(s.achievedRate)}/s dropped ${s.dropped} p99 ${s.latencyMs?.p99}ms${s.valid ? '' : ' invalid'}`;
+      const describe = (s: LoadStageSummary) =>
+        `achieved ${Math.round(s.achievedRate)}/s dropped ${s.dropped} p99 ${s.latencyMs?.p99}ms${s.valid ? '' : ' invalid'}`;
       line(`${String(rate).padStart(6)}/s  one runner: ${describe(one)}  |  two segments merged: ${describe(two)}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -334,11 +362,14 @@ async function memoryRun(url: string, maxRate: number): Promise<void> {
   });
   const at = (values: number[], share: number) => values[Math.min(values.length - 1, Math.floor(values.length * share))] ?? 0;
   line(`${stage.requests.toLocaleString('en')} requests at ${rate}/s, sampled every second of the run:`);
-  if (heap.length) line(`  live heap after GC: ${mb(at(heap, 0.1))} at 10%, ${mb(heap.at(-1)!)} at the end, growth ×${(heap.at(-1)! / at(heap, 0.1)).toFixed(2)}`);
+  if (heap.length)
+    line(`  live heap after GC: ${mb(at(heap, 0.1))} at 10%, ${mb(heap.at(-1)!)} at the end, growth ×${(heap.at(-1)! / at(heap, 0.1)).toFixed(2)}`);
   line(`  RSS:                ${mb(at(rss, 0.1))} at 10%, ${mb(rss.at(-1)!)} at the end (max ${mb(Math.max(...rss))})`);
   const report = reportCost(runDir);
-  line(`  coldbench report, fresh process: ${small.stage.requests.toLocaleString('en')} requests ${smallReport.seconds.toFixed(1)}s, peak RSS ${mb(smallReport.maxRss)}; ` +
-    `${stage.requests.toLocaleString('en')} requests ${report.seconds.toFixed(1)}s, peak RSS ${mb(report.maxRss)} (+${mb(report.maxRss - smallReport.maxRss)} for ${(stage.requests / small.stage.requests).toFixed(0)}× the requests)`);
+  line(
+    `  coldbench report, fresh process: ${small.stage.requests.toLocaleString('en')} requests ${smallReport.seconds.toFixed(1)}s, peak RSS ${mb(smallReport.maxRss)}; ` +
+      `${stage.requests.toLocaleString('en')} requests ${report.seconds.toFixed(1)}s, peak RSS ${mb(report.maxRss)} (+${mb(report.maxRss - smallReport.maxRss)} for ${(stage.requests / small.stage.requests).toFixed(0)}× the requests)`,
+  );
   cleanup();
 }
 

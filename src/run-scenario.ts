@@ -58,7 +58,12 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   refuseUnsplittable(scenario, segment, plan.file);
   const signal = options.signal ?? new AbortController().signal;
   const runner = options.runner ?? hostname();
-  const writer = createRunWriter(runHeader(plan, scenario), { outDir: options.outDir, runner, segment, manifestOptions: { samples: options.samples, only: options.only } });
+  const writer = createRunWriter(runHeader(plan, scenario), {
+    outDir: options.outDir,
+    runner,
+    segment,
+    manifestOptions: { samples: options.samples, only: options.only },
+  });
   options.onStart?.({ runId: writer.runId, dir: writer.dir });
   const sinks = await openSinks([writer, ...(options.sinks ?? [])], { runId: writer.runId, dir: writer.dir, scenario: scenario.name, runner });
   const intervals = createIntervalRecorder((interval) => sinks.record(interval));

@@ -49,11 +49,22 @@ describe('bad input', () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
     assertClean(await coldbench(['run', ok, '--out', file]), 3, /^CB_OUTPUT_UNWRITABLE: cannot write the run directory under .*a-file: .* is not a directory/);
-    assertClean(await coldbench(['run', ok, '--out', '/proc/coldbench-x']), 3, /^CB_OUTPUT_UNWRITABLE: cannot write the run directory under \/proc\/coldbench-x/);
+    assertClean(
+      await coldbench(['run', ok, '--out', '/proc/coldbench-x']),
+      3,
+      /^CB_OUTPUT_UNWRITABLE: cannot write the run directory under \/proc\/coldbench-x/,
+    );
     const run = await coldbench(['run', ok, '--out', dir]);
-    const runDir = join(dir, readdirSync(dir).find((name) => name.startsWith('2'))!);
+    const runDir = join(
+      dir,
+      readdirSync(dir).find((name) => name.startsWith('2'))!,
+    );
     assert.equal(run.code, 0, run.stderr);
-    assertClean(await coldbench(['gate', runDir, '--junit', join(dir, 'missing/junit.xml')]), 3, /^CB_OUTPUT_UNWRITABLE: cannot write --junit .*missing\/junit\.xml: ENOENT/);
+    assertClean(
+      await coldbench(['gate', runDir, '--junit', join(dir, 'missing/junit.xml')]),
+      3,
+      /^CB_OUTPUT_UNWRITABLE: cannot write --junit .*missing\/junit\.xml: ENOENT/,
+    );
     assertClean(await coldbench(['gate', runDir, '--markdown', '/']), 3, /^CB_OUTPUT_UNWRITABLE: cannot write --markdown \/: EISDIR/);
     // A reader that stops early (| head -1) is not an error of coldbench's.
     const piped = await coldbench([], { shell: `COLDBENCH compare ${runDir} ${runDir} | head -1; exit \${PIPESTATUS[0]}` });
@@ -73,9 +84,18 @@ describe('bad input', () => {
   it('refuses a YAML alias bomb, and line breaks in header names, values and paths, with file and line', async () => {
     const bomb = join(dir, 'bomb.yaml');
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (const [i, name] of ['b', 'c', 'd', 'e', 'f'].entries()) levels.push(`${name}: &${name} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`);
+    for (const [i, name] of ['b', 'c', 'd', 'e', 'f'].entries())
+      levels.push(
+        `${name}: &${name} [${Array(9)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(',')}]`,
+      );
     writeFileSync(bomb, `name: bomb\n${levels.join('\n')}\n`);
-    assertClean(await coldbench(['run', bomb]), 3, /^CB_SCENARIO_SYNTAX: scenario has 1 problem\n {2}.*bomb\.yaml:1 the YAML cannot be expanded: Excessive alias count/);
+    assertClean(
+      await coldbench(['run', bomb]),
+      3,
+      /^CB_SCENARIO_SYNTAX: scenario has 1 problem\n {2}.*bomb\.yaml:1 the YAML cannot be expanded: Excessive alias count/,
+    );
 
     const crlf = join(dir, 'crlf.yaml');
     writeFileSync(
@@ -97,7 +117,10 @@ describe('bad input', () => {
       res.end(`echo ${req.headers.authorization}`);
     });
     const scenario = join(dir, 'base.yaml');
-    writeFileSync(scenario, `name: base\ntargets:\n  a: { url: "${url.replace('//', '//user:p%40ss-word@')}/api/v1" }\nprobes:\n  - { kind: coldstart, samples: 1, warmFollowUps: 0 }\n  - { kind: load, request: { path: /chat }, stages: [{ name: s, rate: 5/s, duration: 1s }] }\n`);
+    writeFileSync(
+      scenario,
+      `name: base\ntargets:\n  a: { url: "${url.replace('//', '//user:p%40ss-word@')}/api/v1" }\nprobes:\n  - { kind: coldstart, samples: 1, warmFollowUps: 0 }\n  - { kind: load, request: { path: /chat }, stages: [{ name: s, rate: 5/s, duration: 1s }] }\n`,
+    );
     const out = join(dir, 'base-out');
     const result = await coldbench(['run', scenario, '--out', out]);
     assert.equal(result.code, 0, result.stderr);
@@ -140,17 +163,25 @@ describe('damaged run directories', () => {
     writeFileSync(intervalLog, `${log}${torn}`);
     const tornSummary = await report();
     assert.deepEqual(tornSummary.targets, original.targets, 'a torn last line loses nothing else');
-    assert.ok(tornSummary.incomplete.some((r: string) => r.startsWith(`intervals.hlog line ${logLines.length + 1} is truncated or damaged`)), tornSummary.incomplete.join('\n'));
+    assert.ok(
+      tornSummary.incomplete.some((r: string) => r.startsWith(`intervals.hlog line ${logLines.length + 1} is truncated or damaged`)),
+      tornSummary.incomplete.join('\n'),
+    );
     rmSync(intervalLog);
     const rebuilt = await report();
     assert.deepEqual(rebuilt.targets, original.targets, 'histograms rebuilt from samples.jsonl give the same figures');
     assert.ok(rebuilt.incomplete.includes('intervals.hlog is missing; histograms rebuilt from samples.jsonl'), rebuilt.incomplete.join('\n'));
 
     const lines = readFileSync(join(runDir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).length;
-    writeFileSync(join(runDir, 'samples.jsonl'), readFileSync(join(runDir, 'samples.jsonl'), 'utf8') + 'null\n{}\n{"type":"sample","kind":"load","target":"t","probe":"load","stage":"s","intendedAt":"soon","latencyMs":"abc"}\n');
+    writeFileSync(
+      join(runDir, 'samples.jsonl'),
+      readFileSync(join(runDir, 'samples.jsonl'), 'utf8') +
+        'null\n{}\n{"type":"sample","kind":"load","target":"t","probe":"load","stage":"s","intendedAt":"soon","latencyMs":"abc"}\n',
+    );
     const summary = await report();
     assert.deepEqual(summary.targets, original.targets);
-    for (const n of [1, 2, 3]) assert.ok(summary.incomplete.includes(`samples.jsonl line ${lines + n} is not a coldbench record; skipped`), summary.incomplete.join('\n'));
+    for (const n of [1, 2, 3])
+      assert.ok(summary.incomplete.includes(`samples.jsonl line ${lines + n} is not a coldbench record; skipped`), summary.incomplete.join('\n'));
 
     const { format: _format, ...formatOne } = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8'));
     writeFileSync(join(runDir, 'manifest.json'), JSON.stringify(formatOne));

@@ -10,7 +10,6 @@ import type { Summary } from '../src/model/summary.js';
 import { openReport } from './browser.js';
 import { coldbench, instancesOf, platform, readJsonLines, ROOT, startCli as start, tempDir } from './helpers.js';
 
-
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -89,7 +88,18 @@ describe('coldbench CLI', () => {
     assert.equal(page.verdictRows, 3);
     assert.deepEqual(
       page.charts.map((c) => c.id),
-      ['coldstart-cdf', 'coldstart-phases', 'load-spectrum-baseline', 'load-spectrum-10x', 'load-rate', 'load-p95', 'load-errors', 'load-instances', 'stream-survival', 'stream-gaps'],
+      [
+        'coldstart-cdf',
+        'coldstart-phases',
+        'load-spectrum-baseline',
+        'load-spectrum-10x',
+        'load-rate',
+        'load-p95',
+        'load-errors',
+        'load-instances',
+        'stream-survival',
+        'stream-gaps',
+      ],
     );
     for (const chart of page.charts) assert.ok(chart.canvases === 1 && chart.points > 0, `${chart.id} drew ${chart.points} points`);
 
@@ -110,7 +120,7 @@ describe('coldbench CLI', () => {
     assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /Incomplete data/);
   });
 
-  it('keeps every open stream\'s checkpointed measurements after a SIGKILL mid-hold, counted interrupted', async () => {
+  it("keeps every open stream's checkpointed measurements after a SIGKILL mid-hold, counted interrupted", async () => {
     const warm = await platform(startAlwaysOn({ replicas: 1 }));
     const out = tempDir();
     const file = join(out, 'hold.yaml');
@@ -182,7 +192,10 @@ verdicts:
     const gated = await coldbench('gate', dir, '--junit', junit);
     assert.equal(gated.code, 4, gated.stdout);
     assert.match(gated.stderr, /^CB_RUN_INCOMPLETE: the run was interrupted \(status interrupted\)/);
-    assert.match(readFileSync(junit, 'utf8'), /<testcase classname="coldbench\.run" name="the run completed" time="0">\s*<error message="INCOMPLETE: the run was interrupted/);
+    assert.match(
+      readFileSync(junit, 'utf8'),
+      /<testcase classname="coldbench\.run" name="the run completed" time="0">\s*<error message="INCOMPLETE: the run was interrupted/,
+    );
     assert.equal((await coldbench('report', dir)).code, 4);
     assert.equal((await coldbench('compare', dir, dir)).code, 4);
     const allowed = await coldbench('gate', dir, '--allow-incomplete');
@@ -195,7 +208,10 @@ verdicts:
     const file = join(out, 'trigger.yaml');
     // A marker that no other process on the machine has in its command line.
     const marker = `${process.pid}.${Date.now() % 1000}`;
-    writeFileSync(file, `name: trigger\ntargets:\n  a:\n    url: "http://127.0.0.1:1"\n    coldStart: { trigger: { command: "sleep 30 & sleep ${marker}", timeout: 1m } }\nprobes:\n  - { kind: coldstart, samples: 1 }\n`);
+    writeFileSync(
+      file,
+      `name: trigger\ntargets:\n  a:\n    url: "http://127.0.0.1:1"\n    coldStart: { trigger: { command: "sleep 30 & sleep ${marker}", timeout: 1m } }\nprobes:\n  - { kind: coldstart, samples: 1 }\n`,
+    );
     const sleeping = () =>
       readdirSync('/proc').filter((entry) => {
         try {
@@ -215,7 +231,10 @@ verdicts:
     const app = await platform(startAlwaysOn({ replicas: 1 }));
     const out = tempDir();
     const file = join(out, 'killed.yaml');
-    writeFileSync(file, `name: killed\ntargets:\n  k8s: { url: "${app.url}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 20/s, duration: 30s }]\n    slo: { p95: "< 1s" }\n`);
+    writeFileSync(
+      file,
+      `name: killed\ntargets:\n  k8s: { url: "${app.url}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 20/s, duration: 30s }]\n    slo: { p95: "< 1s" }\n`,
+    );
     const { child, done, stderrSoFar } = start(['run', file, '--out', out]);
     await until(() => /writing /.test(stderrSoFar()), 20_000);
     const dir = runDirOf(stderrSoFar());

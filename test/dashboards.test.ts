@@ -48,7 +48,13 @@ async function startInfluxDb(): Promise<{ url: string; stop(): void }> {
   process.once('exit', () => child.kill());
   const url = `http://127.0.0.1:${http}`;
   for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-    if (await fetch(`${url}/ping`).then((r) => r.status === 204, () => false)) return { url, stop: () => child.kill() };
+    if (
+      await fetch(`${url}/ping`).then(
+        (r) => r.status === 204,
+        () => false,
+      )
+    )
+      return { url, stop: () => child.kill() };
   }
   child.kill();
   throw new Error('influxd did not start');
@@ -125,7 +131,8 @@ verdicts:
 
   it('runs every query of every panel and variable without an error', async () => {
     for (const board of DASHBOARDS) {
-      for (const variable of board.templating.list) assert.ok((await influxQl(influx.url, substitute(variable.query))).length > 0, `${board.uid} $${variable.name} has values`);
+      for (const variable of board.templating.list)
+        assert.ok((await influxQl(influx.url, substitute(variable.query))).length > 0, `${board.uid} $${variable.name} has values`);
       for (const panel of board.panels) for (const target of panel.targets) await influxQl(influx.url, substitute(target.query));
     }
     const runs = await influxQl(influx.url, substitute(DASHBOARDS[0]!.templating.list.find((v) => v.name === 'run_id')!.query));
@@ -156,9 +163,21 @@ verdicts:
     for (const [target, figures] of Object.entries(summary.targets)) {
       const stages = Object.values(figures.load!);
       const mine = (series: Series[], name: string) => column(series, name).filter((v) => v.tags.target === target);
-      assert.equal(sum(mine(rates, 'mean')), stages.reduce((total, s) => total + s.requests, 0), `${target} requests sent`);
-      assert.equal(sum(mine(errors, 'sum')), stages.reduce((total, s) => total + s.errors, 0), `${target} errors`);
-      assert.equal(sum(mine(dropped, 'sum')), stages.reduce((total, s) => total + s.dropped, 0), `${target} dropped`);
+      assert.equal(
+        sum(mine(rates, 'mean')),
+        stages.reduce((total, s) => total + s.requests, 0),
+        `${target} requests sent`,
+      );
+      assert.equal(
+        sum(mine(errors, 'sum')),
+        stages.reduce((total, s) => total + s.errors, 0),
+        `${target} errors`,
+      );
+      assert.equal(
+        sum(mine(dropped, 'sum')),
+        stages.reduce((total, s) => total + s.dropped, 0),
+        `${target} dropped`,
+      );
       assert.equal(Math.max(...mine(instances, 'max').map((v) => v.value!)), Math.max(...stages.map((s) => s.peakInstances ?? 0)), `${target} instances`);
       const worst = Math.max(...stages.map((s) => s.latencyMs!.max));
       const p99s = mine(latency, 'p99');
@@ -168,7 +187,14 @@ verdicts:
     assert.deepEqual([...new Set(targetRate)].sort(), [20, 200]);
     const streams = await panelQuery('coldbench-run', 'Streams');
     for (const [target, figures] of Object.entries(summary.targets)) {
-      assert.equal(Math.max(...column(streams, 'open').filter((v) => v.tags.target === target).map((v) => v.value!)), figures.stream!.peakConcurrent);
+      assert.equal(
+        Math.max(
+          ...column(streams, 'open')
+            .filter((v) => v.tags.target === target)
+            .map((v) => v.value!),
+        ),
+        figures.stream!.peakConcurrent,
+      );
       assert.equal(sum(column(streams, 'drops').filter((v) => v.tags.target === target)), figures.stream!.dropped);
     }
   });

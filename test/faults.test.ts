@@ -54,7 +54,10 @@ describe('faults during a run', () => {
     const port = await listen(createTcpServer(() => undefined));
     const started = Date.now();
     const { samples } = await runTargets(`\n  silent: { url: "http://127.0.0.1:${port}", timeout: 300ms }`);
-    assert.deepEqual(samples.map((s) => s.error?.code), ['CB_REQUEST_TIMEOUT', 'CB_REQUEST_TIMEOUT']);
+    assert.deepEqual(
+      samples.map((s) => s.error?.code),
+      ['CB_REQUEST_TIMEOUT', 'CB_REQUEST_TIMEOUT'],
+    );
     assert.ok(samples.every((s) => s.latencyMs > 250 && s.latencyMs < 2000));
     assert.ok(Date.now() - started < 5000);
   });
@@ -62,7 +65,10 @@ describe('faults during a run', () => {
   it('classifies a connection reset', async () => {
     const port = await listen(createTcpServer((socket) => socket.resetAndDestroy()));
     const { samples } = await runTargets(`\n  resets: { url: "http://127.0.0.1:${port}" }`);
-    assert.ok(samples.every((s) => s.error?.class === 'reset'), JSON.stringify(samples.map((s) => s.error)));
+    assert.ok(
+      samples.every((s) => s.error?.class === 'reset'),
+      JSON.stringify(samples.map((s) => s.error)),
+    );
   });
 
   it('records a failing trigger command with the tail of its stderr, and hands it round and target', async () => {
@@ -85,10 +91,11 @@ describe('faults during a run', () => {
   it('stops a hanging trigger command at its timeout', async () => {
     const port = await listen(createServer((_, res) => res.end('ok')));
     const started = Date.now();
-    const { samples } = await runTargets(
-      `\n  stuck: { url: "http://127.0.0.1:${port}", coldStart: { trigger: { command: "sleep 30", timeout: 300ms } } }`,
+    const { samples } = await runTargets(`\n  stuck: { url: "http://127.0.0.1:${port}", coldStart: { trigger: { command: "sleep 30", timeout: 300ms } } }`);
+    assert.deepEqual(
+      samples.map((s) => s.error?.code),
+      ['CB_TRIGGER_TIMEOUT', 'CB_TRIGGER_TIMEOUT'],
     );
-    assert.deepEqual(samples.map((s) => s.error?.code), ['CB_TRIGGER_TIMEOUT', 'CB_TRIGGER_TIMEOUT']);
     assert.ok(Date.now() - started < 5000, 'the sleep was killed, not waited for');
   });
 
@@ -114,11 +121,27 @@ describe('TLS targets', () => {
     const { execFileSync } = await import('node:child_process');
     const { createServer: createHttpsServer } = await import('node:https');
     const dir = tempDir();
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_, res) => res.end('ok'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     after(() => server.close());
@@ -139,6 +162,9 @@ describe('TLS targets', () => {
   it('records an untrusted certificate as a TLS error', async () => {
     const port = await httpsServer();
     const { samples } = await runTargets(`\n  secure: { url: "https://localhost:${port}" }`);
-    assert.ok(samples.every((s) => s.error?.class === 'tls'), JSON.stringify(samples.map((s) => s.error)));
+    assert.ok(
+      samples.every((s) => s.error?.class === 'tls'),
+      JSON.stringify(samples.map((s) => s.error)),
+    );
   });
 });

@@ -103,7 +103,10 @@ verdicts:
     assert.equal(worse.code, 1, worse.stdout);
     assert.match(worse.stdout, /load\.steady\.latency\.p50 vs baseline run .* FAIL: ≤ \+10%/);
 
-    writeFileSync(criteria, 'relative:\n  - { target: candidate, metric: load.steady.latency.p95 }\n  - { target: k9s, metric: load.stedy.latency.p95, maxIncrease: 5% }\n');
+    writeFileSync(
+      criteria,
+      'relative:\n  - { target: candidate, metric: load.steady.latency.p95 }\n  - { target: k9s, metric: load.stedy.latency.p95, maxIncrease: 5% }\n',
+    );
     const bad = coldbench('gate', runs.sameSpeed!, '--criteria', criteria, '--baseline-run', runs.sameSpeed!);
     assert.equal(bad.code, 3);
     assert.match(bad.stderr, /criteria\.yaml:2 relative\[0\]\.maxIncrease: missing required key/);
@@ -125,7 +128,10 @@ verdicts:
 
   it('refuses to compare runs of different scenarios, and a directory that is not a run', () => {
     const other = tempDir();
-    writeFileSync(join(other, 'manifest.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(runs.sameSpeed!, 'manifest.json'), 'utf8')), scenarioName: 'other' }));
+    writeFileSync(
+      join(other, 'manifest.json'),
+      JSON.stringify({ ...JSON.parse(readFileSync(join(runs.sameSpeed!, 'manifest.json'), 'utf8')), scenarioName: 'other' }),
+    );
     const mismatch = coldbench('compare', runs.sameSpeed!, other);
     assert.equal(mismatch.code, 3);
     assert.match(mismatch.stderr, /CB_COMPARE_MISMATCH: runs of different scenarios: "gate-test" and "other"/);

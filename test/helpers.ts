@@ -65,7 +65,10 @@ export function instancesOf(pid: number): number[] {
 }
 
 export function readJsonLines<T>(path: string): T[] {
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
 }
 
 /** One reference-app instance in a process of its own (GET /api/work?ms=N), stopped when the test file ends. */

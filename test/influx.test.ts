@@ -28,13 +28,23 @@ async function startVictoriaMetrics(): Promise<{ url: string; child: ChildProces
   // Deduplication makes a sample written twice at one timestamp count once, as InfluxDB overwrites it.
   // Its own directory, not tempDir(): that one is removed when the hook that made it ends.
   const storage = mkdtempSync(join(tmpdir(), 'coldbench-vm-'));
-  const child = spawn(VICTORIA_METRICS, [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${storage}`, '-dedup.minScrapeInterval=1ms', '-loggerLevel=ERROR'], { stdio: 'ignore' });
+  const child = spawn(
+    VICTORIA_METRICS,
+    [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${storage}`, '-dedup.minScrapeInterval=1ms', '-loggerLevel=ERROR'],
+    { stdio: 'ignore' },
+  );
   child.once('exit', () => rmSync(storage, { recursive: true, force: true }));
   // Never outlives the test file, however it ends.
   process.once('exit', () => child.kill());
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { url, child };
+    if (
+      await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, child };
   }
   child.kill();
   throw new Error('VictoriaMetrics did not start');
@@ -69,7 +79,10 @@ async function exportOnce(url: string, runId: string): Promise<Map<string, numbe
 const STRING_FIELDS = ['coldbench_verdict_status', 'coldbench_coldstart_instance_id'];
 
 const sampleKey = (name: string, tags: Record<string, string>, at: number) =>
-  `${name}{${Object.entries(tags).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',')}} @${at}`;
+  `${name}{${Object.entries(tags)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}} @${at}`;
 
 /** What the run directory says InfluxDB should hold, as VictoriaMetrics names it (strings are not kept). */
 function expected(dir: string, userTags: Record<string, string>): Map<string, number> {
@@ -90,7 +103,11 @@ function assertSame(actual: Map<string, number>, wanted: Map<string, number>, wh
   const missing = [...wanted.keys()].filter((k) => !actual.has(k));
   const extra = [...actual.keys()].filter((k) => !wanted.has(k));
   const differ = [...wanted].filter(([k, v]) => actual.has(k) && actual.get(k) !== v);
-  assert.deepEqual({ missing: missing.slice(0, 5), extra: extra.slice(0, 5), differ: differ.slice(0, 5) }, { missing: [], extra: [], differ: [] }, `${what}: ${missing.length} missing, ${extra.length} extra, ${differ.length} differ of ${wanted.size}`);
+  assert.deepEqual(
+    { missing: missing.slice(0, 5), extra: extra.slice(0, 5), differ: differ.slice(0, 5) },
+    { missing: [], extra: [], differ: [] },
+    `${what}: ${missing.length} missing, ${extra.length} extra, ${differ.length} differ of ${wanted.size}`,
+  );
 }
 
 const TAGS = { env: 'ci' };
@@ -98,7 +115,12 @@ const TAGS = { env: 'ci' };
 async function loadRunWith(sinkUrl: string, target: string) {
   const config: InfluxConfig = { url: sinkUrl, org: 'coldbench', bucket: 'runs', tags: TAGS };
   const text = `name: influx\ntargets:\n  a: { url: "${target}" }\n  b: { url: "${target}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 200/s, duration: 3s }]\n    slo: { successRate: ">= 50%" }\n`;
-  const outcome = await runScenario(parseScenario(text, 'influx.yaml'), { outDir: tempDir(), sinks: [influxSink(config)], sinkCloseMs: 3000, runner: 'runner-1' });
+  const outcome = await runScenario(parseScenario(text, 'influx.yaml'), {
+    outDir: tempDir(),
+    sinks: [influxSink(config)],
+    sinkCloseMs: 3000,
+    runner: 'runner-1',
+  });
   return { outcome, config, influx: outcome.sinks.find((s) => s.name === 'influxdb')! };
 }
 
@@ -118,7 +140,14 @@ describe('the InfluxDB sink and export against VictoriaMetrics', () => {
     assert.match(influx.note!, /^\d+ points written to http/);
     const wanted = expected(outcome.dir, TAGS);
     const names = new Set([...wanted.keys()].map((k) => k.split('{')[0]));
-    for (const name of ['coldbench_load_sent', 'coldbench_load_target_rate', 'coldbench_latency_p99', 'coldbench_errors_count', 'coldbench_verdict_observed', 'coldbench_summary_p99']) {
+    for (const name of [
+      'coldbench_load_sent',
+      'coldbench_load_target_rate',
+      'coldbench_latency_p99',
+      'coldbench_errors_count',
+      'coldbench_verdict_observed',
+      'coldbench_summary_p99',
+    ]) {
       assert.ok(names.has(name), `${name} among ${[...names].join(', ')}`);
     }
     assertSame(await readBack(vm.url, outcome.runId, wanted.size), wanted, 'live');
@@ -128,7 +157,9 @@ describe('the InfluxDB sink and export against VictoriaMetrics', () => {
     const report = await exportRunToInflux(outcome.dir, config);
     assert.equal(report.written, report.points);
     assertSame(await readBack(vm.url, outcome.runId, wanted.size), wanted, 'backfill');
-    const cli = execFileSync(process.execPath, [CLI, 'export', 'influx', outcome.dir, '--influx-url', vm.url, '--influx-bucket', 'runs', '--tag', 'env=ci'], { encoding: 'utf8' });
+    const cli = execFileSync(process.execPath, [CLI, 'export', 'influx', outcome.dir, '--influx-url', vm.url, '--influx-bucket', 'runs', '--tag', 'env=ci'], {
+      encoding: 'utf8',
+    });
     assert.equal(cli, `${report.points} of ${report.points} points written to ${vm.url} (org -, bucket runs)\n`);
     assertSame(await readBack(vm.url, outcome.runId, wanted.size + 1), wanted, 'backfill twice');
   });
@@ -136,8 +167,18 @@ describe('the InfluxDB sink and export against VictoriaMetrics', () => {
   // The answers InfluxDB gives that VictoriaMetrics never does, from a loopback stand-in.
   const faults: Array<[string, (server: Server) => void]> = [
     ['down at the start', (server) => server.close()],
-    ['401 Unauthorized', (server) => server.on('request', (_, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"code":"unauthorized","message":"unauthorized access"}'))],
-    ['413 Request Entity Too Large', (server) => server.on('request', (_, res) => res.writeHead(413, { 'content-type': 'application/json' }).end('{"code":"request too large","message":"too large"}'))],
+    [
+      '401 Unauthorized',
+      (server) =>
+        server.on('request', (_, res) =>
+          res.writeHead(401, { 'content-type': 'application/json' }).end('{"code":"unauthorized","message":"unauthorized access"}'),
+        ),
+    ],
+    [
+      '413 Request Entity Too Large',
+      (server) =>
+        server.on('request', (_, res) => res.writeHead(413, { 'content-type': 'application/json' }).end('{"code":"request too large","message":"too large"}')),
+    ],
     ['429 with Retry-After', (server) => server.on('request', (_, res) => res.writeHead(429, { 'retry-after': '1' }).end())],
     ['500', (server) => server.on('request', (_, res) => res.writeHead(500).end('{"code":"internal error","message":"boom"}'))],
     ['10 s responses', (server) => server.on('request', (_, res) => setTimeout(() => res.writeHead(204).end(), 10_000).unref())],
@@ -169,7 +210,10 @@ describe('the InfluxDB sink and export against VictoriaMetrics', () => {
       assert.ok(Date.now() - started < 15_000, `the run took ${Date.now() - started} ms`);
       assert.equal(outcome.exitCode, 0, `the run is judged as if nothing happened: ${JSON.stringify(outcome.summary.verdicts.map((v) => v.detail))}`);
       assert.equal(outcome.summary.targets.a!.load!.s!.requests, 600);
-      assert.match(influx.note!, /^(\d+) of (\d+) points not written to http:\/\/127\.0\.0\.1:\d+ \(.+\); write them with: coldbench export influx \S+ --influx-url .* --tag env=ci$/);
+      assert.match(
+        influx.note!,
+        /^(\d+) of (\d+) points not written to http:\/\/127\.0\.0\.1:\d+ \(.+\); write them with: coldbench export influx \S+ --influx-url .* --tag env=ci$/,
+      );
       assert.deepEqual(outcome.summary.sinks.find((s) => s.name === 'influxdb')?.note, influx.note, 'summary.json names it too');
       const report = await exportRunToInflux(outcome.dir, { ...config, url: vm.url });
       assert.equal(report.written, report.points);

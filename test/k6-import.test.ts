@@ -19,7 +19,17 @@ import type { RunManifest } from '../src/model/manifest.js';
 import { CLI, tempDir } from './helpers.js';
 
 const START = Date.parse('2026-11-27T12:00:00Z');
-const HTTP_METRICS = ['http_reqs', 'http_req_duration', 'http_req_blocked', 'http_req_connecting', 'http_req_tls_handshaking', 'http_req_sending', 'http_req_waiting', 'http_req_receiving', 'http_req_failed'];
+const HTTP_METRICS = [
+  'http_reqs',
+  'http_req_duration',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_waiting',
+  'http_req_receiving',
+  'http_req_failed',
+];
 
 interface Request {
   at: number;
@@ -29,24 +39,54 @@ interface Request {
 }
 
 /** k6 writes times with nanoseconds and the runner's offset. */
-const k6Time = (ms: number) => new Date(ms + 2 * 3600_000).toISOString().replace('Z', '').replace(/(\.\d{3})$/, '$1456789') + '+02:00';
+const k6Time = (ms: number) =>
+  new Date(ms + 2 * 3600_000)
+    .toISOString()
+    .replace('Z', '')
+    .replace(/(\.\d{3})$/, '$1456789') + '+02:00';
 
 function jsonLines(requests: Request[], dropped: number[]): string {
-  const metrics = [...HTTP_METRICS, 'dropped_iterations'].map((name) => JSON.stringify({ type: 'Metric', data: { name, type: name === 'http_reqs' ? 'counter' : 'trend', contains: 'time', thresholds: [], submetrics: null }, metric: name }));
-  const points = requests.flatMap(({ at, duration, status, tags }) =>
-    HTTP_METRICS.map((metric) => {
-      const value = metric === 'http_reqs' ? 1 : metric === 'http_req_duration' ? duration : metric === 'http_req_failed' ? Number(status >= 400) : metric === 'http_req_waiting' ? duration * 0.9 : 0.01;
-      // Key order varies on purpose: the importer must not assume it.
-      return metric === 'http_req_waiting'
-        ? JSON.stringify({ metric, data: { tags: { ...tags, status: String(status), expected_response: String(status < 400) }, value, time: k6Time(at) }, type: 'Point' })
-        : JSON.stringify({ type: 'Point', data: { time: k6Time(at), value, tags: { ...tags, status: String(status), expected_response: String(status < 400) } }, metric });
+  const metrics = [...HTTP_METRICS, 'dropped_iterations'].map((name) =>
+    JSON.stringify({
+      type: 'Metric',
+      data: { name, type: name === 'http_reqs' ? 'counter' : 'trend', contains: 'time', thresholds: [], submetrics: null },
+      metric: name,
     }),
   );
-  const drops = dropped.map((at) => JSON.stringify({ type: 'Point', data: { time: k6Time(at), value: 1, tags: { scenario: 'k8s' } }, metric: 'dropped_iterations' }));
+  const points = requests.flatMap(({ at, duration, status, tags }) =>
+    HTTP_METRICS.map((metric) => {
+      const value =
+        metric === 'http_reqs'
+          ? 1
+          : metric === 'http_req_duration'
+            ? duration
+            : metric === 'http_req_failed'
+              ? Number(status >= 400)
+              : metric === 'http_req_waiting'
+                ? duration * 0.9
+                : 0.01;
+      // Key order varies on purpose: the importer must not assume it.
+      return metric === 'http_req_waiting'
+        ? JSON.stringify({
+            metric,
+            data: { tags: { ...tags, status: String(status), expected_response: String(status < 400) }, value, time: k6Time(at) },
+            type: 'Point',
+          })
+        : JSON.stringify({
+            type: 'Point',
+            data: { time: k6Time(at), value, tags: { ...tags, status: String(status), expected_response: String(status < 400) } },
+            metric,
+          });
+    }),
+  );
+  const drops = dropped.map((at) =>
+    JSON.stringify({ type: 'Point', data: { time: k6Time(at), value: 1, tags: { scenario: 'k8s' } }, metric: 'dropped_iterations' }),
+  );
   return [...metrics, ...points, ...drops].join('\n') + '\n';
 }
 
-const CSV_HEADER = 'metric_name,timestamp,metric_value,check,error,error_code,expected_response,group,method,name,proto,scenario,service,status,subproto,tls_version,url,extra_tags,metadata';
+const CSV_HEADER =
+  'metric_name,timestamp,metric_value,check,error,error_code,expected_response,group,method,name,proto,scenario,service,status,subproto,tls_version,url,extra_tags,metadata';
 
 function csvLines(requests: Request[]): string {
   const rows = requests.flatMap(({ at, duration, status, tags }) =>
@@ -79,7 +119,11 @@ describe('import k6', () => {
     writeFileSync(join(dir, 'runner-1.json.gz'), gzipSync(jsonLines(runnerB, [START + 800, START + 900])));
     writeFileSync(join(dir, 'cloudrun.csv'), csvLines(csv));
 
-    const result = spawnSync(process.execPath, [CLI, 'import', 'k6', plain, join(dir, 'runner-1.json.gz'), join(dir, 'cloudrun.csv'), '--out', join(dir, 'out'), '--json'], { encoding: 'utf8' });
+    const result = spawnSync(
+      process.execPath,
+      [CLI, 'import', 'k6', plain, join(dir, 'runner-1.json.gz'), join(dir, 'cloudrun.csv'), '--out', join(dir, 'out'), '--json'],
+      { encoding: 'utf8' },
+    );
     assert.equal(result.status, 0, result.stderr);
     const lines = readFileSync(plain, 'utf8').split('\n').length - 1;
     assert.match(result.stderr, new RegExp(`^skipped ${plain.replace(/[./]/g, '\\$&')}:${lines}: not JSON \\(a torn line\\?\\)$`, 'm'));
@@ -96,7 +140,14 @@ describe('import k6', () => {
     const manifest = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8')) as RunManifest;
     assert.equal(manifest.provenance.producer, 'import k6');
     assert.equal(manifest.scenarioName, 'cutover-load');
-    assert.deepEqual(manifest.provenance.runners.map((r) => [r.name, r.segment]), [['runner-0.json', '0/3:1/3'], ['runner-1.json.gz', '1/3:2/3'], ['cloudrun.csv', '2/3:3/3']]);
+    assert.deepEqual(
+      manifest.provenance.runners.map((r) => [r.name, r.segment]),
+      [
+        ['runner-0.json', '0/3:1/3'],
+        ['runner-1.json.gz', '1/3:2/3'],
+        ['cloudrun.csv', '2/3:3/3'],
+      ],
+    );
     // The interval log holds k6's own timings beside the duration.
     const log = readFileSync(join(runDir, 'intervals.hlog'), 'utf8');
     for (const metric of ['uncorrected', 'waiting', 'connecting', 'tls', 'blocked']) assert.match(log, new RegExp(`^Tag=k8s/load/10x/${metric},`, 'm'));

@@ -23,7 +23,19 @@ function typeCheck(files: Array<{ name: string; text: string }>): string {
   mkdirSync(dir, { recursive: true });
   try {
     for (const file of files) writeFileSync(join(dir, file.name), file.text);
-    const tsconfig = { compilerOptions: { strict: true, noEmit: true, target: 'ES2020', module: 'ES2020', moduleResolution: 'bundler', lib: ['ES2020'], types: ['k6'], skipLibCheck: false }, files: files.map((f) => f.name) };
+    const tsconfig = {
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        target: 'ES2020',
+        module: 'ES2020',
+        moduleResolution: 'bundler',
+        lib: ['ES2020'],
+        types: ['k6'],
+        skipLibCheck: false,
+      },
+      files: files.map((f) => f.name),
+    };
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
     try {
       execFileSync(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
@@ -42,7 +54,10 @@ describe('k6 scripts from a scenario', () => {
   const scripts = files.filter((f) => f.name.endsWith('.ts'));
 
   it('writes scripts that type-check against @types/k6, and the check does catch a broken one', () => {
-    assert.deepEqual(scripts.map((f) => f.name), ['load.ts', 'ws.ts']);
+    assert.deepEqual(
+      scripts.map((f) => f.name),
+      ['load.ts', 'ws.ts'],
+    );
     assert.equal(typeCheck(scripts), '');
     const broken = scripts[0]!.text.replace('"executor": "ramping-arrival-rate"', '"executor": "ramping-arrival-rat"');
     assert.match(typeCheck([{ name: 'broken.ts', text: broken }]), /broken\.ts\(\d+,\d+\): error TS\d+: Type '"ramping-arrival-rat"' is not assignable/);
@@ -58,8 +73,14 @@ describe('k6 scripts from a scenario', () => {
 
   it('sizes arrival-rate scenarios per target from the stages and the SLOs, tags every request, and keeps secrets out', () => {
     const load = scripts[0]!.text;
-    assert.match(load, /"k8s-baseline": \{\s*"executor": "constant-arrival-rate",\s*"rate": 200,\s*"duration": "300000ms",\s*"exec": "send",\s*"startTime": "0ms"/);
-    assert.match(load, /"k8s-ramp": \{\s*"executor": "ramping-arrival-rate",\s*"startRate": 200,\s*"stages": \[\s*\{\s*"target": 2000,\s*"duration": "60000ms"\s*\}\s*\],\s*"exec": "send",\s*"startTime": "300000ms"/);
+    assert.match(
+      load,
+      /"k8s-baseline": \{\s*"executor": "constant-arrival-rate",\s*"rate": 200,\s*"duration": "300000ms",\s*"exec": "send",\s*"startTime": "0ms"/,
+    );
+    assert.match(
+      load,
+      /"k8s-ramp": \{\s*"executor": "ramping-arrival-rate",\s*"startRate": 200,\s*"stages": \[\s*\{\s*"target": 2000,\s*"duration": "60000ms"\s*\}\s*\],\s*"exec": "send",\s*"startTime": "300000ms"/,
+    );
     assert.match(load, /"http_req_failed\{target:k8s,stage:10x\}": \[\s*"rate<=0\.001"\s*\]/);
     assert.match(load, /"http_req_duration\{target:k8s,stage:10x\}": \[\s*"p\(95\)<800",\s*"p\(99\)<2000"\s*\]/);
     assert.match(load, /tags: \{ target: name, probe: PROBE, stage \}/);
@@ -68,9 +89,19 @@ describe('k6 scripts from a scenario', () => {
   });
 
   it('says which probes k6 cannot run, and writes a k6-operator TestRun per script', () => {
-    assert.match(notes.find((n) => n.startsWith('coldstart:'))!, /^coldstart: not generated: a cold-start probe/);
-    const testRun = parse(files.find((f) => f.name === 'load.testrun.yaml')!.text) as { apiVersion: string; kind: string; spec: { parallelism: number; script: { configMap: { file: string } }; arguments: string } };
-    assert.deepEqual([testRun.apiVersion, testRun.kind, testRun.spec.parallelism, testRun.spec.script.configMap.file], ['k6.io/v1alpha1', 'TestRun', 4, 'load.ts']);
+    assert.match(
+      notes.find((n) => n.startsWith('coldstart:'))!,
+      /^coldstart: not generated: a cold-start probe/,
+    );
+    const testRun = parse(files.find((f) => f.name === 'load.testrun.yaml')!.text) as {
+      apiVersion: string;
+      kind: string;
+      spec: { parallelism: number; script: { configMap: { file: string } }; arguments: string };
+    };
+    assert.deepEqual(
+      [testRun.apiVersion, testRun.kind, testRun.spec.parallelism, testRun.spec.script.configMap.file],
+      ['k6.io/v1alpha1', 'TestRun', 4, 'load.ts'],
+    );
     assert.match(testRun.spec.arguments, /--out json=\/results\/k6\.json\.gz/);
   });
 });

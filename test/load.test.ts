@@ -28,7 +28,10 @@ describe('open-model load probe', () => {
     assert.ok(stage.valid);
     const ticks = series.filter((r) => r.type === 'tick');
     assert.ok(ticks.length >= 3, 'a tick per second');
-    assert.equal(ticks.reduce((sum, t) => sum + (t.type === 'tick' ? t.completed : 0), 0), 300);
+    assert.equal(
+      ticks.reduce((sum, t) => sum + (t.type === 'tick' ? t.completed : 0), 0),
+      300,
+    );
   });
 
   it('shows a 1 s server stall in the corrected p99, while the uncorrected p99 from the socket write stays low', async () => {
@@ -89,7 +92,10 @@ describe('open-model load probe', () => {
     const starved = await runLoad(url, probe(5), verdict).finally(() => clearInterval(busy));
     const stage = starved.summary.targets.t!.load!.s!;
     assert.equal(stage.valid, false);
-    assert.match(stage.invalidReason!, /^the load generator lagged \(event-loop delay p99 [\d.]+ms; over 10% of the p95 limit 100ms\): the client, not the server, may have caused this$/);
+    assert.match(
+      stage.invalidReason!,
+      /^the load generator lagged \(event-loop delay p99 [\d.]+ms; over 10% of the p95 limit 100ms\): the client, not the server, may have caused this$/,
+    );
     assert.ok(stage.eventLoopDelayMs!.p99 >= 20, `loop delay p99 ${stage.eventLoopDelayMs!.p99}ms`);
     const [judged] = starved.summary.verdicts;
     assert.equal(judged!.status, 'invalid');
@@ -117,7 +123,10 @@ describe('open-model load probe', () => {
     // The stage the abort kept it from is aborted too, with the reason, and fails.
     const second = summary.targets.t!.load!.second!;
     assert.deepEqual([second.requests, second.aborted], [0, first.aborted]);
-    assert.deepEqual(summary.verdicts.map((v) => v.status), ['fail', 'fail']);
+    assert.deepEqual(
+      summary.verdicts.map((v) => v.status),
+      ['fail', 'fail'],
+    );
   });
 
   it('stops only the target that tripped an abort rule: the other keeps its full schedule and passes 10x', async () => {
@@ -148,7 +157,10 @@ verdicts:
     assert.equal(cloudrunVerdict!.status, 'fail');
     assert.match(cloudrunVerdict!.detail, /; aborted: error rate/);
     const aborts = readJsonLines<{ type: string; target?: string }>(join(dir, 'series.jsonl')).filter((r) => r.type === 'abort');
-    assert.deepEqual(aborts.map((a) => a.target), ['cloudrun']);
+    assert.deepEqual(
+      aborts.map((a) => a.target),
+      ['cloudrun'],
+    );
   });
 
   it('judges a declared SLO without a verdicts section, and the exit code follows it', async () => {
@@ -159,7 +171,10 @@ verdicts:
       setTimeout(() => res.end('ok'), busyUntil - Date.now());
     });
     const { summary, exitCode } = await runLoad(url, 'stages: [{ name: s, rate: 100/s, duration: 2s }]\nmaxInFlight: 1000\nslo: { p95: "< 500ms" }');
-    assert.deepEqual(summary.verdicts.map((v) => [v.id, v.title, v.status]), [['slo', 't holds stage s within its SLOs', 'fail']]);
+    assert.deepEqual(
+      summary.verdicts.map((v) => [v.id, v.title, v.status]),
+      [['slo', 't holds stage s within its SLOs', 'fail']],
+    );
     assert.equal(exitCode, 1);
     assert.deepEqual(summary.unjudgedSlos, []);
     const junit = renderJUnit(summary, 'test-host');
@@ -191,11 +206,20 @@ verdicts:
     const { series, summary, intervals } = await runLoad(url, 'stages: [{ name: s, rate: 100/s, duration: 2s }]');
     const ticks = series.filter((r): r is Tick => r.type === 'tick' && r.completed > 0);
     assert.ok(ticks.length >= 2);
-    assert.equal(ticks.reduce((sum, t) => sum + t.errors, 0), 100, 'the fast 503s are counted beside the percentiles');
+    assert.equal(
+      ticks.reduce((sum, t) => sum + t.errors, 0),
+      100,
+      'the fast 503s are counted beside the percentiles',
+    );
     const seconds = intervals.filter(({ interval }) => interval.target === 't' && interval.stage === 's' && interval.metric === 'latency');
     assert.ok(seconds.length >= 2, `${seconds.length} latency intervals`);
-    assert.equal(seconds.reduce((sum, { interval }) => sum + interval.count, 0), 100, 'the intervals hold the 100 successes only');
-    for (const { histogram } of seconds) assert.ok(histogram.getValueAtPercentile(50) >= 25_000, `interval p50 ${histogram.getValueAtPercentile(50)}µs holds only the 30 ms successes`);
+    assert.equal(
+      seconds.reduce((sum, { interval }) => sum + interval.count, 0),
+      100,
+      'the intervals hold the 100 successes only',
+    );
+    for (const { histogram } of seconds)
+      assert.ok(histogram.getValueAtPercentile(50) >= 25_000, `interval p50 ${histogram.getValueAtPercentile(50)}µs holds only the 30 ms successes`);
     assert.ok(summary.targets.t!.load!.s!.latencyMs!.p50 >= 25);
   });
 
@@ -247,7 +271,9 @@ describe("a fresh process's first second", () => {
       join(dir, 'fresh.yaml'),
       `name: fresh\ntargets:\n  server: { url: "${url}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 5000/s, duration: 5s }]\n    connections: 64\n`,
     );
-    const run = spawnSync('taskset', ['-c', '1', process.execPath, CLI, 'run', join(dir, 'fresh.yaml'), '--max-rate', '5000/s', '--json', '--out', dir], { encoding: 'utf8' });
+    const run = spawnSync('taskset', ['-c', '1', process.execPath, CLI, 'run', join(dir, 'fresh.yaml'), '--max-rate', '5000/s', '--json', '--out', dir], {
+      encoding: 'utf8',
+    });
     const summary = JSON.parse(run.stdout) as Summary;
     const stage = summary.targets.server!.load!.s!;
     const first = readJsonLines<SeriesRecord>(join(dir, summary.runId, 'series.jsonl')).find((r): r is Tick => r.type === 'tick' && r.second === 0)!;

@@ -13,21 +13,55 @@ function capture(isTTY: boolean) {
 }
 
 const sample = (round: number, target: string): ColdstartSample => ({
-  type: 'sample', kind: 'coldstart', probe: 'coldstart', target, round, request: 'first',
-  intendedAt: 0, startedAt: 0, latencyMs: 812, ttfbMs: 800, phases: { total: 812 }, ok: true, status: 200, bytes: 2,
-  cold: true, coldReason: 'instance request count 1',
+  type: 'sample',
+  kind: 'coldstart',
+  probe: 'coldstart',
+  target,
+  round,
+  request: 'first',
+  intendedAt: 0,
+  startedAt: 0,
+  latencyMs: 812,
+  ttfbMs: 800,
+  phases: { total: 812 },
+  ok: true,
+  status: 200,
+  bytes: 2,
+  cold: true,
+  coldReason: 'instance request count 1',
 });
 
 const tick = (second: number, target: string): Tick => ({
-  type: 'tick', probe: 'load', target, stage: '10x', at: 0, second, sent: 200, completed: 198, errors: 2, dropped: 0,
-  inFlight: 3, instances: 3,
+  type: 'tick',
+  probe: 'load',
+  target,
+  stage: '10x',
+  at: 0,
+  second,
+  sent: 200,
+  completed: 198,
+  errors: 2,
+  dropped: 0,
+  inFlight: 3,
+  instances: 3,
 });
 
 /** One second of k8s latency, every request 95 ms. */
 function latencyInterval(): IntervalRecord {
   const histogram = newHistogram();
   histogram.recordValueWithCount(95_000, 200);
-  return { type: 'interval', target: 'k8s', probe: 'load', stage: '10x', metric: 'latency', startedAt: 0, endedAt: 1000, count: 200, maxUs: histogram.maxValue, histogram: encodeHistogram(histogram) };
+  return {
+    type: 'interval',
+    target: 'k8s',
+    probe: 'load',
+    stage: '10x',
+    metric: 'latency',
+    startedAt: 0,
+    endedAt: 1000,
+    count: 200,
+    maxUs: histogram.maxValue,
+    histogram: encodeHistogram(histogram),
+  };
 }
 
 describe('live progress', () => {
@@ -64,7 +98,10 @@ describe('live progress', () => {
     progress.record({ type: 'round', probe: 'coldstart', round: 1, rounds: 3 });
     progress.record(sample(1, 'k8s'));
     assert.equal(writes[0], '\r\x1b[2Kround 1/3');
-    assert.ok(writes.some((w) => w.startsWith('\r\x1b[2K    1  k8s')), 'the sample line clears the status line first');
+    assert.ok(
+      writes.some((w) => w.startsWith('\r\x1b[2K    1  k8s')),
+      'the sample line clears the status line first',
+    );
     assert.equal(writes.at(-1), '\r\x1b[2Kround 1/3', 'and the status line comes back under it');
     progress.close();
     assert.equal(writes.at(-1), '\r\x1b[2K');

@@ -36,10 +36,15 @@ describe('the run directory', () => {
     const outcome = await loadRun2s();
     const log = join(outcome.dir, 'intervals.hlog');
     const java = execFileSync('java', ['-cp', HDR_JAR, join(ROOT, 'test/fixtures/ReadIntervals.java'), log], { encoding: 'utf8' });
-    const byTag = new Map(java.trim().split('\n').map((line) => {
-      const [tag, ...numbers] = line.split(' ');
-      return [tag!, numbers.map(Number)] as const;
-    }));
+    const byTag = new Map(
+      java
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const [tag, ...numbers] = line.split(' ');
+          return [tag!, numbers.map(Number)] as const;
+        }),
+    );
     const run = loadRun(outcome.dir);
     assert.ok(run.histograms.byKey.size >= 8, `${run.histograms.byKey.size} histograms`);
     for (const { key, histogram } of run.histograms.byKey.values()) {
@@ -47,7 +52,11 @@ describe('the run directory', () => {
       const fromJava = byTag.get(tag);
       assert.ok(fromJava, `Java read no ${tag}: ${java}`);
       const [count, p50, p99, max, intervals] = fromJava;
-      assert.deepEqual([count, p50, p99, max], [histogram.totalCount, histogram.getValueAtPercentile(50), histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(100)], tag);
+      assert.deepEqual(
+        [count, p50, p99, max],
+        [histogram.totalCount, histogram.getValueAtPercentile(50), histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(100)],
+        tag,
+      );
       if (key.target !== '@coldbench') assert.ok(intervals! >= 1 && intervals! <= 4, `${tag} spans ${intervals} one-second intervals`);
     }
     // histograms.json, for other tools, holds the sums of the interval log: the same counts and percentiles.
@@ -55,7 +64,11 @@ describe('the run directory', () => {
     assert.equal(totals.byKey.size, run.histograms.byKey.size);
     for (const { key, histogram } of run.histograms.byKey.values()) {
       const total = totals.get(key);
-      assert.deepEqual([total?.totalCount, total?.getValueAtPercentile(99), total?.getValueAtPercentile(100)], [histogram.totalCount, histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(100)], keyOf(key));
+      assert.deepEqual(
+        [total?.totalCount, total?.getValueAtPercentile(99), total?.getValueAtPercentile(100)],
+        [histogram.totalCount, histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(100)],
+        keyOf(key),
+      );
     }
     // …and they are what the summary reports: every successful request once.
     const hot = outcome.summary.targets.a!.load!.hot!;
@@ -68,7 +81,10 @@ describe('the run directory', () => {
     const manifest = JSON.parse(readFileSync(join(outcome.dir, 'manifest.json'), 'utf8')) as RunManifest;
     assert.equal(manifest.format, 2);
     assert.equal(manifest.provenance.producer, 'coldbench run');
-    assert.deepEqual(manifest.provenance.runners.map((r) => r.segment), ['0:1']);
+    assert.deepEqual(
+      manifest.provenance.runners.map((r) => r.segment),
+      ['0:1'],
+    );
     assert.deepEqual(manifest.targets, ['a', 'b']);
     const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'schema/records.schema.json'), 'utf8')));
     const records = [...readJsonLines<RunRecord>(join(outcome.dir, 'series.jsonl')), ...readJsonLines<RunRecord>(join(outcome.dir, 'samples.jsonl'))];
@@ -113,7 +129,12 @@ describe('the run directory', () => {
 
   it('completes the run when a sink throws, rejects or hangs, and names what each lost', async () => {
     let seen = 0;
-    const throwing: Sink = { name: 'throws', record: () => { throw new Error('sink exploded'); } };
+    const throwing: Sink = {
+      name: 'throws',
+      record: () => {
+        throw new Error('sink exploded');
+      },
+    };
     const hanging: Sink = { name: 'hangs', record: () => new Promise(() => undefined), close: () => new Promise(() => undefined) };
     const counting: Sink = { name: 'counts', record: () => void (seen += 1) };
     const started = Date.now();
@@ -128,6 +149,9 @@ describe('the run directory', () => {
     assert.match(reports.get('hangs')!.error!, /did not finish by the deadline/);
     assert.ok(!reports.has('counts') && seen > 1200, 'a healthy sink beside them got every record');
     const manifest = JSON.parse(readFileSync(join(outcome.dir, 'manifest.json'), 'utf8')) as RunManifest;
-    assert.deepEqual(manifest.sinks?.map((s) => s.name), ['run directory', 'throws', 'hangs', 'counts']);
+    assert.deepEqual(
+      manifest.sinks?.map((s) => s.name),
+      ['run directory', 'throws', 'hangs', 'counts'],
+    );
   });
 });

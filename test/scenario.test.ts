@@ -164,7 +164,10 @@ verdicts:
       env: { CLOUDRUN_URL: 'https://api-x.a.run.app', K8S_URL: 'https://api.example.com', CLOUDRUN_TOKEN: 'token' },
       maxRate: 300,
     });
-    assert.deepEqual(cutover.scenario.verdicts.map((v) => Object.keys(v)[0]), ['coldStartReduction', 'loadMultiplier', 'streamSurvival']);
+    assert.deepEqual(
+      cutover.scenario.verdicts.map((v) => Object.keys(v)[0]),
+      ['coldStartReduction', 'loadMultiplier', 'streamSurvival'],
+    );
     assert.match(cutover.scenario.targets.cloudrun!.coldStart!.trigger.command!, /COLD_NONCE=\$\{COLDBENCH_ROUND\}/);
   });
 
@@ -207,13 +210,19 @@ describe('interpolation', () => {
   it('inserts a value as it is, never expanding references inside it', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1 }), (value) => {
-        assert.equal(interpolateString('<${X}>', { X: value }, () => assert.fail('not missing')), `<${value}>`);
+        assert.equal(
+          interpolateString('<${X}>', { X: value }, () => assert.fail('not missing')),
+          `<${value}>`,
+        );
       }),
     );
   });
 
   it('treats an empty variable as unset, as the shell does for ${VAR:-default}', () => {
-    assert.equal(interpolateString('${X:-fallback}', { X: '' }, () => assert.fail('has a default')), 'fallback');
+    assert.equal(
+      interpolateString('${X:-fallback}', { X: '' }, () => assert.fail('has a default')),
+      'fallback',
+    );
   });
 });
 
@@ -266,11 +275,26 @@ describe('the validator on any input', () => {
   }
 
   it('never throws anything but a list of problems on random YAML', () => {
-    const scalar = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constantFrom('5m', '50%', '10/s', 'http://127.0.0.1:1', 'sse', 'load'));
+    const scalar = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constantFrom('5m', '50%', '10/s', 'http://127.0.0.1:1', 'sse', 'load'),
+    );
     const yamlValue = fc.letrec((tie) => ({
-      value: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(fc.constantFrom('name', 'targets', 'probes', 'verdicts', 'kind', 'url', 'stages', 'slo', 'x'), tie('value'), { maxKeys: 4 })),
+      value: fc.oneof(
+        { depthSize: 'small' },
+        scalar,
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(fc.constantFrom('name', 'targets', 'probes', 'verdicts', 'kind', 'url', 'stages', 'slo', 'x'), tie('value'), { maxKeys: 4 }),
+      ),
     })).value;
-    fc.assert(fc.property(yamlValue, (value) => validates(JSON.stringify(value))), { numRuns: 300 });
+    fc.assert(
+      fc.property(yamlValue, (value) => validates(JSON.stringify(value))),
+      { numRuns: 300 },
+    );
     fc.assert(fc.property(fc.string({ maxLength: 200 }), validates), { numRuns: 300 });
   });
 

@@ -50,7 +50,10 @@ probes:
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
     assert.notEqual(code, null);
     assert.doesNotMatch(output, /\n {4}at /, 'no stack trace');
-    const runDir = join(dir, readdirSync(dir).find((name) => name.startsWith('2'))!);
+    const runDir = join(
+      dir,
+      readdirSync(dir).find((name) => name.startsWith('2'))!,
+    );
     const files = readdirSync(runDir).map((name) => [name, readFileSync(join(runDir, name), 'utf8')] as const);
     for (const [where, text] of [['stdout and stderr', output] as const, ...files]) {
       for (const secret of [TOKEN, OTHER, 'literal-key-77']) assert.ok(!text.includes(secret), `${where} holds ${secret}`);

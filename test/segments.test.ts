@@ -38,11 +38,20 @@ probes:
 `,
     );
     const outs = [join(out, 'runner-1'), join(out, 'runner-2')];
-    const results = await Promise.all(outs.map((dir, i) => coldbench('run', scenario, '--segment', `${i + 1}/2`, '--runner', `runner-${i + 1}`, '--out', dir, '--json')));
+    const results = await Promise.all(
+      outs.map((dir, i) => coldbench('run', scenario, '--segment', `${i + 1}/2`, '--runner', `runner-${i + 1}`, '--out', dir, '--json')),
+    );
     for (const result of results) assert.equal(result.code, 0, result.stderr);
     runs = outs.map(runDir);
     const halves = results.map((r) => (JSON.parse(r.stdout) as Summary).targets.k8s!.load!.peak!);
-    assert.deepEqual(halves.map((h) => [h.requests, h.targetRate, h.valid]), [[400, 200, true], [400, 200, true]], 'each runner sent its half, judged against its half');
+    assert.deepEqual(
+      halves.map((h) => [h.requests, h.targetRate, h.valid]),
+      [
+        [400, 200, true],
+        [400, 200, true],
+      ],
+      'each runner sent its half, judged against its half',
+    );
 
     const merged = await coldbench('merge', ...runs, '--out', join(out, 'merged'), '--json');
     assert.equal(merged.code, 0, merged.stderr);
@@ -55,16 +64,27 @@ probes:
     // The merged p99 is the p99 of one histogram fed every sample of both runners.
     const all = newHistogram();
     for (const dir of runs) {
-      for (const s of readJsonLines<LoadSample>(join(dir, 'samples.jsonl'))) if (s.kind === 'load' && s.stage === 'peak' && s.ok) all.recordValue(msToUs(s.latencyMs!));
+      for (const s of readJsonLines<LoadSample>(join(dir, 'samples.jsonl')))
+        if (s.kind === 'load' && s.stage === 'peak' && s.ok) all.recordValue(msToUs(s.latencyMs!));
     }
     assert.deepEqual(load.peak!.latencyMs, distribution(all));
     // Streams are split by number, so the merged run has each once.
-    const streams = runs.flatMap((dir) => readJsonLines<StreamSample>(join(dir, 'samples.jsonl')).filter((s) => s.kind === 'stream').map((s) => s.stream));
+    const streams = runs.flatMap((dir) =>
+      readJsonLines<StreamSample>(join(dir, 'samples.jsonl'))
+        .filter((s) => s.kind === 'stream')
+        .map((s) => s.stream),
+    );
     assert.deepEqual(streams.sort(), [0, 1, 2, 3, 4, 5]);
     assert.equal(summary.targets.k8s!.stream!.connections, 6);
     const manifest = JSON.parse(readFileSync(join(runDir(join(out, 'merged')), 'manifest.json'), 'utf8')) as RunManifest;
     assert.equal(manifest.provenance.producer, 'merge');
-    assert.deepEqual(manifest.provenance.runners.map((r) => [r.name, r.segment]), [['runner-1', '0/2:1/2'], ['runner-2', '1/2:2/2']]);
+    assert.deepEqual(
+      manifest.provenance.runners.map((r) => [r.name, r.segment]),
+      [
+        ['runner-1', '0/2:1/2'],
+        ['runner-2', '1/2:2/2'],
+      ],
+    );
     // `report` on the merged directory gives the same.
     const again = await coldbench('report', runDir(join(out, 'merged')), '--json');
     assert.deepEqual(JSON.parse(again.stdout), summary);
@@ -84,10 +104,23 @@ probes:
       assert.equal(result.code, 3, result.stderr);
       assert.match(result.stderr, reason);
     };
-    await refused([runs[0]!, variant('other', (m) => (m.scenarioName = 'other'))], /^CB_MERGE_MISMATCH: runs of different scenarios: split \(.+\) and other \(.+\)/);
+    await refused(
+      [runs[0]!, variant('other', (m) => (m.scenarioName = 'other'))],
+      /^CB_MERGE_MISMATCH: runs of different scenarios: split \(.+\) and other \(.+\)/,
+    );
     await refused([runs[0]!, runs[0]!], /^CB_MERGE_MISMATCH: segment 0\/2:1\/2 overlaps: both .+ and .+ ran it/);
-    await refused([runs[0]!, variant('third', (m) => (m.provenance.runners[0]!.segment = '1/2:2/2')), variant('extra', (m) => (m.provenance.runners[0]!.segment = '0/3:1/3'))], /^CB_MERGE_MISMATCH: .+ ran segment 0\/3:1\/3 of another split/);
-    await refused([variant('a3', (m) => (m.provenance.runners[0]!.segment = '0/3:1/3')), variant('b3', (m) => (m.provenance.runners[0]!.segment = '1/3:2/3'))], /^CB_MERGE_MISMATCH: segment 2\/3:3\/3 missing/);
+    await refused(
+      [
+        runs[0]!,
+        variant('third', (m) => (m.provenance.runners[0]!.segment = '1/2:2/2')),
+        variant('extra', (m) => (m.provenance.runners[0]!.segment = '0/3:1/3')),
+      ],
+      /^CB_MERGE_MISMATCH: .+ ran segment 0\/3:1\/3 of another split/,
+    );
+    await refused(
+      [variant('a3', (m) => (m.provenance.runners[0]!.segment = '0/3:1/3')), variant('b3', (m) => (m.provenance.runners[0]!.segment = '1/3:2/3'))],
+      /^CB_MERGE_MISMATCH: segment 2\/3:3\/3 missing/,
+    );
     await refused([runs[0]!, variant('old', (m) => delete m.format)], /^CB_RUN_FORMAT: .+ is format 1/);
   });
 

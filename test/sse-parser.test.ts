@@ -37,7 +37,25 @@ function reference(chunks: string[]): Seen[] {
 
 const lineEnd = fc.constantFrom('\n', '\r\n', '\r');
 const line = fc.oneof(
-  fc.constantFrom('data: {"seq":1}', 'data:x', 'data', 'data:  two spaces', 'event: token', 'event:', 'id: 7', 'id', 'id: a\0b', 'retry: 1500', 'retry: soon', ': comment', ':', 'unknown: field', 'Data: case', 'data: é ✓ 🙂', ''),
+  fc.constantFrom(
+    'data: {"seq":1}',
+    'data:x',
+    'data',
+    'data:  two spaces',
+    'event: token',
+    'event:',
+    'id: 7',
+    'id',
+    'id: a\0b',
+    'retry: 1500',
+    'retry: soon',
+    ': comment',
+    ':',
+    'unknown: field',
+    'Data: case',
+    'data: é ✓ 🙂',
+    '',
+  ),
   fc.string({ maxLength: 12 }).map((s) => `data: ${s.replace(/[\r\n]/g, '')}`),
 );
 /** A stream of lines, each with its own line ending, ending in a LF (a final CR is held back by the reference until it knows what follows). */

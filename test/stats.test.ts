@@ -35,7 +35,12 @@ describe('bootstrap of a ratio of percentiles', () => {
     fc.assert(
       fc.property(latencies, latencies, fc.double({ min: 0.01, max: 100, noNaN: true }), (a, b, k) => {
         const base = bootstrapRatio(a, b, 'p50', options);
-        const scaled = bootstrapRatio(a, b.map((x) => x * k), 'p50', options);
+        const scaled = bootstrapRatio(
+          a,
+          b.map((x) => x * k),
+          'p50',
+          options,
+        );
         for (const key of ['estimate', 'low', 'high'] as const) {
           assert.ok(Math.abs(scaled[key] - base[key] * k) <= 1e-9 * Math.max(1, base[key] * k), key);
         }

@@ -53,10 +53,16 @@ probes:
     assert.equal(checks.survival!.status, 'pass');
     for (const metric of ['timeToFirstEventP95', 'gapP99']) {
       assert.equal(checks[metric]!.status, 'invalid', `${metric}: ${checks[metric]!.detail}`);
-      assert.match(checks[metric]!.detail, /^coldbench's own event loop lagged \(event-loop delay p99 [\d.]+ms; over 10% of the \w+ limit [\d.]+ms\): the client, not the server, may have caused this/);
+      assert.match(
+        checks[metric]!.detail,
+        /^coldbench's own event loop lagged \(event-loop delay p99 [\d.]+ms; over 10% of the \w+ limit [\d.]+ms\): the client, not the server, may have caused this/,
+      );
     }
     // No verdicts section: the declared SLOs are the verdict, and it is invalid, not failed or passed.
-    assert.deepEqual(summary.verdicts.map((v) => [v.id, v.status]), [['stream-slo', 'invalid']]);
+    assert.deepEqual(
+      summary.verdicts.map((v) => [v.id, v.status]),
+      [['stream-slo', 'invalid']],
+    );
     assert.equal(exitCode, 2);
   });
 });
@@ -72,14 +78,23 @@ describe('stream probes against the reference app', () => {
     const sse = await runStream(app.url, 'protocol: sse\nrequest: { method: POST, path: "/api/chat?tokens=20&interval=20&skip=5" }\nconnections: 2\nhold: 5s');
     assert.equal(sse.stream.lostMessages, 2, 'one skipped token on each of two streams');
     assert.equal(sse.stream.survived, 2, 'a stream that completes properly is kept');
-    assert.deepEqual(sse.samples.map((s) => s.outcome), ['completed', 'completed']);
-    const ndjson = await runStream(app.url, 'protocol: ndjson\nrequest: { method: POST, path: "/api/generate?tokens=20&interval=20&skip=7" }\nconnections: 1\nhold: 5s\nexpect: { sequenceField: seq }');
+    assert.deepEqual(
+      sse.samples.map((s) => s.outcome),
+      ['completed', 'completed'],
+    );
+    const ndjson = await runStream(
+      app.url,
+      'protocol: ndjson\nrequest: { method: POST, path: "/api/generate?tokens=20&interval=20&skip=7" }\nconnections: 1\nhold: 5s\nexpect: { sequenceField: seq }',
+    );
     assert.equal(ndjson.stream.lostMessages, 1);
     assert.equal(ndjson.stream.events, 20, '19 tokens and the done line');
   });
 
   it('shows a server closing after 1 s in the survival curve at 1 s', async () => {
-    const { stream } = await runStream(app.url, 'protocol: sse\nrequest: { method: POST, path: "/api/chat?interval=100&closeAfter=1000" }\nconnections: 10\nopenRate: 100/s\nhold: 3s');
+    const { stream } = await runStream(
+      app.url,
+      'protocol: sse\nrequest: { method: POST, path: "/api/chat?interval=100&closeAfter=1000" }\nconnections: 10\nopenRate: 100/s\nhold: 3s',
+    );
     assert.equal(stream.survived, 0);
     assert.deepEqual(stream.droppedByCause, { reset: 10 });
     const cut = stream.survivalCurve.find((point) => point.alive === 0)!;
@@ -103,13 +118,19 @@ describe('stream probes against the reference app', () => {
   });
 
   it('separates time to first event from time to first byte', async () => {
-    const { stream } = await runStream(app.url, 'protocol: sse\nrequest: { method: POST, path: "/api/chat?interval=50&firstDelay=500" }\nconnections: 2\nhold: 1s');
+    const { stream } = await runStream(
+      app.url,
+      'protocol: sse\nrequest: { method: POST, path: "/api/chat?interval=50&firstDelay=500" }\nconnections: 2\nhold: 1s',
+    );
     assert.ok(stream.ttfbMs!.p50 < 100, `ttfb ${stream.ttfbMs!.p50}ms`);
     assert.ok(stream.timeToFirstEventMs!.p50 >= 450 && stream.timeToFirstEventMs!.p50 < 800, `first event ${stream.timeToFirstEventMs!.p50}ms`);
   });
 
   it('keeps WebSocket streams with pings and echoes, and records a close code', async () => {
-    const kept = await runStream(app.url, 'protocol: websocket\nrequest: { path: "/ws?interval=50" }\nconnections: 2\nhold: 1s\nsend: { every: 200ms, message: hello }\nexpect: { sequenceField: seq }');
+    const kept = await runStream(
+      app.url,
+      'protocol: websocket\nrequest: { path: "/ws?interval=50" }\nconnections: 2\nhold: 1s\nsend: { every: 200ms, message: hello }\nexpect: { sequenceField: seq }',
+    );
     assert.equal(kept.stream.survived, 2);
     assert.ok(kept.samples.every((s) => s.outcome === 'alive' && s.events > 15));
     const closed = await runStream(app.url, 'protocol: websocket\nrequest: { path: "/ws?interval=50&closeAfter=300" }\nconnections: 2\nhold: 1s');
@@ -172,11 +193,20 @@ describe('malformed and silent streams', () => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-pod': 'pod-7' });
       res.end('{"seq":0}\n{"done":true}\n');
     });
-    const { samples, stream } = await runOneProbe<StreamSample>(url, 'stream', 'protocol: ndjson\nconnections: 2\nhold: 2s', '', ', identity: { instanceIdHeader: X-Pod }').then((o) => ({
+    const { samples, stream } = await runOneProbe<StreamSample>(
+      url,
+      'stream',
+      'protocol: ndjson\nconnections: 2\nhold: 2s',
+      '',
+      ', identity: { instanceIdHeader: X-Pod }',
+    ).then((o) => ({
       ...o,
       stream: o.summary.targets.t!.stream!,
     }));
-    assert.deepEqual(samples.map((s) => s.instanceId), ['pod-7', 'pod-7']);
+    assert.deepEqual(
+      samples.map((s) => s.instanceId),
+      ['pod-7', 'pod-7'],
+    );
     assert.equal(stream.instances, 1);
   });
 
@@ -211,7 +241,10 @@ describe('malformed and silent streams', () => {
     after(() => server.close());
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const { samples, elapsedMs } = await runStream(url, 'protocol: sse\nconnections: 2\nhold: 5s\ntimeout: 400ms');
-    assert.deepEqual(samples.map((s) => s.cause), ['timeout', 'timeout']);
+    assert.deepEqual(
+      samples.map((s) => s.cause),
+      ['timeout', 'timeout'],
+    );
     assert.ok(elapsedMs < 3000, `${elapsedMs}ms`);
   });
 

@@ -44,9 +44,16 @@ function relativeVerdict(criterion: RelativeCriterion, now: MetricValues | undef
       [criterion.target]: now ? round3(statistic(now.values, now.statistic)) : null,
     },
   };
-  if (!now || !before) return { ...base, status: 'no-data', observed: null, ci: null, detail: `${criterion.metric} is missing in ${now ? 'the baseline run' : 'this run'}` };
+  if (!now || !before)
+    return { ...base, status: 'no-data', observed: null, ci: null, detail: `${criterion.metric} is missing in ${now ? 'the baseline run' : 'this run'}` };
   if (now.values.length < MIN_SAMPLES_PER_SIDE || before.values.length < MIN_SAMPLES_PER_SIDE) {
-    return { ...base, status: 'insufficient', observed: null, ci: null, detail: `needs at least ${MIN_SAMPLES_PER_SIDE} samples per run; have ${before.values.length} and ${now.values.length}` };
+    return {
+      ...base,
+      status: 'insufficient',
+      observed: null,
+      ci: null,
+      detail: `needs at least ${MIN_SAMPLES_PER_SIDE} samples per run; have ${before.values.length} and ${now.values.length}`,
+    };
   }
   const interval = ratioInterval(before.values, now.values, now.statistic, { confidence: criterion.confidence });
   const status = interval.high <= threshold ? 'pass' : interval.low > threshold ? 'fail' : 'inconclusive';

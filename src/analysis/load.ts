@@ -36,7 +36,8 @@ export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: stri
     const sent = data?.sent ?? 0;
     const dropped = data?.dropped ?? 0;
     // An interrupted run's stage is judged over the time its schedule ran, not the time planned.
-    const ranMs = run.manifest.interrupted && data ? Math.min(stage.durationMs, data.lastDueAt - start + 1000 / Math.max(stage.targetRate, 1e-9)) : stage.durationMs;
+    const ranMs =
+      run.manifest.interrupted && data ? Math.min(stage.durationMs, data.lastDueAt - start + 1000 / Math.max(stage.targetRate, 1e-9)) : stage.durationMs;
     const achievedRate = sent / (ranMs / 1000);
     const hist = (metric: string) => run.histograms.get({ target, probe: probe.probe, stage: stage.name, metric });
     const stageTicks = ticks.filter((t) => t.stage === stage.name);
@@ -51,7 +52,9 @@ export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: stri
       (due > 0 && dropped / due > MAX_DROPPED_SHARE
         ? `${dropped} of ${due} due requests (${round3((dropped / due) * 100)}%) were dropped at maxInFlight: the load generator was the limit`
         : null) ||
-      (!abortedHere && achievedRate < stage.targetRate * MIN_ACHIEVED_SHARE ? `achieved ${round3(achievedRate)}/s of ${round3(stage.targetRate)}/s (< ${MIN_ACHIEVED_SHARE * 100}%)` : null);
+      (!abortedHere && achievedRate < stage.targetRate * MIN_ACHIEVED_SHARE
+        ? `achieved ${round3(achievedRate)}/s of ${round3(stage.targetRate)}/s (< ${MIN_ACHIEVED_SHARE * 100}%)`
+        : null);
 
     const successes = data?.successes ?? 0;
     out[stage.name] = {
@@ -74,7 +77,12 @@ export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: stri
       valid: invalidReason === null,
       invalidReason,
       aborted: abortedHere,
-      slo: checkSlos(probe.slo, { sent, successes, latency: hist('latency'), windows: run.windows?.get(stageKey(probe.probe, target, stage.name)) ?? (run.windows && []) }),
+      slo: checkSlos(probe.slo, {
+        sent,
+        successes,
+        latency: hist('latency'),
+        windows: run.windows?.get(stageKey(probe.probe, target, stage.name)) ?? (run.windows && []),
+      }),
     };
   }
   return out;

@@ -8,7 +8,7 @@ export function mannWhitneyP(a: readonly number[], b: readonly number[]): number
   const all = [...a.map((value) => ({ value, first: true })), ...b.map((value) => ({ value, first: false }))].sort((x, y) => x.value - y.value);
   let rankSumA = 0;
   let tieTerm = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j < all.length && all[j]!.value === all[i]!.value) j++;
     const rank = (i + 1 + j) / 2; // average rank of the tied run i..j-1 (1-based)

@@ -23,9 +23,21 @@ export function comparableMetrics(run: Pick<StoredRun, 'coldstart' | 'load' | 's
 
   const mine = run.coldstart.filter((s) => s.target === target && s.ok);
   const firsts = mine.filter((s) => s.request === 'first');
-  add('coldStart.latency.p50', 'p50', firsts.map((s) => s.latencyMs));
-  add('coldStart.ttfb.p50', 'p50', firsts.flatMap((s) => s.ttfbMs ?? []));
-  add('coldStart.warmTtfb.p50', 'p50', mine.filter((s) => s.request === 'warm').flatMap((s) => s.ttfbMs ?? []));
+  add(
+    'coldStart.latency.p50',
+    'p50',
+    firsts.map((s) => s.latencyMs),
+  );
+  add(
+    'coldStart.ttfb.p50',
+    'p50',
+    firsts.flatMap((s) => s.ttfbMs ?? []),
+  );
+  add(
+    'coldStart.warmTtfb.p50',
+    'p50',
+    mine.filter((s) => s.request === 'warm').flatMap((s) => s.ttfbMs ?? []),
+  );
 
   for (const data of run.load.values()) {
     if (data.target !== target) continue;

@@ -7,7 +7,17 @@
  */
 import { decodeHistogram, newHistogram, usToMs, type Histogram, type HistogramKey } from '../model/histogram.js';
 import type { ProbeKind } from '../model/probe-kinds.js';
-import { CLIENT_TARGET, type CapacitySample, type Sample, type ColdstartSample, type LoadSample, type ProbeDeclared, type SeriesRecord, type StreamCheckpoint, type StreamSample } from '../model/records.js';
+import {
+  CLIENT_TARGET,
+  type CapacitySample,
+  type Sample,
+  type ColdstartSample,
+  type LoadSample,
+  type ProbeDeclared,
+  type SeriesRecord,
+  type StreamCheckpoint,
+  type StreamSample,
+} from '../model/records.js';
 import { RUN_FILES } from '../model/files.js';
 import { HistogramSet } from '../store/histograms.js';
 import { openRunDirectory, readIntervals, readSamples, readSeries, type RunDirectory } from '../store/run-dir.js';
@@ -107,19 +117,32 @@ export function loadRun(dir: string): StoredRun {
   windows.close();
   if (!logged) run.windows = undefined;
   const fromLog = logged && !crashed;
-  if (logged && crashed) run.incomplete.push(`histograms rebuilt from ${RUN_FILES.samples}: the interval log of a run that did not finish misses its last second`);
+  if (logged && crashed)
+    run.incomplete.push(`histograms rebuilt from ${RUN_FILES.samples}: the interval log of a run that did not finish misses its last second`);
 
   // The last checkpoint of each connection not yet ended: what a crash leaves of it.
   const open = new Map<string, StreamCheckpoint>();
   const connectionKey = (r: StreamSample | StreamCheckpoint) => JSON.stringify([r.probe, r.target, r.stream, r.attempt]);
   if (!fromLog) {
     for (const tick of run.series) {
-      if (tick.type === 'client') run.histograms.merge({ target: CLIENT_TARGET, probe: tick.probe, stage: tick.stage, metric: 'loop' }, decodeHistogram(tick.loopDelayHistogram), tick.startedAt, tick.endedAt);
+      if (tick.type === 'client')
+        run.histograms.merge(
+          { target: CLIENT_TARGET, probe: tick.probe, stage: tick.stage, metric: 'loop' },
+          decodeHistogram(tick.loopDelayHistogram),
+          tick.startedAt,
+          tick.endedAt,
+        );
     }
   }
   readSamples(run, (sample) => {
     if (!fromLog) {
-      if (sample.type === 'sample' && sample.kind === 'capacity') run.histograms.merge({ target: sample.target, probe: sample.probe, stage: 'capacity', metric: 'latency' }, decodeHistogram(sample.latencyHistogram), sample.startedAt, sample.endedAt);
+      if (sample.type === 'sample' && sample.kind === 'capacity')
+        run.histograms.merge(
+          { target: sample.target, probe: sample.probe, stage: 'capacity', metric: 'latency' },
+          decodeHistogram(sample.latencyHistogram),
+          sample.startedAt,
+          sample.endedAt,
+        );
       for (const [key, ms] of sampleMetrics(sample)) run.histograms.record(key, ms, sampleTime(sample));
     }
     if (sample.type === 'checkpoint') {
@@ -146,7 +169,19 @@ function addLoad(run: StoredRun, sample: LoadSample): void {
   const key = stageKey(sample.probe, sample.target, sample.stage);
   let data = run.load.get(key);
   if (!data) {
-    data = { probe: sample.probe, target: sample.target, stage: sample.stage, due: 0, sent: 0, successes: 0, dropped: 0, errorsByClass: {}, lastDueAt: -Infinity, instances: new Map(), latency: newReservoir() };
+    data = {
+      probe: sample.probe,
+      target: sample.target,
+      stage: sample.stage,
+      due: 0,
+      sent: 0,
+      successes: 0,
+      dropped: 0,
+      errorsByClass: {},
+      lastDueAt: -Infinity,
+      instances: new Map(),
+      latency: newReservoir(),
+    };
     run.load.set(key, data);
   }
   data.due += 1;
@@ -202,13 +237,27 @@ function addGapsAndOpening(data: StreamData, record: StreamSample | StreamCheckp
 /** A connection a crash left open, as far as its last checkpoint: interrupted, not dropped. */
 function interruptedAt(checkpoint: StreamCheckpoint): StreamSample {
   const { type: _type, checkpoint: count, at, ...progress } = checkpoint;
-  return { ...progress, type: 'sample', kind: 'stream', endedAfterMs: at - checkpoint.startedAt, outcome: 'interrupted', checkpoints: count, openingCheckpointed: true };
+  return {
+    ...progress,
+    type: 'sample',
+    kind: 'stream',
+    endedAfterMs: at - checkpoint.startedAt,
+    outcome: 'interrupted',
+    checkpoints: count,
+    openingCheckpointed: true,
+  };
 }
 
 function addStream(run: StoredRun, sample: StreamSample): void {
   const data = streamData(run, sample);
   const attempts = data.streams.get(sample.stream) ?? [];
-  attempts.push({ attempt: sample.attempt, outcome: sample.outcome, startedAt: sample.startedAt, endedAfterMs: sample.endedAfterMs, ...(sample.cause !== undefined && { cause: sample.cause }) });
+  attempts.push({
+    attempt: sample.attempt,
+    outcome: sample.outcome,
+    startedAt: sample.startedAt,
+    endedAfterMs: sample.endedAfterMs,
+    ...(sample.cause !== undefined && { cause: sample.cause }),
+  });
   data.streams.set(sample.stream, attempts);
   data.events += sample.events;
   data.lost += sample.lost;

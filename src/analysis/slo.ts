@@ -86,21 +86,42 @@ export function checkPercentile(
     return { ...base, status: 'fail', observed, bound, detail: `${metric} ${formatMs(observed)} over ${n} requests misses ${base.limit}` };
   }
   if (badWindows && badWindows.length > 0) {
-    return { ...base, status: 'fail', observed, bound, detail: `${metric} meets ${base.limit} overall (${formatMs(observed)}) but not in ${badWindows.join(', ')}` };
+    return {
+      ...base,
+      status: 'fail',
+      observed,
+      bound,
+      detail: `${metric} meets ${base.limit} overall (${formatMs(observed)}) but not in ${badWindows.join(', ')}`,
+    };
   }
   if (bound === null) {
     return { ...base, status: 'inconclusive', observed, bound, detail: `${n} requests are too few for a 95% upper bound of ${metric}` };
   }
   if (!compare(bound, limit.op, limit.value)) {
-    return { ...base, status: 'inconclusive', observed, bound, detail: `${metric} ${formatMs(observed)} meets ${base.limit}, but its 95% upper bound ${formatMs(bound)} does not` };
+    return {
+      ...base,
+      status: 'inconclusive',
+      observed,
+      bound,
+      detail: `${metric} ${formatMs(observed)} meets ${base.limit}, but its 95% upper bound ${formatMs(bound)} does not`,
+    };
   }
   const windows = badWindows ? `, every ${SLO_WINDOW_MS / 1000}s window meets it` : '';
-  return { ...base, status: 'pass', observed, bound, detail: `${metric} ${formatMs(observed)}, 95% upper bound ${formatMs(bound)} (rank ${rank} of ${n})${windows}` };
+  return {
+    ...base,
+    status: 'pass',
+    observed,
+    bound,
+    detail: `${metric} ${formatMs(observed)}, 95% upper bound ${formatMs(bound)} (rank ${rank} of ${n})${windows}`,
+  };
 }
 
 /** Names of the 10-second windows whose own percentile misses the limit. */
 function windowsMissing(metric: (typeof LATENCY_SLO_METRICS)[number], limit: { op: Comparison; value: number }, windows: readonly LatencyWindow[]): string[] {
   return windows
     .filter((window) => !compare(window.percentiles[metric]!, limit.op, limit.value))
-    .map(({ index, count, percentiles }) => `window ${(index * SLO_WINDOW_MS) / 1000}–${((index + 1) * SLO_WINDOW_MS) / 1000}s (${metric} ${formatMs(percentiles[metric]!)}, n=${count})`);
+    .map(
+      ({ index, count, percentiles }) =>
+        `window ${(index * SLO_WINDOW_MS) / 1000}–${((index + 1) * SLO_WINDOW_MS) / 1000}s (${metric} ${formatMs(percentiles[metric]!)}, n=${count})`,
+    );
 }

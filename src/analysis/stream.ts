@@ -69,7 +69,7 @@ export function survivalCurve(firstDropsMs: readonly number[], streams: number, 
   const drops = [...firstDropsMs].sort((a, b) => a - b);
   const curve = [{ atMs: 0, alive: 1 }];
   let gone = 0;
-  for (let i = 0; i < drops.length; ) {
+  for (let i = 0; i < drops.length;) {
     const at = Math.ceil(drops[i]! / step) * step;
     while (i < drops.length && drops[i]! <= at) {
       gone += 1;

@@ -43,10 +43,7 @@ export function summarize(run: StoredRun, verdictSpecs?: readonly VerdictSpec[])
     }
   }
   const specs = verdictSpecs ?? run.manifest.verdicts;
-  const verdicts: VerdictResult[] =
-    specs.length === 0
-      ? declaredSloVerdicts(run.probes, targets)
-      : specs.map((spec) => judge(spec, run, targets));
+  const verdicts: VerdictResult[] = specs.length === 0 ? declaredSloVerdicts(run.probes, targets) : specs.map((spec) => judge(spec, run, targets));
   return {
     schemaVersion: 1,
     runId: run.manifest.runId,

@@ -23,7 +23,11 @@ export function forEachStoredPoint(dir: string, onPoints: (points: InfluxPoint[]
 
 export function runTags(dir: string): Record<string, string> {
   const { manifest } = openRunDirectory(dir);
-  return { run_id: manifest.runId, scenario: manifest.scenarioName, runner: manifest.provenance.runners[0]?.name ?? manifest.provenance.runners[0]?.host ?? '' };
+  return {
+    run_id: manifest.runId,
+    scenario: manifest.scenarioName,
+    runner: manifest.provenance.runners[0]?.name ?? manifest.provenance.runners[0]?.host ?? '',
+  };
 }
 
 export async function exportRunToInflux(dir: string, config: InfluxConfig, deadlineMs = 120_000): Promise<InfluxWriteReport> {

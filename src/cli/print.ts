@@ -3,7 +3,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Summary } from '../model/summary.js';
 import { RUN_FILES } from '../model/files.js';
-import { capacityTable, clientTable, coldStartTable, loadTable, renderAligned, streamTable, survivalSketch, unjudgedLine, verdictLine } from '../report/text.js';
+import {
+  capacityTable,
+  clientTable,
+  coldStartTable,
+  loadTable,
+  renderAligned,
+  streamTable,
+  survivalSketch,
+  unjudgedLine,
+  verdictLine,
+} from '../report/text.js';
 
 /** `--json`: summary.json on stdout, for a pipe; else the tables and verdicts. */
 export function printResult(summary: Summary, dir: string, json: boolean): void {

@@ -79,7 +79,8 @@ export async function importK6(files: readonly string[], outDir: string): Promis
     });
     finish();
   }
-  if (samples.length === 0) throw new CbError('CB_IMPORT_EMPTY', `no k6 requests in ${files.join(', ')}${skipped.length ? ` (${skipped.length} lines skipped: ${skipped[0]})` : ''}`);
+  if (samples.length === 0)
+    throw new CbError('CB_IMPORT_EMPTY', `no k6 requests in ${files.join(', ')}${skipped.length ? ` (${skipped.length} lines skipped: ${skipped[0]})` : ''}`);
   samples.sort((a, b) => a.intendedAt - b.intendedAt);
   const lastSent = new Map<string, LoadSample>();
   for (const sample of samples) {
@@ -94,10 +95,19 @@ export async function importK6(files: readonly string[], outDir: string): Promis
 }
 
 const placeOf = (tags: Record<string, string>) => ({ target: tags.target ?? tags.scenario ?? 'default', probe: tags.probe ?? 'k6', stage: tags.stage ?? 'k6' });
-const sameRequest = (a: K6Point, b: K6Point) => a.time === b.time && a.tags.url === b.tags.url && a.tags.target === b.tags.target && a.tags.scenario === b.tags.scenario;
+const sameRequest = (a: K6Point, b: K6Point) =>
+  a.time === b.time && a.tags.url === b.tags.url && a.tags.target === b.tags.target && a.tags.scenario === b.tags.scenario;
 
 function requestSample(point: K6Point): LoadSample {
-  return { type: 'sample', kind: 'load', ...placeOf(point.tags), intendedAt: point.time, ok: point.tags.expected_response !== 'false', bytes: 0, ...(point.tags.status ? { status: Number(point.tags.status) } : {}) };
+  return {
+    type: 'sample',
+    kind: 'load',
+    ...placeOf(point.tags),
+    intendedAt: point.time,
+    ok: point.tags.expected_response !== 'false',
+    bytes: 0,
+    ...(point.tags.status ? { status: Number(point.tags.status) } : {}),
+  };
 }
 
 function addToRequest(sample: LoadSample, point: K6Point, phases: Map<LoadSample, Record<string, number>>): void {
@@ -121,7 +131,10 @@ async function forEachPoint(file: string, skipped: string[], onPoint: (point: K6
   try {
     await access(file);
   } catch (error) {
-    throw new CbError('CB_USAGE', `cannot read k6 output ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new CbError(
+      'CB_USAGE',
+      `cannot read k6 output ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
   const raw = createReadStream(file);
   const lines = createInterface({ input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw, crlfDelay: Infinity });
@@ -154,7 +167,8 @@ function jsonPoint(line: string): K6Point | undefined {
   if (value.type === 'Metric') return undefined;
   if (value.type !== 'Point') throw new Error(`type ${JSON.stringify(value.type)} is neither Point nor Metric`);
   const time = typeof value.data?.time === 'string' ? Date.parse(value.data.time) : NaN;
-  if (typeof value.metric !== 'string' || !Number.isFinite(time) || typeof value.data?.value !== 'number') throw new Error('a Point needs metric, data.time (RFC 3339) and a numeric data.value');
+  if (typeof value.metric !== 'string' || !Number.isFinite(time) || typeof value.data?.value !== 'number')
+    throw new Error('a Point needs metric, data.time (RFC 3339) and a numeric data.value');
   return { metric: value.metric, time, value: value.data.value, tags: stringTags(value.data.tags) };
 }
 
@@ -165,14 +179,17 @@ function csvPoint(line: string, columns: string[]): K6Point {
   const [metric, timestamp, value] = cells as [string, string, string];
   const seconds = Number(timestamp);
   const time = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(timestamp);
-  if (!metric || !Number.isFinite(time) || !Number.isFinite(Number(value)) || value === '') throw new Error('needs a metric name, a timestamp and a numeric value');
+  if (!metric || !Number.isFinite(time) || !Number.isFinite(Number(value)) || value === '')
+    throw new Error('needs a metric name, a timestamp and a numeric value');
   const tags: Record<string, string> = {};
   columns.forEach((column, i) => {
     if (i < 3 || !cells[i]) return;
-    if (column === 'extra_tags') for (const pair of cells[i]!.split('&')) {
-      const [k, v] = pair.split('=');
-      if (k && v !== undefined) tags[decodeURIComponent(k)] = decodeURIComponent(v);
-    } else if (column !== 'metadata') tags[column] = cells[i]!;
+    if (column === 'extra_tags')
+      for (const pair of cells[i]!.split('&')) {
+        const [k, v] = pair.split('=');
+        if (k && v !== undefined) tags[decodeURIComponent(k)] = decodeURIComponent(v);
+      }
+    else if (column !== 'metadata') tags[column] = cells[i]!;
   });
   return { metric, time, value: Number(value), tags };
 }
@@ -182,7 +199,14 @@ const stringTags = (tags: unknown): Record<string, string> =>
 
 const sanitize = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'k6-import';
 
-function writeImportedRun(samples: LoadSample[], phases: Map<LoadSample, Record<string, number>>, files: readonly string[], scenarioName: string, outDir: string, skipped: string[]): ImportResult {
+function writeImportedRun(
+  samples: LoadSample[],
+  phases: Map<LoadSample, Record<string, number>>,
+  files: readonly string[],
+  scenarioName: string,
+  outDir: string,
+  skipped: string[],
+): ImportResult {
   const runId = newRunId(`${scenarioName}-k6`);
   makeDirectory(outDir, 'the imported run directory under');
   const dir = join(outDir, runId);
@@ -208,7 +232,10 @@ function writeImportedRun(samples: LoadSample[], phases: Map<LoadSample, Record<
       return { name, offsetMs: span.first - probeStart, durationMs, fromRate: rate, toRate: rate, targetRate: rate };
     });
     const declared: ProbeDeclared = { type: 'probe', probe, kind: 'load', targets, stages: plans };
-    series.push(declared, ...plans.map((p) => ({ type: 'stage' as const, probe, stage: p.name, at: probeStart + p.offsetMs, targetRate: p.targetRate, durationMs: p.durationMs })));
+    series.push(
+      declared,
+      ...plans.map((p) => ({ type: 'stage' as const, probe, stage: p.name, at: probeStart + p.offsetMs, targetRate: p.targetRate, durationMs: p.durationMs })),
+    );
   }
   series.push(...ticksOf(samples));
   writeFileSync(join(dir, RUN_FILES.series), series.map((r) => JSON.stringify(r) + '\n').join(''));
@@ -218,7 +245,14 @@ function writeImportedRun(samples: LoadSample[], phases: Map<LoadSample, Record<
     const second = Math.floor(s.intendedAt / 1000) * 1000;
     const key = JSON.stringify([second, s.target, s.probe, s.stage, metric]);
     let entry = intervals.get(key);
-    if (!entry) intervals.set(key, (entry = { span: { type: 'interval', target: s.target, probe: s.probe, stage: s.stage, metric, startedAt: second, endedAt: second + 1000 }, histogram: newHistogram() }));
+    if (!entry)
+      intervals.set(
+        key,
+        (entry = {
+          span: { type: 'interval', target: s.target, probe: s.probe, stage: s.stage, metric, startedAt: second, endedAt: second + 1000 },
+          histogram: newHistogram(),
+        }),
+      );
     entry.histogram.recordValue(msToUs(ms));
   };
   const lines: string[] = [];
@@ -236,7 +270,12 @@ function writeImportedRun(samples: LoadSample[], phases: Map<LoadSample, Record<
     provenance: {
       producer: 'import k6',
       // Several files are the runners of one distributed k6 run, each a segment of it.
-      runners: files.map((file, i) => ({ name: basename(file), host: '', tool: { name: 'k6', version: '' }, segment: files.length === 1 ? '0:1' : `${i}/${files.length}:${i + 1}/${files.length}` })),
+      runners: files.map((file, i) => ({
+        name: basename(file),
+        host: '',
+        tool: { name: 'k6', version: '' },
+        segment: files.length === 1 ? '0:1' : `${i}/${files.length}:${i + 1}/${files.length}`,
+      })),
     },
     scenarioName,
     targets,
@@ -262,7 +301,20 @@ function ticksOf(samples: readonly LoadSample[]): Tick[] {
   for (const s of samples) {
     const second = Math.floor((s.intendedAt - starts.get(s.probe)!) / 1000);
     const key = JSON.stringify([s.probe, s.target, s.stage, second]);
-    const tick = ticks.get(key) ?? { type: 'tick' as const, probe: s.probe, target: s.target, stage: s.stage, at: starts.get(s.probe)! + second * 1000, second, sent: 0, completed: 0, errors: 0, dropped: 0, inFlight: 0, instances: 0 };
+    const tick = ticks.get(key) ?? {
+      type: 'tick' as const,
+      probe: s.probe,
+      target: s.target,
+      stage: s.stage,
+      at: starts.get(s.probe)! + second * 1000,
+      second,
+      sent: 0,
+      completed: 0,
+      errors: 0,
+      dropped: 0,
+      inFlight: 0,
+      instances: 0,
+    };
     if (s.dropped) tick.dropped += 1;
     else {
       tick.sent += 1;

@@ -82,7 +82,14 @@ function targetsLiteral(targets: ReadonlyArray<readonly [string, Target]>, reque
  * scenario itself, as coldbench files its samples.
  */
 function stageScenario(target: string, probe: string, stage: StagePlan, sizing: { preAllocatedVUs: number; maxVUs: number }) {
-  const common = { exec: 'send', startTime: `${stage.offsetMs}ms`, timeUnit: '1s', ...sizing, env: { TARGET: target, STAGE: stage.name }, tags: { target, probe, stage: stage.name } };
+  const common = {
+    exec: 'send',
+    startTime: `${stage.offsetMs}ms`,
+    timeUnit: '1s',
+    ...sizing,
+    env: { TARGET: target, STAGE: stage.name },
+    tags: { target, probe, stage: stage.name },
+  };
   return stage.fromRate === stage.toRate
     ? { executor: 'constant-arrival-rate', rate: stage.toRate, duration: `${stage.durationMs}ms`, ...common }
     : { executor: 'ramping-arrival-rate', startRate: stage.fromRate, stages: [{ target: stage.toRate, duration: `${stage.durationMs}ms` }], ...common };
@@ -128,7 +135,10 @@ type Translation<P> = (input: TranslationInput<P>) => { script: string; what: st
 /** Each probe kind as a k6 script, or why stock k6 cannot run it. */
 const K6_TRANSLATIONS: { [K in ProbeKind]: Translation<Extract<Probe, { kind: K }>> } = {
   coldstart: () => ({ unsupported: 'a cold-start probe triggers scale-to-zero between rounds and classifies each first request; k6 has no such executor' }),
-  load: ({ plan, probe, name, targets, declared }) => ({ script: loadScript(plan, probe, name, targets, declared.stages!), what: 'an arrival-rate scenario per target and stage' }),
+  load: ({ plan, probe, name, targets, declared }) => ({
+    script: loadScript(plan, probe, name, targets, declared.stages!),
+    what: 'an arrival-rate scenario per target and stage',
+  }),
   capacity: () => ({ unsupported: "a capacity probe is autocannon's closed model; run k6 with constant-vus for that" }),
   stream: ({ plan, probe, name, targets }) =>
     probe.protocol === 'websocket'
@@ -144,7 +154,10 @@ function loadScript(plan: Plan, probe: LoadProbe, name: string, targets: Readonl
   const { failed, duration } = thresholds(probe.slo);
   const scenarios = Object.fromEntries(
     targets.flatMap(([target]) =>
-      stages.map((stage) => [`${target}-${stage.name}`, stageScenario(target, name, stage, vus(Math.max(stage.fromRate, stage.toRate), expectedMs, timeoutMs))]),
+      stages.map((stage) => [
+        `${target}-${stage.name}`,
+        stageScenario(target, name, stage, vus(Math.max(stage.fromRate, stage.toRate), expectedMs, timeoutMs)),
+      ]),
     ),
   );
   const thresholdEntries = targets.flatMap(([target]) =>

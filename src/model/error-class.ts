@@ -1,7 +1,6 @@
 /** Turns whatever a request threw into a stable, countable cause. */
 import type { ErrorClass, SampleError } from './records.js';
 
-
 const CLASS_BY_CODE: Record<string, ErrorClass> = {
   ECONNREFUSED: 'refused',
   ENOTFOUND: 'dns',

@@ -7,18 +7,7 @@
 import type { ProbeKind } from './probe-kinds.js';
 
 export type ErrorClass =
-  | 'refused'
-  | 'dns'
-  | 'timeout'
-  | 'reset'
-  | 'tls'
-  | 'aborted'
-  | 'trigger'
-  | 'status-429'
-  | 'status-5xx'
-  | 'status-other'
-  | 'malformed'
-  | 'other';
+  'refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'aborted' | 'trigger' | 'status-429' | 'status-5xx' | 'status-other' | 'malformed' | 'other';
 
 export interface SampleError {
   /** The OS or library code as thrown (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, …) or one of coldbench's own. */
@@ -185,33 +174,32 @@ export interface StreamSample {
  * holds the gaps since the previous checkpoint. The opening figures are carried once, by
  * the first checkpoint after the first event.
  */
-export interface StreamCheckpoint
-  extends Pick<
-    StreamSample,
-    | 'probe'
-    | 'target'
-    | 'protocol'
-    | 'stream'
-    | 'attempt'
-    | 'intendedAt'
-    | 'startedAt'
-    | 'connectMs'
-    | 'dnsMs'
-    | 'tlsMs'
-    | 'ttfbMs'
-    | 'timeToFirstEventMs'
-    | 'reconnectMs'
-    | 'events'
-    | 'bytes'
-    | 'lost'
-    | 'duplicates'
-    | 'malformed'
-    | 'gapsMs'
-    | 'status'
-    | 'instanceId'
-    | 'newInstance'
-    | 'lastEventId'
-  > {
+export interface StreamCheckpoint extends Pick<
+  StreamSample,
+  | 'probe'
+  | 'target'
+  | 'protocol'
+  | 'stream'
+  | 'attempt'
+  | 'intendedAt'
+  | 'startedAt'
+  | 'connectMs'
+  | 'dnsMs'
+  | 'tlsMs'
+  | 'ttfbMs'
+  | 'timeToFirstEventMs'
+  | 'reconnectMs'
+  | 'events'
+  | 'bytes'
+  | 'lost'
+  | 'duplicates'
+  | 'malformed'
+  | 'gapsMs'
+  | 'status'
+  | 'instanceId'
+  | 'newInstance'
+  | 'lastEventId'
+> {
   type: 'checkpoint';
   /** 1 for the connection's first checkpoint. */
   checkpoint: number;

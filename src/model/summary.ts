@@ -34,13 +34,15 @@ const coldStart = z.object({
     .object({ value: z.number(), coldSamples: z.int(), warmSamples: z.int() })
     .nullable()
     .meta({ description: 'Median TTFB of cold first requests minus median TTFB of warm follow-ups; null without cold samples' }),
-  phasesMs: z.object({
-    count: z.int().nonnegative(),
-    dns: z.number().nullable(),
-    connect: z.number().nullable(),
-    tls: z.number().nullable(),
-    ttfb: z.number().nullable(),
-  }).meta({ description: 'Medians over successful first requests' }),
+  phasesMs: z
+    .object({
+      count: z.int().nonnegative(),
+      dns: z.number().nullable(),
+      connect: z.number().nullable(),
+      tls: z.number().nullable(),
+      ttfb: z.number().nullable(),
+    })
+    .meta({ description: 'Medians over successful first requests' }),
 });
 
 const verdictStatus = z.enum(['pass', 'fail', 'inconclusive', 'insufficient', 'invalid', 'no-data']);
@@ -92,9 +94,7 @@ const stream = z.object({
   droppedByCause: z.record(z.string(), z.int().nonnegative()).meta({ description: 'Every dropped connection, by cause' }),
   survival: z.number().nullable().meta({ description: 'survived ÷ connections; null without connections' }),
   survivalLowerBound: z.number().nullable().meta({ description: 'One-sided 95% Clopper–Pearson lower bound of survival' }),
-  survivalCurve: z
-    .array(z.object({ atMs: z.number(), alive: z.number() }))
-    .meta({ description: 'Share of streams not yet dropped, by time since open' }),
+  survivalCurve: z.array(z.object({ atMs: z.number(), alive: z.number() })).meta({ description: 'Share of streams not yet dropped, by time since open' }),
   lostMessages: z.int().nonnegative(),
   duplicates: z.int().nonnegative(),
   malformed: z.int().nonnegative(),
@@ -137,9 +137,10 @@ const verdict = z.object({
   samples: z.record(z.string(), z.int().nonnegative()).meta({ description: 'Samples behind the verdict, per target' }),
   values: z.record(z.string(), z.number().nullable()).meta({ description: 'The compared statistic per target, in `unit`' }),
   unit: z.enum(['ms', 'share']).meta({ description: 'Unit of `values`' }),
-  observedUnit: z
-    .enum(['ratio', 'multiplier', 'per-second', 'share'])
-    .meta({ description: 'Unit of `observed` and `threshold`: ratio (candidate ÷ baseline), multiplier (stage rate ÷ baseline stage rate), per-second (achieved rate), share' }),
+  observedUnit: z.enum(['ratio', 'multiplier', 'per-second', 'share']).meta({
+    description:
+      'Unit of `observed` and `threshold`: ratio (candidate ÷ baseline), multiplier (stage rate ÷ baseline stage rate), per-second (achieved rate), share',
+  }),
   detail: z.string(),
 });
 
@@ -175,11 +176,13 @@ const summarySchema = z.object({
         note: z.string().optional(),
       }),
     )
-    .meta({ description: 'Where the records went as the run went (run directory, progress, InfluxDB): delivered, dropped, failed, and what each said at the end' }),
+    .meta({
+      description: 'Where the records went as the run went (run directory, progress, InfluxDB): delivered, dropped, failed, and what each said at the end',
+    }),
   verdicts: z.array(verdict),
-  unjudgedSlos: z
-    .array(z.string())
-    .meta({ description: 'Probe SLOs (target probe/stage) that no verdict judges: declared but not judged. Empty when the verdicts were derived from the SLOs' }),
+  unjudgedSlos: z.array(z.string()).meta({
+    description: 'Probe SLOs (target probe/stage) that no verdict judges: declared but not judged. Empty when the verdicts were derived from the SLOs',
+  }),
 });
 
 export type Summary = z.infer<typeof summarySchema>;

@@ -62,7 +62,6 @@ export function formatRate(perSecond: number): string {
   return `${perSecond >= 100 ? Math.round(perSecond) : Number(perSecond.toPrecision(3))}/s`;
 }
 
-
 /** `>= 99.9%`, `< 800ms`: a comparison with a value parsed by `parseValue`. */
 export function parseComparison(text: string, parseValue: (text: string) => number | undefined): { op: Comparison; value: number } | undefined {
   const match = /^\s*(<=|>=|<|>)\s*(.+?)\s*$/.exec(text);

@@ -101,15 +101,12 @@ async function forward(
   };
   res.once('close', finish);
   if (res.writableEnded || res.destroyed) return finish();
-  const upstream = httpRequest(
-    { host: '127.0.0.1', port: instance.port, method: req.method, path: req.url, headers: req.headers, agent },
-    (upstreamRes) => {
-      if (res.destroyed) return upstreamRes.destroy();
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-      upstreamRes.pipe(res);
-      upstreamRes.once('error', () => res.destroy());
-    },
-  );
+  const upstream = httpRequest({ host: '127.0.0.1', port: instance.port, method: req.method, path: req.url, headers: req.headers, agent }, (upstreamRes) => {
+    if (res.destroyed) return upstreamRes.destroy();
+    res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+    upstreamRes.pipe(res);
+    upstreamRes.once('error', () => res.destroy());
+  });
   upstream.once('error', (error) => {
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`upstream error: ${error.message}\n`);
     else res.destroy();

@@ -53,16 +53,19 @@ function scaleToZeroPolicy(options: ScaleToZeroOptions): InstancePolicy & { boot
       });
   };
 
-  const reaper = setInterval(() => {
-    const now = Date.now();
-    for (const instance of instances) {
-      if (instance.load === 0 && instance.port !== undefined && now - instance.lastActiveAt > options.idleMs) {
-        instances.delete(instance);
-        void stopInstance(instance);
+  const reaper = setInterval(
+    () => {
+      const now = Date.now();
+      for (const instance of instances) {
+        if (instance.load === 0 && instance.port !== undefined && now - instance.lastActiveAt > options.idleMs) {
+          instances.delete(instance);
+          void stopInstance(instance);
+        }
       }
-    }
-    refill();
-  }, Math.max(10, Math.min(100, options.idleMs / 10)));
+      refill();
+    },
+    Math.max(10, Math.min(100, options.idleMs / 10)),
+  );
   reaper.unref();
 
   const spawn = (): Instance => {

@@ -55,8 +55,19 @@ export function chartSpecs(run: StoredRun, summary: Summary): ChartSpec[] {
     xLog: true,
     kind: 'step',
     series: targets.flatMap((t) => [
-      cdf(`${t} first`, color(t), coldstart.filter((s) => s.target === t && s.request === 'first').map((s) => s.latencyMs)),
-      { ...cdf(`${t} warm`, color(t), coldstart.filter((s) => s.target === t && s.request === 'warm').map((s) => s.latencyMs)), dash: true },
+      cdf(
+        `${t} first`,
+        color(t),
+        coldstart.filter((s) => s.target === t && s.request === 'first').map((s) => s.latencyMs),
+      ),
+      {
+        ...cdf(
+          `${t} warm`,
+          color(t),
+          coldstart.filter((s) => s.target === t && s.request === 'warm').map((s) => s.latencyMs),
+        ),
+        dash: true,
+      },
     ]),
   });
   const phases = ['dns', 'connect', 'tls', 'ttfb'] as const;
@@ -149,7 +160,13 @@ export function chartSpecs(run: StoredRun, summary: Summary): ChartSpec[] {
     yLabel: 'share of gaps',
     xLog: true,
     kind: 'step',
-    series: targets.map((t) => cdf(t, color(t), [...run.streams.values()].filter((s) => s.target === t).flatMap((s) => s.gaps.values))),
+    series: targets.map((t) =>
+      cdf(
+        t,
+        color(t),
+        [...run.streams.values()].filter((s) => s.target === t).flatMap((s) => s.gaps.values),
+      ),
+    ),
   });
   return charts;
 }

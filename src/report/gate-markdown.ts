@@ -11,7 +11,11 @@ export function renderGateMarkdown(summary: Summary): string {
   const out = [
     `## coldbench gate: ${summary.scenario}`,
     '',
-    `Run \`${summary.runId}\`: ${Object.entries(counts).map(([status, n]) => `${n} ${status}`).join(', ') || 'no verdicts'}.`,
+    `Run \`${summary.runId}\`: ${
+      Object.entries(counts)
+        .map(([status, n]) => `${n} ${status}`)
+        .join(', ') || 'no verdicts'
+    }.`,
     '',
   ];
   if (summary.incomplete.length) out.push(...summary.incomplete.map((reason) => `> ⚠️ incomplete run: ${reason}`), '');

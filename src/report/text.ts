@@ -36,13 +36,28 @@ const maybeMs = (value: number | null | undefined) => (value === null || value =
 export function coldStartTable(summary: Summary): Table {
   const entries = Object.entries(summary.targets).filter((e): e is [string, { coldStart: ColdStartSummary }] => !!e[1].coldStart);
   return {
-    header: ['target', 'rounds', 'cold', 'warm hit', 'errors', 'first latency p50/p95', 'first ttfb p50/p95', 'warm ttfb p50/p95', 'cold overhead', 'dns / connect / tls'],
+    header: [
+      'target',
+      'rounds',
+      'cold',
+      'warm hit',
+      'errors',
+      'first latency p50/p95',
+      'first ttfb p50/p95',
+      'warm ttfb p50/p95',
+      'cold overhead',
+      'dns / connect / tls',
+    ],
     rows: entries.map(([name, { coldStart: c }]) => [
       name,
       String(c.samples),
       String(c.cold),
       String(c.warm),
-      c.errors ? `${c.errors} (${Object.entries(c.errorsByCode).map(([code, n]) => `${code}×${n}`).join(', ')})` : '0',
+      c.errors
+        ? `${c.errors} (${Object.entries(c.errorsByCode)
+            .map(([code, n]) => `${code}×${n}`)
+            .join(', ')})`
+        : '0',
       dist(c.latencyMs),
       dist(c.ttfbMs),
       dist(c.warmTtfbMs),
@@ -56,9 +71,16 @@ export function loadTable(summary: Summary): Table {
   const rows: string[][] = [];
   for (const [target, { load }] of Object.entries(summary.targets)) {
     for (const [stage, l] of Object.entries(load ?? {})) {
-      const errors = l.errors ? `${l.errors} (${Object.entries(l.errorsByClass).map(([c, n]) => `${c}×${n}`).join(', ')})` : '0';
-      const latency = l.latencyMs ? `${formatMs(l.latencyMs.p50)} / ${formatMs(l.latencyMs.p95)} / ${formatMs(l.latencyMs.p99)} (n=${l.latencyMs.count})` : 'no data';
-      const instances = l.peakInstances === null ? '–' : `${l.peakInstances}${l.firstNewInstanceAfterMs === null ? '' : ` (new after ${formatMs(l.firstNewInstanceAfterMs)})`}`;
+      const errors = l.errors
+        ? `${l.errors} (${Object.entries(l.errorsByClass)
+            .map(([c, n]) => `${c}×${n}`)
+            .join(', ')})`
+        : '0';
+      const latency = l.latencyMs
+        ? `${formatMs(l.latencyMs.p50)} / ${formatMs(l.latencyMs.p95)} / ${formatMs(l.latencyMs.p99)} (n=${l.latencyMs.count})`
+        : 'no data';
+      const instances =
+        l.peakInstances === null ? '–' : `${l.peakInstances}${l.firstNewInstanceAfterMs === null ? '' : ` (new after ${formatMs(l.firstNewInstanceAfterMs)})`}`;
       const slo = l.slo.map((c) => `${c.metric} ${c.status}`).join(', ') || '–';
       rows.push([
         target,
@@ -78,7 +100,21 @@ export function loadTable(summary: Summary): Table {
     }
   }
   return {
-    header: ['target', 'stage', 'rate (target → achieved)', 'requests', 'errors', 'dropped', 'latency p50/p95/p99', 'uncorrected p99', 'lag p99', 'loop p99', 'instances', 'valid', 'slo'],
+    header: [
+      'target',
+      'stage',
+      'rate (target → achieved)',
+      'requests',
+      'errors',
+      'dropped',
+      'latency p50/p95/p99',
+      'uncorrected p99',
+      'lag p99',
+      'loop p99',
+      'instances',
+      'valid',
+      'slo',
+    ],
     rows,
   };
 }
@@ -88,23 +124,39 @@ export function streamTable(summary: Summary): Table {
   const p = (d: { p50: number; p99: number; count: number } | null) => (d ? `${formatMs(d.p50)} / ${formatMs(d.p99)} (n=${d.count})` : 'no data');
   const rows = Object.entries(summary.targets).flatMap(([target, { stream: s }]) =>
     s
-      ? [[
-          target,
-          `${s.survived}/${s.connections} (${pct(s.survival)})`,
-          Object.entries(s.droppedByCause).map(([cause, n]) => `${cause}×${n}`).join(', ') || '0',
-          String(s.lostMessages),
-          String(s.malformed),
-          String(s.reconnects),
-          p(s.timeToFirstEventMs),
-          p(s.gapMs),
-          s.peakConcurrent === null ? '–' : String(s.peakConcurrent),
-          String(s.instances),
-          s.slo.map((c) => `${c.metric} ${c.status}`).join(', ') || '–',
-        ]]
+      ? [
+          [
+            target,
+            `${s.survived}/${s.connections} (${pct(s.survival)})`,
+            Object.entries(s.droppedByCause)
+              .map(([cause, n]) => `${cause}×${n}`)
+              .join(', ') || '0',
+            String(s.lostMessages),
+            String(s.malformed),
+            String(s.reconnects),
+            p(s.timeToFirstEventMs),
+            p(s.gapMs),
+            s.peakConcurrent === null ? '–' : String(s.peakConcurrent),
+            String(s.instances),
+            s.slo.map((c) => `${c.metric} ${c.status}`).join(', ') || '–',
+          ],
+        ]
       : [],
   );
   return {
-    header: ['target', 'kept for the hold', 'drops', 'lost msgs', 'malformed', 'reconnects', 'first event p50/p99', 'gap p50/p99', 'peak open', 'instances', 'slo'],
+    header: [
+      'target',
+      'kept for the hold',
+      'drops',
+      'lost msgs',
+      'malformed',
+      'reconnects',
+      'first event p50/p99',
+      'gap p50/p99',
+      'peak open',
+      'instances',
+      'slo',
+    ],
     rows,
   };
 }
@@ -130,7 +182,16 @@ export function clientTable(summary: Summary): Table {
 export function capacityTable(summary: Summary): Table {
   const rows = Object.entries(summary.targets).flatMap(([target, { capacity: c }]) =>
     c
-      ? [[target, `${Math.round(c.requestsPerSecond)}/s`, String(c.connections), String(c.requests), String(c.errors + c.non2xx), c.latencyMs ? `${formatMs(c.latencyMs.p50)} / ${formatMs(c.latencyMs.p99)} (n=${c.latencyMs.count})` : 'no data']]
+      ? [
+          [
+            target,
+            `${Math.round(c.requestsPerSecond)}/s`,
+            String(c.connections),
+            String(c.requests),
+            String(c.errors + c.non2xx),
+            c.latencyMs ? `${formatMs(c.latencyMs.p50)} / ${formatMs(c.latencyMs.p99)} (n=${c.latencyMs.count})` : 'no data',
+          ],
+        ]
       : [],
   );
   return { header: ['target', 'max throughput', 'connections', 'requests', 'errors', 'latency p50/p99 (closed model)'], rows };
@@ -138,7 +199,11 @@ export function capacityTable(summary: Summary): Table {
 
 export function renderAligned(table: Table): string {
   const widths = table.header.map((h, i) => Math.max(h.length, ...table.rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(table.header), ...table.rows.map(line)].join('\n');
 }
 

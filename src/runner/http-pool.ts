@@ -50,7 +50,13 @@ export function createPool(origin: string, options: PoolOptions): WarmPool {
     process.nextTick(callback, null, socket);
   };
   const url = new URL(origin);
-  const pool = new Pool(url.origin, { connections: options.connections, pipelining: 1, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connect });
+  const pool = new Pool(url.origin, {
+    connections: options.connections,
+    pipelining: 1,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    connect,
+  });
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const target: buildConnector.Options = {
     hostname,
@@ -79,12 +85,7 @@ export function createPool(origin: string, options: PoolOptions): WarmPool {
   };
 }
 
-export function sendPooled(
-  pool: Pool,
-  spec: HttpRequestSpec,
-  instanceIdHeader: string,
-  onDone: (result: PooledResult) => void,
-): void {
+export function sendPooled(pool: Pool, spec: HttpRequestSpec, instanceIdHeader: string, onDone: (result: PooledResult) => void): void {
   const result: PooledResult = { endedAt: 0, bytes: 0 };
   let finished = false;
   const finish = (error?: SampleError) => {

@@ -166,10 +166,13 @@ function onceEvent(emitter: net.Socket, event: string): Promise<void> {
 async function withDeadline<T>(work: Promise<T>, deadline: number, what: string, onTimeout?: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout?.();
-      reject(codedError('UND_ERR_CONNECT_TIMEOUT', `${what} timed out`));
-    }, Math.max(0, deadline - now()));
+    timer = setTimeout(
+      () => {
+        onTimeout?.();
+        reject(codedError('UND_ERR_CONNECT_TIMEOUT', `${what} timed out`));
+      },
+      Math.max(0, deadline - now()),
+    );
   });
   try {
     return await Promise.race([work, expired]);

@@ -35,9 +35,7 @@ function preconnectCount(stages: StagePlan[]): number {
 function* schedule(stages: StagePlan[], start: number): Generator<Arrival> {
   for (const [index, stage] of stages.entries()) {
     const offsets =
-      stage.fromRate === stage.toRate
-        ? constantArrivals(stage.toRate, stage.durationMs)
-        : rampingArrivals(stage.fromRate, stage.toRate, stage.durationMs);
+      stage.fromRate === stage.toRate ? constantArrivals(stage.toRate, stage.durationMs) : rampingArrivals(stage.fromRate, stage.toRate, stage.durationMs);
     for (const offset of offsets) yield { at: start + stage.offsetMs + offset, stage: index };
   }
 }
@@ -54,7 +52,14 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal, se
 
   for (const stage of stages) {
     const announce = () =>
-      emit({ type: 'stage', probe: probeName, stage: stage.name, at: toEpochMs(start + stage.offsetMs), targetRate: stage.targetRate, durationMs: stage.durationMs });
+      emit({
+        type: 'stage',
+        probe: probeName,
+        stage: stage.name,
+        at: toEpochMs(start + stage.offsetMs),
+        targetRate: stage.targetRate,
+        durationMs: stage.durationMs,
+      });
     const timer = setTimeout(announce, Math.max(0, start + stage.offsetMs - now()));
     stopSignal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   }
@@ -99,10 +104,7 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal, se
       // Let in-flight requests finish (each is bounded by its timeout) unless the run is interrupted.
       const longest = probe.timeout ?? Math.max(...targets.map(([, t]) => t.timeout));
       const giveUp = AbortSignal.any([signal, AbortSignal.timeout(longest + 1000)]);
-      await Promise.race([
-        Promise.all(drivers.map((d) => d.drained())),
-        new Promise((resolve) => giveUp.addEventListener('abort', resolve, { once: true })),
-      ]);
+      await Promise.race([Promise.all(drivers.map((d) => d.drained())), new Promise((resolve) => giveUp.addEventListener('abort', resolve, { once: true }))]);
     }
   } finally {
     await Promise.all(drivers.map((d) => d.close()));

@@ -49,7 +49,11 @@ export interface TrackerOptions {
 }
 
 export function trackerOptions(probe: StreamProbe, target: Target): TrackerOptions {
-  return { sequenceField: probe.expect.sequenceField, instanceIdHeader: target.identity.instanceIdHeader.toLowerCase(), maxMessageBytes: probe.maxMessageBytes };
+  return {
+    sequenceField: probe.expect.sequenceField,
+    instanceIdHeader: target.identity.instanceIdHeader.toLowerCase(),
+    maxMessageBytes: probe.maxMessageBytes,
+  };
 }
 
 type StreamIdentity = Pick<StreamSample, 'probe' | 'target' | 'protocol' | 'stream'>;

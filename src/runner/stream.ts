@@ -41,7 +41,17 @@ interface TargetCounters {
 }
 
 export async function runStreamProbe({ probe, probeName, targets, emit, signal, warmedUp, segment, rehearse }: ProbeContext<StreamProbe>): Promise<void> {
-  const counters: TargetCounters[] = targets.map(([name, target]) => ({ name, target, spec: buildRequest(probe.request, target), url: new URL(target.url), options: trackerOptions(probe, target), open: 0, opened: 0, events: 0, drops: 0 }));
+  const counters: TargetCounters[] = targets.map(([name, target]) => ({
+    name,
+    target,
+    spec: buildRequest(probe.request, target),
+    url: new URL(target.url),
+    options: trackerOptions(probe, target),
+    open: 0,
+    opened: 0,
+    events: 0,
+    drops: 0,
+  }));
   // One listener for the run's stop instead of one per stream: opening hundreds of streams
   // a second must not cost what a signal and its listener per stream cost.
   const held = new Set<HeldStream>();
@@ -53,7 +63,17 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal, 
   const start = now() + LEAD_MS;
   const ticker = startTicker(start, (second, at) => {
     for (const c of counters) {
-      emit({ type: 'stream-tick', probe: probeName, target: c.name, at: toEpochMs(at), second, open: c.open, opened: c.opened, events: c.events, drops: c.drops });
+      emit({
+        type: 'stream-tick',
+        probe: probeName,
+        target: c.name,
+        at: toEpochMs(at),
+        second,
+        open: c.open,
+        opened: c.opened,
+        events: c.events,
+        drops: c.drops,
+      });
       Object.assign(c, { opened: 0, events: 0, drops: 0 });
     }
     if ((second + 1) % checkpointEvery === 0) for (const stream of held) if (stream.connection) emit(stream.connection.checkpoint());

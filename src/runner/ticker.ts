@@ -14,10 +14,13 @@ export function startTicker(start: number, onSecond: (second: number, at: number
     second += 1;
   };
   const schedule = () => {
-    timer = setTimeout(() => {
-      tick();
-      schedule();
-    }, Math.max(0, start + (second + 1) * 1000 - now()));
+    timer = setTimeout(
+      () => {
+        tick();
+        schedule();
+      },
+      Math.max(0, start + (second + 1) * 1000 - now()),
+    );
   };
   schedule();
   return {

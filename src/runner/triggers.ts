@@ -45,9 +45,10 @@ async function waitUntilReady(waitFor: WaitFor, env: NodeJS.ProcessEnv, signal: 
   let last = 'not checked';
   for (;;) {
     const remaining = deadline - now();
-    const outcome = waitFor.command !== undefined
-      ? await runCommand(waitFor.command, env, Math.max(1, remaining), signal)
-      : await checkHttp(waitFor.http!, Math.max(1, remaining), signal);
+    const outcome =
+      waitFor.command !== undefined
+        ? await runCommand(waitFor.command, env, Math.max(1, remaining), signal)
+        : await checkHttp(waitFor.http!, Math.max(1, remaining), signal);
     if (!outcome.error) return undefined;
     if (signal.aborted) return aborted();
     last = outcome.error.message;
@@ -122,7 +123,8 @@ function runCommand(command: string, env: NodeJS.ProcessEnv, timeoutMs: number, 
       const tail = stderr.trim() ? `: ${stderr.trim()}` : '';
       if (timedOut) resolve({ error: { code: 'CB_TRIGGER_TIMEOUT', class: 'trigger', message: `\`${command}\` still running after ${timeoutMs}ms${tail}` } });
       else if (signal.aborted) resolve({ error: aborted() });
-      else if (code !== 0) resolve({ error: { code: 'CB_TRIGGER_FAILED', class: 'trigger', message: `\`${command}\` exited with ${code ?? killedBy}${tail}` } });
+      else if (code !== 0)
+        resolve({ error: { code: 'CB_TRIGGER_FAILED', class: 'trigger', message: `\`${command}\` exited with ${code ?? killedBy}${tail}` } });
       else resolve({});
     });
   });

@@ -24,7 +24,6 @@ const criteriaSchema = z.strictObject({
   relative: z.array(relative).default([]),
 }) satisfies z.ZodType<Criteria>;
 
-
 /** Published as schema/criteria.schema.json for editors. */
 export function criteriaJsonSchema(): object {
   return z.toJSONSchema(criteriaSchema, { io: 'input', unrepresentable: 'any' });
@@ -65,8 +64,10 @@ function unknownNames(document: unknown, known: KnownNames): RawIssue[] {
   });
   (Array.isArray(doc.relative) ? doc.relative : []).forEach((entry, i) => {
     const spec = (entry ?? {}) as Record<string, unknown>;
-    if (typeof spec.target === 'string' && !known.targets.includes(spec.target)) issues.push({ path: ['relative', i, 'target'], message: unknown('target', known.targets)(spec.target) });
-    if (typeof spec.metric === 'string' && !known.metrics.includes(spec.metric)) issues.push({ path: ['relative', i, 'metric'], message: unknown('metric', known.metrics)(spec.metric) });
+    if (typeof spec.target === 'string' && !known.targets.includes(spec.target))
+      issues.push({ path: ['relative', i, 'target'], message: unknown('target', known.targets)(spec.target) });
+    if (typeof spec.metric === 'string' && !known.metrics.includes(spec.metric))
+      issues.push({ path: ['relative', i, 'metric'], message: unknown('metric', known.metrics)(spec.metric) });
   });
   return issues;
 }

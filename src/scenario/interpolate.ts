@@ -25,11 +25,7 @@ function scalarOf(text: string): string | number | boolean {
 
 const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-export function interpolateString(
-  text: string,
-  env: NodeJS.ProcessEnv,
-  onMissing: (name: string) => void,
-): string {
+export function interpolateString(text: string, env: NodeJS.ProcessEnv, onMissing: (name: string) => void): string {
   return text.replace(REFERENCE, (whole, name: string | undefined, fallback: string | undefined) => {
     if (whole === '$$') return '$';
     if (RUNTIME_VARIABLES.has(name!)) return whole;

@@ -37,9 +37,7 @@ export function parseScenario(source: string, file: string, options: LoadOptions
     env,
     crossCheck: (document) => crossReferenceIssues(document, options.maxRate),
   });
-  const substitutions = Object.fromEntries(
-    [...referencedVariables(raw)].flatMap((name) => (env[name] ? [[name, env[name]] as const] : [])),
-  );
+  const substitutions = Object.fromEntries([...referencedVariables(raw)].flatMap((name) => (env[name] ? [[name, env[name]] as const] : [])));
   return { file, source, scenario: data, substitutions: { ...substitutions, ...urlCredentials(data) } };
 }
 

@@ -77,12 +77,8 @@ const waitFor = z
   });
 
 const trigger = z.strictObject({
-  idle: duration()
-    .optional()
-    .meta({ description: 'Wait this long since the last request to the target (scale-to-zero idle timeout plus margin)' }),
-  command: nonEmptyString
-    .optional()
-    .meta({ description: 'Shell command run before each sample; COLDBENCH_ROUND and COLDBENCH_TARGET are set' }),
+  idle: duration().optional().meta({ description: 'Wait this long since the last request to the target (scale-to-zero idle timeout plus margin)' }),
+  command: nonEmptyString.optional().meta({ description: 'Shell command run before each sample; COLDBENCH_ROUND and COLDBENCH_TARGET are set' }),
   timeout: positiveDuration().prefault('5m').meta({ description: 'Limit for the trigger command' }),
   waitFor: waitFor.optional(),
 });
@@ -102,9 +98,7 @@ const identity = z.strictObject({
     })
     .optional()
     .meta({ description: 'Dotted paths of identity fields in a JSON response body' }),
-  coldLatency: positiveDuration()
-    .optional()
-    .meta({ description: 'Last resort: a first request slower than this counts as cold' }),
+  coldLatency: positiveDuration().optional().meta({ description: 'Last resort: a first request slower than this counts as cold' }),
 });
 
 const target = z.strictObject({
@@ -164,7 +158,7 @@ const stage = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'stage names use letters, digits, ., - and _' }),
     rate: rate.optional().meta({ description: 'Constant arrival rate for the whole stage' }),
-    rampTo: rate.optional().meta({ description: 'Ramp linearly from the previous stage\'s rate (0 for the first stage) to this rate' }),
+    rampTo: rate.optional().meta({ description: "Ramp linearly from the previous stage's rate (0 for the first stage) to this rate" }),
     duration: positiveDuration(),
   })
   .refine((s) => (s.rate === undefined) !== (s.rampTo === undefined), { message: 'a stage takes exactly one of rate or rampTo' });
@@ -175,7 +169,9 @@ const loadProbe = z.strictObject({
   request: request.prefault({}),
   stages: z.array(stage).min(1, { error: 'name at least one stage' }),
   maxInFlight: positiveInt.default(1000).meta({ description: 'Requests in flight per target; a request due beyond it is counted as dropped' }),
-  connections: positiveInt.optional().meta({ description: 'Connections per target (default: maxInFlight); requests beyond them queue before the socket write' }),
+  connections: positiveInt
+    .optional()
+    .meta({ description: 'Connections per target (default: maxInFlight); requests beyond them queue before the socket write' }),
   timeout: positiveDuration().optional().meta({ description: 'Limit for one request (default: the target timeout)' }),
   slo: slo.optional(),
   abort: z
@@ -255,13 +251,9 @@ const coldStartReduction = z.strictObject({
   candidate: nonEmptyString,
   metric: z.enum(['p50', 'p90', 'p95', 'p99', 'mean']).default('p50'),
   measure: z.enum(['latency', 'ttfb']).default('latency'),
-  population: z
-    .enum(['first', 'cold'])
-    .default('first')
-    .meta({
-      description:
-        'first: every successful first request after the trigger (what a user meets after idle); cold: only samples classified cold',
-    }),
+  population: z.enum(['first', 'cold']).default('first').meta({
+    description: 'first: every successful first request after the trigger (what a user meets after idle); cold: only samples classified cold',
+  }),
   atLeast: percent,
   confidence: percent.prefault('90%'),
   resamples: z.int().min(1000).default(10_000),

@@ -31,9 +31,8 @@ function pickVariant(node: JsonSchema | undefined, value: unknown): JsonSchema |
   if (!variants) return node;
   const record = (value ?? {}) as Record<string, unknown>;
   return (
-    variants.find((variant) =>
-      Object.entries(variant.properties ?? {}).some(([key, prop]) => prop.const !== undefined && prop.const === record[key]),
-    ) ?? variants.find((variant) => variant.properties)
+    variants.find((variant) => Object.entries(variant.properties ?? {}).some(([key, prop]) => prop.const !== undefined && prop.const === record[key])) ??
+    variants.find((variant) => variant.properties)
   );
 }
 

@@ -50,7 +50,8 @@ export function verdictReferenceIssues(verdicts: unknown, known: KnownNames): Ra
       const base: Path = ['verdicts', i, kind];
       for (const key of references.targets) {
         const name = spec[key];
-        if (typeof name === 'string' && known.targets.length > 0 && !known.targets.includes(name)) issues.push({ path: [...base, key], message: known.unknownTarget(name) });
+        if (typeof name === 'string' && known.targets.length > 0 && !known.targets.includes(name))
+          issues.push({ path: [...base, key], message: known.unknownTarget(name) });
       }
       for (const key of references.stages ?? []) {
         const name = spec[key];

@@ -43,7 +43,9 @@ export function parseValidated<S extends z.ZodType>(
     raw = doc.toJS();
   } catch (error) {
     // The yaml package refuses an alias bomb ("Excessive alias count …") while building the value.
-    throw new ScenarioError('CB_SCENARIO_SYNTAX', [{ file, line: 1, column: 1, path: '', message: `the YAML cannot be expanded: ${firstLine((error as Error).message)}` }]);
+    throw new ScenarioError('CB_SCENARIO_SYNTAX', [
+      { file, line: 1, column: 1, path: '', message: `the YAML cannot be expanded: ${firstLine((error as Error).message)}` },
+    ]);
   }
   const issue = (path: Path, message: string, atKey = false): ScenarioIssue => ({
     file,

@@ -70,29 +70,29 @@ export function pointBuilder(): PointBuilder {
   };
 
   function pointsOfRecord(record: RunRecord): InfluxPoint[] {
-      switch (record.type) {
-        case 'stage':
-          targetRates.set(JSON.stringify([record.probe, record.stage]), record.targetRate);
-          return [];
-        case 'tick': {
-          const { target, probe, stage, sent, completed, errors, dropped, inFlight, instances } = record;
-          const fields: InfluxPoint['fields'] = { sent, completed, errors, dropped, in_flight: inFlight, instances };
-          const targetRate = targetRates.get(JSON.stringify([probe, stage]));
-          if (targetRate !== undefined) fields.target_rate = targetRate;
-          return [{ measurement: 'coldbench_load', tags: { target, probe, stage }, fields, timestamp: record.at }, ...drainErrors(record.at)];
-        }
-        case 'stream-tick': {
-          const { target, probe, open, opened, events, drops } = record;
-          return [{ measurement: 'coldbench_stream', tags: { target, probe }, fields: { open, opened, events, drops }, timestamp: record.at }];
-        }
-        case 'interval':
-          return [latencyPoint(record)];
-        case 'sample':
-          if (record.kind === 'load' && !record.ok && record.error) countError(record);
-          return record.kind === 'coldstart' && record.request === 'first' ? [coldstartPoint(record)] : [];
-        default:
-          return [];
+    switch (record.type) {
+      case 'stage':
+        targetRates.set(JSON.stringify([record.probe, record.stage]), record.targetRate);
+        return [];
+      case 'tick': {
+        const { target, probe, stage, sent, completed, errors, dropped, inFlight, instances } = record;
+        const fields: InfluxPoint['fields'] = { sent, completed, errors, dropped, in_flight: inFlight, instances };
+        const targetRate = targetRates.get(JSON.stringify([probe, stage]));
+        if (targetRate !== undefined) fields.target_rate = targetRate;
+        return [{ measurement: 'coldbench_load', tags: { target, probe, stage }, fields, timestamp: record.at }, ...drainErrors(record.at)];
       }
+      case 'stream-tick': {
+        const { target, probe, open, opened, events, drops } = record;
+        return [{ measurement: 'coldbench_stream', tags: { target, probe }, fields: { open, opened, events, drops }, timestamp: record.at }];
+      }
+      case 'interval':
+        return [latencyPoint(record)];
+      case 'sample':
+        if (record.kind === 'load' && !record.ok && record.error) countError(record);
+        return record.kind === 'coldstart' && record.request === 'first' ? [coldstartPoint(record)] : [];
+      default:
+        return [];
+    }
   }
 }
 
@@ -138,17 +138,39 @@ export function summaryPoints(summary: Summary): InfluxPoint[] {
     },
     timestamp,
   }));
-  const distributionPoint = (target: string, probe: string, stage: string, metric: string, d: { count: number; p50: number; p95: number; p99: number } | null) =>
-    d && points.push({ measurement: 'coldbench_summary', tags: { target, probe, stage, metric }, fields: { count: d.count, p50: d.p50, p95: d.p95, p99: d.p99 }, timestamp });
+  const distributionPoint = (
+    target: string,
+    probe: string,
+    stage: string,
+    metric: string,
+    d: { count: number; p50: number; p95: number; p99: number } | null,
+  ) =>
+    d &&
+    points.push({
+      measurement: 'coldbench_summary',
+      tags: { target, probe, stage, metric },
+      fields: { count: d.count, p50: d.p50, p95: d.p95, p99: d.p99 },
+      timestamp,
+    });
   for (const [target, figures] of Object.entries(summary.targets)) {
     if (figures.coldStart) distributionPoint(target, figures.coldStart.probe, 'first', 'latency', figures.coldStart.latencyMs);
     for (const [stage, load] of Object.entries(figures.load ?? {})) {
       distributionPoint(target, load.probe, stage, 'latency', load.latencyMs);
-      points.push({ measurement: 'coldbench_summary', tags: { target, probe: load.probe, stage, metric: 'achieved_rate' }, fields: { value: load.achievedRate, count: load.requests }, timestamp });
+      points.push({
+        measurement: 'coldbench_summary',
+        tags: { target, probe: load.probe, stage, metric: 'achieved_rate' },
+        fields: { value: load.achievedRate, count: load.requests },
+        timestamp,
+      });
     }
     const stream = figures.stream;
     if (stream?.survival !== null && stream) {
-      points.push({ measurement: 'coldbench_summary', tags: { target, probe: stream.probe, stage: 'stream', metric: 'survival' }, fields: { value: stream.survival, count: stream.connections }, timestamp });
+      points.push({
+        measurement: 'coldbench_summary',
+        tags: { target, probe: stream.probe, stage: 'stream', metric: 'survival' },
+        fields: { value: stream.survival, count: stream.connections },
+        timestamp,
+      });
     }
   }
   return points;

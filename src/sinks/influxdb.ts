@@ -30,7 +30,22 @@ export interface InfluxWriteReport {
   error?: string;
 }
 
-const INTEGER_FIELDS = new Set(['sent', 'completed', 'errors', 'dropped', 'in_flight', 'instances', 'count', 'status', 'round', 'samples', 'open', 'opened', 'events', 'drops']);
+const INTEGER_FIELDS = new Set([
+  'sent',
+  'completed',
+  'errors',
+  'dropped',
+  'in_flight',
+  'instances',
+  'count',
+  'status',
+  'round',
+  'samples',
+  'open',
+  'opened',
+  'events',
+  'drops',
+]);
 
 export function toLineProtocolPoint(point: InfluxPoint): Point {
   const out = new Point(point.measurement).timestamp(point.timestamp);
@@ -104,7 +119,9 @@ export function influxSink(config: InfluxConfig): Sink {
 }
 
 function backfillCommand(dir: string, config: InfluxConfig): string {
-  const tags = Object.entries(config.tags).map(([k, v]) => ` --tag ${k}=${v}`).join('');
+  const tags = Object.entries(config.tags)
+    .map(([k, v]) => ` --tag ${k}=${v}`)
+    .join('');
   return `coldbench export influx ${dir} --influx-url ${config.url} --influx-org ${config.org} --influx-bucket ${config.bucket}${tags}`;
 }
 

@@ -28,8 +28,7 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
   const load = { probeStart: 0, stages: new Map<string, StageStarted>(), ticks: new Map<string, Tick>(), p95Ms: new Map<string, number>() };
   const streams = new Map<string, StreamTick>();
   const streamStatus = (tick: StreamTick) =>
-    `${tick.probe} ${tick.second + 1}s | ` +
-    [...streams.values()].map((t) => `${t.target} open ${t.open} events ${t.events}/s drops ${t.drops}`).join(' | ');
+    `${tick.probe} ${tick.second + 1}s | ` + [...streams.values()].map((t) => `${t.target} open ${t.open} events ${t.events}/s drops ${t.drops}`).join(' | ');
 
   const describeWait = ({ step, until }: Pick<TriggerWaiting, 'step' | 'until'>) =>
     until === undefined ? step : `${step} ${formatMs(Math.max(0, until - now()))} left`;
@@ -96,7 +95,8 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
           break;
         case 'interval':
           // The last second's p95 of the running load stage, from its interval histogram.
-          if (record.metric === 'latency' && load.stages.has(record.stage)) load.p95Ms.set(record.target, usToMs(decodeHistogram(record.histogram).getValueAtPercentile(95)));
+          if (record.metric === 'latency' && load.stages.has(record.stage))
+            load.p95Ms.set(record.target, usToMs(decodeHistogram(record.histogram).getValueAtPercentile(95)));
           break;
         case 'tick':
           load.ticks.set(record.target, record);
@@ -116,7 +116,9 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
             cold.waiting.delete(record.target);
             line(coldstartLine(record));
           } else if (record.kind === 'capacity') {
-            line(`${record.probe} ${record.target}: ${Math.round(record.requestsPerSecond)} req/s with ${record.connections} connections (${record.requests} requests, ${record.errors + record.non2xx} errors)`);
+            line(
+              `${record.probe} ${record.target}: ${Math.round(record.requestsPerSecond)} req/s with ${record.connections} connections (${record.requests} requests, ${record.errors + record.non2xx} errors)`,
+            );
           }
           break;
       }

@@ -70,7 +70,8 @@ export class HistogramSet {
     const set = new HistogramSet();
     if (!Array.isArray(file?.histograms)) throw new Error('no list of histograms');
     for (const [index, stored] of file.histograms.entries()) {
-      if (typeof stored?.encoded !== 'string' || typeof stored.target !== 'string' || typeof stored.metric !== 'string') throw new Error(`entry ${index} is not a histogram`);
+      if (typeof stored?.encoded !== 'string' || typeof stored.target !== 'string' || typeof stored.metric !== 'string')
+        throw new Error(`entry ${index} is not a histogram`);
       const histogram = decodeHistogram(stored.encoded);
       histogram.startTimeStampMsec = stored.startTimeMs;
       histogram.endTimeStampMsec = stored.endTimeMs;

@@ -81,10 +81,13 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
     }
   };
   const schedule = () => {
-    timer = setTimeout(() => {
-      flush(true);
-      schedule();
-    }, INTERVAL_MS - (now() % INTERVAL_MS));
+    timer = setTimeout(
+      () => {
+        flush(true);
+        schedule();
+      },
+      INTERVAL_MS - (now() % INTERVAL_MS),
+    );
     timer.unref();
   };
   schedule();

@@ -10,7 +10,10 @@ export function newManifest(runId: string, header: RunHeader, runner: { name: st
   return {
     format: FORMAT_VERSION,
     runId,
-    provenance: { producer: 'coldbench run', runners: [{ name: runner.name, host: hostname(), tool: { name: 'coldbench', version: TOOL_VERSION }, segment: segmentText(runner.segment) }] },
+    provenance: {
+      producer: 'coldbench run',
+      runners: [{ name: runner.name, host: hostname(), tool: { name: 'coldbench', version: TOOL_VERSION }, segment: segmentText(runner.segment) }],
+    },
     ...header,
     tool: { name: 'coldbench', version: TOOL_VERSION },
     git: gitState(),

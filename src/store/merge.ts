@@ -29,7 +29,12 @@ export function mergeRuns(dirs: readonly string[], outDir: string): { runId: str
   const dir = join(outDir, runId);
   makeDirectory(dir, 'the merged run directory');
 
-  writeFileSync(join(dir, RUN_FILES.series), mergeSeries(runs).map((r) => JSON.stringify(r) + '\n').join(''));
+  writeFileSync(
+    join(dir, RUN_FILES.series),
+    mergeSeries(runs)
+      .map((r) => JSON.stringify(r) + '\n')
+      .join(''),
+  );
   writeIntervalFiles(dir, Date.parse(first.startedAt), mergeIntervals(runs));
   writeFileSync(join(dir, RUN_FILES.samples), '');
   for (const run of runs) appendWholeLines(join(run.dir, RUN_FILES.samples), join(dir, RUN_FILES.samples));
@@ -38,7 +43,10 @@ export function mergeRuns(dirs: readonly string[], outDir: string): { runId: str
     runId,
     provenance: { producer: 'merge', runners: runs.flatMap((r) => r.manifest.provenance.runners) },
     startedAt: runs.map((r) => r.manifest.startedAt).sort()[0]!,
-    endedAt: runs.map((r) => r.manifest.endedAt ?? r.manifest.startedAt).sort().at(-1)!,
+    endedAt: runs
+      .map((r) => r.manifest.endedAt ?? r.manifest.startedAt)
+      .sort()
+      .at(-1)!,
     status: worstStatus(runs.map((r) => r.manifest.status)),
     interrupted: runs.some((r) => r.manifest.interrupted),
     sinks: [],
@@ -84,14 +92,18 @@ function checkMergeable(runs: RunDirectory[]): void {
     return JSON.stringify(probes);
   });
   const differs = declared.findIndex((probes) => probes !== declared[0]);
-  if (differs > 0) throw new CbError('CB_MERGE_MISMATCH', `${runs[differs]!.dir} ran other probes, stages or targets than ${runs[0]!.dir}: runs of different scenarios`);
+  if (differs > 0)
+    throw new CbError('CB_MERGE_MISMATCH', `${runs[differs]!.dir} ran other probes, stages or targets than ${runs[0]!.dir}: runs of different scenarios`);
 
-  const segments = runs.flatMap((run) => run.manifest.provenance.runners.map((runner) => ({ dir: run.dir, text: runner.segment, segment: parseSegment(runner.segment) })));
+  const segments = runs.flatMap((run) =>
+    run.manifest.provenance.runners.map((runner) => ({ dir: run.dir, text: runner.segment, segment: parseSegment(runner.segment) })),
+  );
   const unreadable = segments.find((s) => !s.segment);
   if (unreadable) throw new CbError('CB_MERGE_MISMATCH', `${unreadable.dir} has segment "${unreadable.text}", which is not one part of an equal split`);
   const count = segments[0]!.segment!.count;
   const otherSplit = segments.find((s) => s.segment!.count !== count);
-  if (otherSplit) throw new CbError('CB_MERGE_MISMATCH', `${otherSplit.dir} ran segment ${otherSplit.text} of another split than ${segments[0]!.dir} (${segments[0]!.text})`);
+  if (otherSplit)
+    throw new CbError('CB_MERGE_MISMATCH', `${otherSplit.dir} ran segment ${otherSplit.text} of another split than ${segments[0]!.dir} (${segments[0]!.text})`);
   const seen = new Map<number, string>();
   for (const { dir, segment } of segments) {
     const earlier = seen.get(segment!.index);
@@ -99,7 +111,11 @@ function checkMergeable(runs: RunDirectory[]): void {
     seen.set(segment!.index, dir);
   }
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((index) => !seen.has(index));
-  if (missing.length) throw new CbError('CB_MERGE_MISMATCH', `segment ${missing.map((index) => segmentText({ index, count })).join(', ')} missing: the merge would not be the whole schedule`);
+  if (missing.length)
+    throw new CbError(
+      'CB_MERGE_MISMATCH',
+      `segment ${missing.map((index) => segmentText({ index, count })).join(', ')} missing: the merge would not be the whole schedule`,
+    );
 }
 
 /** Probe records once, each stage's earliest start, ticks summed per second of the schedule, client ticks and aborts as they were. */
@@ -157,10 +173,19 @@ function mergeIntervals(runs: RunDirectory[]): Array<{ span: IntervalSpan; histo
     const histogram = newHistogram();
     for (const interval of group) histogram.add(decodeHistogram(interval.histogram));
     const { type, target, probe, stage, metric } = group[0]!;
-    const span = { type, target, probe, stage, metric, startedAt: Math.min(...group.map((i) => i.startedAt)), endedAt: Math.max(...group.map((i) => i.endedAt)) };
+    const span = {
+      type,
+      target,
+      probe,
+      stage,
+      metric,
+      startedAt: Math.min(...group.map((i) => i.startedAt)),
+      endedAt: Math.max(...group.map((i) => i.endedAt)),
+    };
     return { span, histogram };
   });
 }
 
 const STATUS_ORDER: RunStatus[] = ['completed', 'interrupted', 'running', 'failed'];
-const worstStatus = (statuses: RunStatus[]): RunStatus => statuses.reduce((worst, s) => (STATUS_ORDER.indexOf(s) > STATUS_ORDER.indexOf(worst) ? s : worst), 'completed');
+const worstStatus = (statuses: RunStatus[]): RunStatus =>
+  statuses.reduce((worst, s) => (STATUS_ORDER.indexOf(s) > STATUS_ORDER.indexOf(worst) ? s : worst), 'completed');

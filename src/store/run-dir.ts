@@ -31,8 +31,12 @@ export function openRunDirectory(dir: string): RunDirectory {
     throw new CbError('CB_RUN_DIR_INVALID', `${manifestPath} is not a coldbench manifest (no runId or status)`);
   }
   if (manifest.format !== FORMAT_VERSION) {
-    const found = manifest.format === undefined ? 'format 1 (no "format" field: written before coldbench had interval logs)' : `format ${JSON.stringify(manifest.format)}`;
-    throw new CbError('CB_RUN_FORMAT', `${manifestPath} is ${found}; this coldbench reads format ${FORMAT_VERSION}: analyse it with the coldbench that wrote it, or run the scenario again`);
+    const found =
+      manifest.format === undefined ? 'format 1 (no "format" field: written before coldbench had interval logs)' : `format ${JSON.stringify(manifest.format)}`;
+    throw new CbError(
+      'CB_RUN_FORMAT',
+      `${manifestPath} is ${found}; this coldbench reads format ${FORMAT_VERSION}: analyse it with the coldbench that wrote it, or run the scenario again`,
+    );
   }
   if (!Array.isArray(manifest.targets) || !Array.isArray(manifest.verdicts)) {
     throw new CbError('CB_RUN_DIR_INVALID', `${manifestPath} has no list of targets or verdicts`);
@@ -52,7 +56,11 @@ export function readSamples(run: RunDirectory, onSample: (sample: StoredSample) 
     run,
     RUN_FILES.samples,
     true,
-    (r) => ((r.type === 'sample' && typeof r.kind === 'string') || (r.type === 'checkpoint' && typeof r.stream === 'number')) && typeof r.target === 'string' && typeof r.probe === 'string' && timesAreNumbers(r),
+    (r) =>
+      ((r.type === 'sample' && typeof r.kind === 'string') || (r.type === 'checkpoint' && typeof r.stream === 'number')) &&
+      typeof r.target === 'string' &&
+      typeof r.probe === 'string' &&
+      timesAreNumbers(r),
     onSample,
   );
 }
@@ -89,7 +97,13 @@ const isFiniteNumber = (value: unknown) => typeof value === 'number' && Number.i
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Reads a JSON-lines file, skipping (and reporting) lines a crash left truncated and lines that are not records. */
-function readJsonLines<T>(run: RunDirectory, name: string, required: boolean, isRecord: (value: Record<string, unknown>) => boolean, onRecord: (record: T) => void): void {
+function readJsonLines<T>(
+  run: RunDirectory,
+  name: string,
+  required: boolean,
+  isRecord: (value: Record<string, unknown>) => boolean,
+  onRecord: (record: T) => void,
+): void {
   const path = join(run.dir, name);
   if (!existsSync(path)) {
     if (required) run.incomplete.push(`${name} is missing`);

@@ -31,7 +31,10 @@ export interface RunWriter extends Sink {
   writeTotals(totals: HistogramSet): void;
 }
 
-export function createRunWriter(header: RunHeader, options: { outDir: string; runner: string; segment: Segment; runId?: string; manifestOptions?: RunManifest['options'] }): RunWriter {
+export function createRunWriter(
+  header: RunHeader,
+  options: { outDir: string; runner: string; segment: Segment; runId?: string; manifestOptions?: RunManifest['options'] },
+): RunWriter {
   const runId = options.runId ?? newRunId(header.scenarioName);
   const dir = join(options.outDir, runId);
   makeDirectory(options.outDir, 'the run directory under');
@@ -97,6 +100,10 @@ export function createRunWriter(header: RunHeader, options: { outDir: string; ru
 
 /** `20261127-130000Z-<label>-abcd`: sorts by time, names what it holds, never collides in practice. */
 export function newRunId(label: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+    .replace('T', '-');
   return `${stamp}-${label}-${Math.random().toString(36).slice(2, 6)}`;
 }

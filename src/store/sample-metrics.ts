@@ -42,7 +42,11 @@ export function sampleMetrics(sample: StoredSample): Array<[HistogramKey, number
 function streamMetrics(record: StreamSample | StreamCheckpoint): Array<[HistogramKey, number]> {
   const out: Array<[HistogramKey, number]> = [];
   const key = (metric: string) => ({ target: record.target, probe: record.probe, stage: 'stream', metric });
-  const values = !carriesOpening(record) ? {} : record.attempt === 0 ? { connect: record.connectMs, ttfb: record.ttfbMs, ttfe: record.timeToFirstEventMs } : { reconnect: record.reconnectMs };
+  const values = !carriesOpening(record)
+    ? {}
+    : record.attempt === 0
+      ? { connect: record.connectMs, ttfb: record.ttfbMs, ttfe: record.timeToFirstEventMs }
+      : { reconnect: record.reconnectMs };
   for (const [metric, ms] of Object.entries(values)) if (ms !== undefined) out.push([key(metric), ms]);
   for (const gap of record.gapsMs) out.push([key('gap'), gap]);
   return out;

@@ -56,8 +56,21 @@ export function coldStartReduction(spec: ColdStartReductionSpec, samples: readon
   // The client's delay could move the verdict only by moving the candidate across threshold × baseline,
   // and moves a statistic by about the delay at that statistic's own level (its p50 for a p50, …).
   const margin = Math.abs(c - threshold * b);
-  const lagged = clientLagReason(`event-loop delay ${spec.metric}`, loopDelay?.[spec.metric], margin, "the margin to the claim's boundary", "coldbench's own event loop");
-  if (lagged) return { ...base, status: 'invalid', observed: round3(c / b), ci: null, detail: `${lagged}; ${what}: ${spec.candidate} ${formatMs(c)} vs ${spec.baseline} ${formatMs(b)}` };
+  const lagged = clientLagReason(
+    `event-loop delay ${spec.metric}`,
+    loopDelay?.[spec.metric],
+    margin,
+    "the margin to the claim's boundary",
+    "coldbench's own event loop",
+  );
+  if (lagged)
+    return {
+      ...base,
+      status: 'invalid',
+      observed: round3(c / b),
+      ci: null,
+      detail: `${lagged}; ${what}: ${spec.candidate} ${formatMs(c)} vs ${spec.baseline} ${formatMs(b)}`,
+    };
   const interval = bootstrapRatio(baseline, candidate, spec.metric, { resamples: spec.resamples, confidence: spec.confidence, seed: spec.seed });
   const status = interval.high <= threshold ? 'pass' : interval.low > threshold ? 'fail' : 'inconclusive';
   const reduction = 1 - interval.estimate;

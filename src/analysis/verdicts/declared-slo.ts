@@ -41,7 +41,9 @@ export function unjudgedSlos(probes: readonly ProbeDeclared[], verdicts: readonl
       const stageCheck = v.slo ?? v.loadMultiplier;
       return stageCheck?.target === slo.target && stageCheck.stage === slo.stage;
     });
-  return declaredSlos(probes).filter((slo) => !covers(slo)).map((slo) => slo.label);
+  return declaredSlos(probes)
+    .filter((slo) => !covers(slo))
+    .map((slo) => slo.label);
 }
 
 function streamSloVerdict(target: string, targets: Summary['targets']): VerdictResult {

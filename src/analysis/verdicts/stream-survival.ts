@@ -16,7 +16,9 @@ export function streamSurvivalVerdict(spec: StreamSurvivalSpec, targets: Summary
   const lost = stream?.lostMessages ?? 0;
   // Lost messages break the claim whatever the survival bound says; no data stays no data.
   const status = lost > spec.maxLostMessages && (check.status === 'pass' || check.status === 'inconclusive') ? 'fail' : check.status;
-  const comparison = spec.baseline ? `; ${spec.baseline} kept ${pct(baseline?.survival)} (${baseline?.survived ?? 0}/${baseline?.connections ?? 0}, drops: ${formatCauses(baseline?.droppedByCause)})` : '';
+  const comparison = spec.baseline
+    ? `; ${spec.baseline} kept ${pct(baseline?.survival)} (${baseline?.survived ?? 0}/${baseline?.connections ?? 0}, drops: ${formatCauses(baseline?.droppedByCause)})`
+    : '';
   const samples: Record<string, number> = { [spec.target]: stream?.connections ?? 0 };
   const values: Record<string, number | null> = { [spec.target]: stream?.survival ?? null };
   if (spec.baseline) {

@@ -7,7 +7,11 @@ export function demoCommand(args: Omit<RunArgs, 'scenario'>): Promise<number> {
       ...options,
       maxRate: args.maxRate,
       onPlatforms: (urls) =>
-        process.stderr.write(`embedded platforms: ${Object.entries(urls).map(([name, url]) => `${name} ${url}`).join(', ')}\n`),
+        process.stderr.write(
+          `embedded platforms: ${Object.entries(urls)
+            .map(([name, url]) => `${name} ${url}`)
+            .join(', ')}\n`,
+        ),
     }),
   );
 }

@@ -50,7 +50,12 @@ export async function runAndPrint(
     progress.close();
     if (outcome.error) process.stderr.write(`run failed: ${outcome.error}\n`);
     for (const sink of outcome.sinks) {
-      const lost = sink.dropped || sink.failed ? ` (${sink.dropped} records dropped, ${sink.failed} failed${sink.error ? `: ${sink.error}` : ''})` : sink.error ? ` (${sink.error})` : '';
+      const lost =
+        sink.dropped || sink.failed
+          ? ` (${sink.dropped} records dropped, ${sink.failed} failed${sink.error ? `: ${sink.error}` : ''})`
+          : sink.error
+            ? ` (${sink.error})`
+            : '';
       if (sink.note || lost) process.stderr.write(`${sink.name}: ${sink.note ?? ''}${lost}\n`);
     }
     printResult(outcome.summary, outcome.dir, args.json);
