@@ -11,12 +11,6 @@ export function incompleteRun(status: Summary['status']): string | null {
   return `the run ${what} (status ${status}): what it measured is not judged as a pass; --allow-incomplete judges it anyway`;
 }
 
-/** The exit code for a summary: an incomplete run is 4 (the run failed) unless allowed. */
-export function exitCodeForRun(summary: Pick<Summary, 'status' | 'verdicts'>, allowIncomplete: boolean): number {
-  if (!allowIncomplete && incompleteRun(summary.status)) return ExitCode.runFailed;
-  return exitCodeFor(summary.verdicts);
-}
-
 /** 0 all verdicts pass; 1 one failed; 2 one is inconclusive, insufficient, invalid or has no data. */
 export function exitCodeFor(verdicts: readonly VerdictResult[]): number {
   if (verdicts.some((v) => v.status === 'fail')) return ExitCode.fail;

@@ -1,6 +1,6 @@
 /** The coldbench command line: parses arguments, calls the library, prints. Nothing else. */
 import yargs from 'yargs';
-import { CbError, ExitCode, ScenarioError } from '../model/errors.js';
+import { CbError, ExitCode } from '../model/errors.js';
 import type { InfluxConfig } from '../sinks/influxdb.js';
 import { parseSegment, type Segment } from '../model/segment.js';
 import { parseDuration, parseRate } from '../model/units.js';
@@ -23,14 +23,19 @@ const durationOption = (value: string | undefined) => {
 };
 
 /** A whole number within [min, max], or a usage error naming the option. */
-const integerOption = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => (value: unknown) => {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) {
-    throw new CbError('CB_USAGE', `--${name} expects a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, got "${String(value)}"`);
-  }
-  return number;
-};
+const integerOption =
+  (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (value: unknown) => {
+    if (value === undefined) return undefined;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min || number > max) {
+      throw new CbError(
+        'CB_USAGE',
+        `--${name} expects a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, got "${String(value)}"`,
+      );
+    }
+    return number;
+  };
 
 /** gate, report and compare: judge a run that did not complete instead of exiting 4. */
 const allowIncomplete = {
@@ -89,11 +94,14 @@ export async function main(argv: string[]): Promise<void> {
           .option('only', { type: 'string', array: true, describe: 'Run only these targets' })
           .option('segment', {
             type: 'string',
-            describe: "This runner's share i/N of every schedule (an execution segment, as k6 splits them): runners 1/N … N/N together send it all; merge their run directories",
+            describe:
+              "This runner's share i/N of every schedule (an execution segment, as k6 splits them): runners 1/N … N/N together send it all; merge their run directories",
             coerce: segmentOption,
           }),
       async (args) => {
-        exitCode = await (await import('./commands/run.js')).runCommand({
+        exitCode = await (
+          await import('./commands/run.js')
+        ).runCommand({
           scenario: args.scenario,
           out: args.out,
           samples: args.samples,
@@ -117,7 +125,12 @@ export async function main(argv: string[]): Promise<void> {
           .option('html', { type: 'boolean', default: false, describe: 'Also write report.html, self-contained with charts' })
           .option('allow-incomplete', allowIncomplete),
       async (args) => {
-        exitCode = (await import('./commands/report.js')).reportCommand({ runDir: args.runDir, json: args.json, html: args.html, allowIncomplete: args.allowIncomplete });
+        exitCode = (await import('./commands/report.js')).reportCommand({
+          runDir: args.runDir,
+          json: args.json,
+          html: args.html,
+          allowIncomplete: args.allowIncomplete,
+        });
       },
     )
     .command(
@@ -126,14 +139,19 @@ export async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .positional('runDir', { type: 'string', demandOption: true })
-          .option('criteria', { type: 'string', describe: 'Criteria file (verdicts, and criteria relative to a baseline run) instead of the scenario verdicts' })
+          .option('criteria', {
+            type: 'string',
+            describe: 'Criteria file (verdicts, and criteria relative to a baseline run) instead of the scenario verdicts',
+          })
           .option('baseline-run', { type: 'string', describe: 'Run directory the relative criteria compare with' })
           .option('junit', { type: 'string', describe: 'Write JUnit XML here' })
           .option('markdown', { type: 'string', describe: 'Write a Markdown summary here (also to $GITHUB_STEP_SUMMARY when set)' })
           .option('json', runOptions.json)
           .option('allow-incomplete', allowIncomplete),
       async (args) => {
-        exitCode = await (await import('./commands/gate.js')).gateCommand({
+        exitCode = await (
+          await import('./commands/gate.js')
+        ).gateCommand({
           runDir: args.runDir,
           criteria: args.criteria,
           baselineRun: args.baselineRun,
@@ -173,7 +191,17 @@ export async function main(argv: string[]): Promise<void> {
       'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml against them',
       (y) => y.options(runOptions).options(influxOptions),
       async (args) => {
-        exitCode = await (await import('./commands/demo.js')).demoCommand({ out: args.out, samples: args.samples, json: args.json, html: args.html, maxRate: rateOption(args.maxRate), influx: await influxOption(args), runner: args.runner });
+        exitCode = await (
+          await import('./commands/demo.js')
+        ).demoCommand({
+          out: args.out,
+          samples: args.samples,
+          json: args.json,
+          html: args.html,
+          maxRate: rateOption(args.maxRate),
+          influx: await influxOption(args),
+          runner: args.runner,
+        });
       },
     )
     .command(
@@ -191,11 +219,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(
       'import k6 <files..>',
       'Read k6 JSON or CSV output (.gz too; one file per runner) into a run directory',
-      (y) =>
-        y
-          .positional('files', { type: 'string', array: true, demandOption: true })
-          .option('out', runOptions.out)
-          .option('json', runOptions.json),
+      (y) => y.positional('files', { type: 'string', array: true, demandOption: true }).option('out', runOptions.out).option('json', runOptions.json),
       async (args) => {
         exitCode = await (await import('./commands/import.js')).importK6Command({ files: args.files, out: args.out, json: args.json });
       },
@@ -203,11 +227,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(
       'merge <runDirs..>',
       'Merge the run directories of runners that each ran one --segment into one run directory',
-      (y) =>
-        y
-          .positional('runDirs', { type: 'string', array: true, demandOption: true })
-          .option('out', runOptions.out)
-          .option('json', runOptions.json),
+      (y) => y.positional('runDirs', { type: 'string', array: true, demandOption: true }).option('out', runOptions.out).option('json', runOptions.json),
       async (args) => {
         exitCode = (await import('./commands/merge.js')).mergeCommand({ runDirs: args.runDirs, out: args.out, json: args.json });
       },
@@ -215,11 +235,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(
       'export influx <runDir>',
       'Write a stored run to InfluxDB with its original timestamps (a backfill; writing twice changes nothing)',
-      (y) =>
-        y
-          .positional('runDir', { type: 'string', demandOption: true })
-          .options(influxOptions)
-          .option('allow-incomplete', allowIncomplete),
+      (y) => y.positional('runDir', { type: 'string', demandOption: true }).options(influxOptions).option('allow-incomplete', allowIncomplete),
       async (args) => {
         const influx = await influxOption(args);
         if (!influx) throw new CbError('CB_USAGE', 'export influx needs --influx-url (or COLDBENCH_INFLUX_URL) and --influx-bucket');
@@ -236,12 +252,24 @@ export async function main(argv: string[]): Promise<void> {
           .option('host', { type: 'string', default: '127.0.0.1' })
           .option('startup-delay', { type: 'string', default: '500ms', describe: 'Instance startup (image pull + model load)' })
           .option('idle', { type: 'string', default: '1s', describe: 'scale-to-zero: stop an instance idle this long' })
-          .option('concurrency', { type: 'string', default: '80', describe: 'scale-to-zero: requests per instance before another starts', coerce: integerOption('concurrency', 1) })
+          .option('concurrency', {
+            type: 'string',
+            default: '80',
+            describe: 'scale-to-zero: requests per instance before another starts',
+            coerce: integerOption('concurrency', 1),
+          })
           .option('max-request-duration', { type: 'string', describe: 'End requests older than this (Cloud Run request timeout)' })
           .option('replicas', { type: 'string', default: '2', describe: 'always-on: instances kept running', coerce: integerOption('replicas', 1) })
-          .option('standby', { type: 'string', default: '0', describe: 'scale-to-zero: processes booted ahead, so a scale-out costs the startup delay but no process boot', coerce: integerOption('standby', 0) }),
+          .option('standby', {
+            type: 'string',
+            default: '0',
+            describe: 'scale-to-zero: processes booted ahead, so a scale-out costs the startup delay but no process boot',
+            coerce: integerOption('standby', 0),
+          }),
       async (args) => {
-        exitCode = await (await import('./commands/platform.js')).platformCommand({
+        exitCode = await (
+          await import('./commands/platform.js')
+        ).platformCommand({
           kind: args.kind,
           // Each has a default, so the coerced value is always there.
           port: args.port!,
@@ -256,7 +284,9 @@ export async function main(argv: string[]): Promise<void> {
       },
     )
     .demandCommand(1, 'name a command')
-    .epilog('Exit codes: 0 pass, 1 a verdict failed, 2 inconclusive or too few samples, 3 bad scenario or usage, 4 the run failed or was interrupted (gate, report, compare: the run did not complete; --allow-incomplete judges it anyway).')
+    .epilog(
+      'Exit codes: 0 pass, 1 a verdict failed, 2 inconclusive or too few samples, 3 bad scenario or usage, 4 the run failed or was interrupted (gate, report, compare: the run did not complete; --allow-incomplete judges it anyway).',
+    )
     .fail((message, error) => {
       // yargs reports a bad option (and a coerce that threw) as a YError: a usage error, exit 3.
       if (error?.name === 'YError') throw new CbError('CB_USAGE', error.message.replace(/^CB_USAGE: /, ''));
@@ -278,13 +308,9 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 function reportError(error: unknown): number {
-  if (error instanceof ScenarioError) {
-    process.stderr.write(`${error.code}: ${error.message}\n${error.details.map((d) => `  ${d}`).join('\n')}\n`);
-    return ExitCode.badInput;
-  }
   if (error instanceof CbError) {
-    process.stderr.write(`${error.code}: ${error.message}\n`);
-    return ExitCode.badInput;
+    process.stderr.write([`${error.code}: ${error.message}`, ...error.details.map((d) => `  ${d}`)].join('\n') + '\n');
+    return error.exitCode;
   }
   process.stderr.write(`coldbench failed: ${(error as Error)?.stack ?? String(error)}\n`);
   return ExitCode.runFailed;

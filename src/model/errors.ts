@@ -25,6 +25,11 @@ export class CbError extends Error {
     super(message);
     this.name = 'CbError';
   }
+
+  /** Bad input is 3; a run that did not complete, or whose results could not be delivered, is 4. */
+  get exitCode(): number {
+    return this.code === 'CB_RUN_INCOMPLETE' || this.code === 'CB_INFLUX_WRITE' ? ExitCode.runFailed : ExitCode.badInput;
+  }
 }
 
 /** One problem found in a scenario file, located as precisely as the YAML allows. */

@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { gate } from '../../analysis/gate.js';
 import { comparableMetrics } from '../../analysis/metrics.js';
-import { exitCodeForRun, incompleteRun } from '../../analysis/outcome.js';
+import { exitCodeFor, incompleteRun } from '../../analysis/outcome.js';
 import { CbError } from '../../model/errors.js';
 import { renderGateMarkdown } from '../../report/gate-markdown.js';
 import { renderJUnit } from '../../report/junit.js';
@@ -43,14 +43,15 @@ export async function gateCommand(args: GateArgs): Promise<number> {
     for (const verdict of summary.verdicts) process.stdout.write(`${verdictLine(verdict)}\n  ${verdict.detail}\n`);
     if (summary.verdicts.length === 0) process.stdout.write('no verdicts to judge\n');
   }
-  if (incomplete) process.stderr.write(`CB_RUN_INCOMPLETE: ${incomplete}\n`);
-  return exitCodeForRun(summary, args.allowIncomplete);
+  if (incomplete) throw new CbError('CB_RUN_INCOMPLETE', incomplete);
+  return exitCodeFor(summary.verdicts);
 }
 
 function knownNames(run: StoredRun, baseline: StoredRun | undefined) {
   const { targets } = run.manifest;
   const metrics = new Set<string>();
-  for (const stored of [run, baseline]) for (const target of targets) if (stored) for (const name of comparableMetrics(stored, target).keys()) metrics.add(name);
+  for (const stored of [run, baseline])
+    for (const target of targets) if (stored) for (const name of comparableMetrics(stored, target).keys()) metrics.add(name);
   return {
     targets,
     stages: run.probes.flatMap((probe) => (probe.stages ?? []).map((s) => s.name)),

@@ -1,4 +1,5 @@
-import { exitCodeForRun, incompleteRun } from '../../analysis/outcome.js';
+import { exitCodeFor, incompleteRun } from '../../analysis/outcome.js';
+import { CbError } from '../../model/errors.js';
 import { writeReports } from '../../report/write-reports.js';
 import { join } from 'node:path';
 import { RUN_FILES } from '../../model/files.js';
@@ -9,6 +10,6 @@ export function reportCommand(args: { runDir: string; json: boolean; html: boole
   if (args.html) process.stderr.write(`wrote ${join(args.runDir, RUN_FILES.html)}\n`);
   printResult(summary, args.runDir, args.json);
   const incomplete = incompleteRun(summary.status);
-  if (incomplete && !args.allowIncomplete) process.stderr.write(`CB_RUN_INCOMPLETE: ${incomplete}\n`);
-  return exitCodeForRun(summary, args.allowIncomplete);
+  if (incomplete && !args.allowIncomplete) throw new CbError('CB_RUN_INCOMPLETE', incomplete);
+  return exitCodeFor(summary.verdicts);
 }
