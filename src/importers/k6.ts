@@ -11,22 +11,18 @@
  * k6` writes set them; else the k6 scenario and `k6`). dropped_iterations are dropped samples.
  * A malformed line is named by file and line, and the rest is imported.
  */
-import { createReadStream, writeFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { CbError } from '../model/errors.js';
 import { statusError } from '../model/error-class.js';
-import { FORMAT_VERSION, RUN_FILES } from '../model/files.js';
 import { msToUs, newHistogram, type Histogram } from '../model/histogram.js';
-import type { LoadSample, SampleError, ProbeDeclared, SeriesRecord, StagePlan, Tick } from '../model/records.js';
-import { writeIntervalFiles, type IntervalSpan } from '../store/interval-log.js';
-import type { RunManifest } from '../model/manifest.js';
-import { newRunId } from '../store/run-writer.js';
-import { makeDirectory, writeFileAtomic } from '../store/output.js';
-import { sampleLine } from '../store/sample-line.js';
-import { TOOL_VERSION } from '../model/version.js';
+import type { LoadSample, SampleError, StagePlan, Tick } from '../model/records.js';
+import { WHOLE } from '../model/segment.js';
+import { encodeIntervals, type IntervalSpan } from '../store/interval-log.js';
+import { createRunWriter, newRunId } from '../store/run-writer.js';
 
 /** One k6 metric point, from either format. */
 interface K6Point {
@@ -207,11 +203,6 @@ function writeImportedRun(
   outDir: string,
   skipped: string[],
 ): ImportResult {
-  const runId = newRunId(`${scenarioName}-k6`);
-  makeDirectory(outDir, 'the imported run directory under');
-  const dir = join(outDir, runId);
-  makeDirectory(dir, 'the imported run directory');
-
   // Stages and targets in the order they first appear; a stage spans its first to last request.
   const targets: string[] = [];
   const probes = new Map<string, Map<string, { first: number; last: number; sent: number }>>();
@@ -222,7 +213,26 @@ function writeImportedRun(
     const span = stages.get(s.stage) ?? { first: s.intendedAt, last: s.intendedAt, sent: 0 };
     stages.set(s.stage, { first: Math.min(span.first, s.intendedAt), last: Math.max(span.last, s.intendedAt), sent: span.sent + (s.dropped ? 0 : 1) });
   }
-  const series: SeriesRecord[] = [];
+  const writer = createRunWriter(
+    { scenarioName, targets, verdicts: [] },
+    {
+      outDir,
+      runId: newRunId(`${scenarioName}-k6`),
+      runner: '',
+      segment: WHOLE,
+      startedAt: samples[0]!.intendedAt,
+      provenance: {
+        producer: 'import k6',
+        // Several files are the runners of one distributed k6 run, each a segment of it.
+        runners: files.map((file, i) => ({
+          name: basename(file),
+          host: '',
+          tool: { name: 'k6', version: '' },
+          segment: files.length === 1 ? '0:1' : `${i}/${files.length}:${i + 1}/${files.length}`,
+        })),
+      },
+    },
+  );
   for (const [probe, stages] of probes) {
     const probeStart = Math.min(...[...stages.values()].map((s) => s.first));
     const plans: StagePlan[] = [...stages].map(([name, span]) => {
@@ -231,66 +241,33 @@ function writeImportedRun(
       const rate = span.sent / targets.length / (durationMs / 1000);
       return { name, offsetMs: span.first - probeStart, durationMs, fromRate: rate, toRate: rate, targetRate: rate };
     });
-    const declared: ProbeDeclared = { type: 'probe', probe, kind: 'load', targets, stages: plans };
-    series.push(
-      declared,
-      ...plans.map((p) => ({ type: 'stage' as const, probe, stage: p.name, at: probeStart + p.offsetMs, targetRate: p.targetRate, durationMs: p.durationMs })),
-    );
+    writer.record({ type: 'probe', probe, kind: 'load', targets, stages: plans });
+    for (const p of plans)
+      writer.record({ type: 'stage', probe, stage: p.name, at: probeStart + p.offsetMs, targetRate: p.targetRate, durationMs: p.durationMs });
   }
-  series.push(...ticksOf(samples));
-  writeFileSync(join(dir, RUN_FILES.series), series.map((r) => JSON.stringify(r) + '\n').join(''));
+  for (const tick of ticksOf(samples)) writer.record(tick);
 
   const intervals = new Map<string, { span: IntervalSpan; histogram: Histogram }>();
   const record = (s: LoadSample, metric: string, ms: number) => {
     const second = Math.floor(s.intendedAt / 1000) * 1000;
     const key = JSON.stringify([second, s.target, s.probe, s.stage, metric]);
     let entry = intervals.get(key);
-    if (!entry)
-      intervals.set(
-        key,
-        (entry = {
-          span: { type: 'interval', target: s.target, probe: s.probe, stage: s.stage, metric, startedAt: second, endedAt: second + 1000 },
-          histogram: newHistogram(),
-        }),
-      );
+    if (!entry) {
+      const span: IntervalSpan = { type: 'interval', target: s.target, probe: s.probe, stage: s.stage, metric, startedAt: second, endedAt: second + 1000 };
+      intervals.set(key, (entry = { span, histogram: newHistogram() }));
+    }
     entry.histogram.recordValue(msToUs(ms));
   };
-  const lines: string[] = [];
   for (const sample of samples) {
     if (sample.ok && sample.uncorrectedLatencyMs !== undefined) record(sample, 'uncorrected', sample.uncorrectedLatencyMs);
     if (sample.ok) for (const [metric, ms] of Object.entries(phases.get(sample) ?? {})) record(sample, metric, ms);
-    lines.push(sampleLine(sample));
+    writer.record(sample);
   }
-  writeFileSync(join(dir, RUN_FILES.samples), lines.join(''));
-  writeIntervalFiles(dir, samples[0]!.intendedAt, [...intervals.values()]);
-
-  const manifest: RunManifest = {
-    format: FORMAT_VERSION,
-    runId,
-    provenance: {
-      producer: 'import k6',
-      // Several files are the runners of one distributed k6 run, each a segment of it.
-      runners: files.map((file, i) => ({
-        name: basename(file),
-        host: '',
-        tool: { name: 'k6', version: '' },
-        segment: files.length === 1 ? '0:1' : `${i}/${files.length}:${i + 1}/${files.length}`,
-      })),
-    },
-    scenarioName,
-    targets,
-    verdicts: [],
-    tool: { name: 'coldbench', version: TOOL_VERSION },
-    host: { hostname: '', platform: '', arch: '', cpus: 0 },
-    node: process.version,
-    options: {},
-    startedAt: new Date(samples[0]!.intendedAt).toISOString(),
-    endedAt: new Date(samples.at(-1)!.intendedAt).toISOString(),
-    status: 'completed',
-    interrupted: false,
-  };
-  writeFileAtomic(join(dir, RUN_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
-  return { runId, dir, requests: samples.filter((s) => !s.dropped).length, skipped };
+  const { records, totals } = encodeIntervals([...intervals.values()]);
+  for (const interval of records) writer.record(interval);
+  writer.writeTotals(totals);
+  writer.close({ deadline: Date.now(), status: 'completed', endedAt: samples.at(-1)!.intendedAt });
+  return { runId: writer.runId, dir: writer.dir, requests: samples.filter((s) => !s.dropped).length, skipped };
 }
 
 /** One tick per second of each target's stage, counted from the requests. */

@@ -4,12 +4,14 @@
  * exit, so Ctrl-C or a crash loses nothing already handed over; a SIGKILL at most the last
  * `flushMs`. Batching keeps 10k samples a second from costing 10k system calls.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 
 export interface AppendLog {
   /** One line, newline included. */
   append(line: string): void;
   flush(): void;
+  /** Appends another file's complete lines, a megabyte at a time: a torn last line (a crashed runner) is left out. */
+  appendWholeLinesOf(path: string): void;
   close(): void;
 }
 
@@ -44,6 +46,23 @@ export function openAppendLog(path: string, { flushMs = 50, maxBufferBytes = 64 
       }
     },
     flush,
+    appendWholeLinesOf(path) {
+      flush();
+      if (!existsSync(path)) return;
+      const input = openSync(path, 'r');
+      const chunk = Buffer.alloc(1 << 20);
+      try {
+        let pending = Buffer.alloc(0);
+        for (let read = readSync(input, chunk); read > 0; read = readSync(input, chunk)) {
+          const joined = Buffer.concat([pending, chunk.subarray(0, read)]);
+          const end = joined.lastIndexOf(10) + 1;
+          writeSync(fd, joined.subarray(0, end));
+          pending = Buffer.from(joined.subarray(end));
+        }
+      } finally {
+        closeSync(input);
+      }
+    },
     close() {
       flush();
       closed = true;

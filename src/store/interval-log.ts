@@ -6,13 +6,9 @@
  * HistogramLogWriter would decode and re-encode each one, and its start-time comment adds a
  * blank line.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { RUN_FILES } from '../model/files.js';
 import { decodeHistogram, encodeHistogram, type Histogram, type HistogramKey } from '../model/histogram.js';
 import type { IntervalRecord } from '../model/records.js';
 import { HistogramSet } from './histograms.js';
-import { writeFileAtomic } from './output.js';
 
 const INTERVAL_LOG_VERSION = '1.3';
 
@@ -67,18 +63,15 @@ export function parseIntervalLogLine(line: string): { interval: IntervalRecord; 
 /** An interval's key and time span, before its histogram is encoded. */
 export type IntervalSpan = Omit<IntervalRecord, 'count' | 'maxUs' | 'histogram'>;
 
-/**
- * A run directory's intervals.hlog, in time order, and histograms.json, their sums: for what
- * writes a run directory whole (a merge, an import) rather than as a run goes.
- */
-export function writeIntervalFiles(dir: string, startedAtMs: number, intervals: Array<{ span: IntervalSpan; histogram: Histogram }>): void {
+/** Histograms gathered whole (a merge, an import) as interval records in time order, and their sums. */
+export function encodeIntervals(intervals: Array<{ span: IntervalSpan; histogram: Histogram }>): { records: IntervalRecord[]; totals: HistogramSet } {
   const totals = new HistogramSet();
-  const lines = [intervalLogHeader(startedAtMs)];
-  for (const { span, histogram } of [...intervals].sort((a, b) => a.span.startedAt - b.span.startedAt)) {
-    const interval: IntervalRecord = { ...span, count: histogram.totalCount, maxUs: histogram.maxValue, histogram: encodeHistogram(histogram) };
-    lines.push(intervalLogLine(interval));
-    totals.addInterval(interval, histogram);
-  }
-  writeFileSync(join(dir, RUN_FILES.intervals), lines.join(''));
-  writeFileAtomic(join(dir, RUN_FILES.histograms), JSON.stringify(totals.toFile(), null, 2) + '\n');
+  const records = [...intervals]
+    .sort((a, b) => a.span.startedAt - b.span.startedAt)
+    .map(({ span, histogram }) => {
+      const interval: IntervalRecord = { ...span, count: histogram.totalCount, maxUs: histogram.maxValue, histogram: encodeHistogram(histogram) };
+      totals.addInterval(interval, histogram);
+      return interval;
+    });
+  return { records, totals };
 }

@@ -5,18 +5,16 @@
  * aligned by their second, samples concatenated, every runner in the provenance. Refuses
  * runs of different scenarios, overlapping or missing segments, and other formats.
  */
-import { closeSync, existsSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CbError } from '../model/errors.js';
 import { RUN_FILES } from '../model/files.js';
 import { decodeHistogram, newHistogram, type Histogram } from '../model/histogram.js';
 import type { IntervalRecord, ProbeDeclared, SeriesRecord, StageStarted, StreamTick, Tick } from '../model/records.js';
-import { parseSegment, segmentText } from '../model/segment.js';
-import { tagOf, writeIntervalFiles, type IntervalSpan } from './interval-log.js';
-import type { RunManifest, RunStatus } from '../model/manifest.js';
-import { makeDirectory, writeFileAtomic } from './output.js';
+import type { RunStatus } from '../model/manifest.js';
+import { parseSegment, segmentText, WHOLE } from '../model/segment.js';
+import { encodeIntervals, tagOf, type IntervalSpan } from './interval-log.js';
 import { openRunDirectory, readIntervals, readSeries, type RunDirectory } from './run-dir.js';
-import { newRunId } from './run-writer.js';
+import { createRunWriter, newRunId } from './run-writer.js';
 
 export function mergeRuns(dirs: readonly string[], outDir: string): { runId: string; dir: string } {
   if (dirs.length < 2) throw new CbError('CB_USAGE', 'merge needs the run directories of at least two runners');
@@ -24,58 +22,30 @@ export function mergeRuns(dirs: readonly string[], outDir: string): { runId: str
   checkMergeable(runs);
 
   const first = runs[0]!.manifest;
-  const runId = newRunId(`${first.scenarioName}-merged`);
-  makeDirectory(outDir, 'the merged run directory under');
-  const dir = join(outDir, runId);
-  makeDirectory(dir, 'the merged run directory');
-
-  writeFileSync(
-    join(dir, RUN_FILES.series),
-    mergeSeries(runs)
-      .map((r) => JSON.stringify(r) + '\n')
-      .join(''),
+  const writer = createRunWriter(
+    { scenarioName: first.scenarioName, scenarioFile: first.scenarioFile, targets: first.targets, verdicts: first.verdicts, scenario: first.scenario },
+    {
+      outDir,
+      runId: newRunId(`${first.scenarioName}-merged`),
+      runner: '',
+      segment: WHOLE,
+      manifestOptions: first.options,
+      startedAt: Math.min(...runs.map((r) => Date.parse(r.manifest.startedAt))),
+      provenance: { producer: 'merge', runners: runs.flatMap((r) => r.manifest.provenance.runners) },
+    },
   );
-  writeIntervalFiles(dir, Date.parse(first.startedAt), mergeIntervals(runs));
-  writeFileSync(join(dir, RUN_FILES.samples), '');
-  for (const run of runs) appendWholeLines(join(run.dir, RUN_FILES.samples), join(dir, RUN_FILES.samples));
-  const manifest: RunManifest = {
-    ...first,
-    runId,
-    provenance: { producer: 'merge', runners: runs.flatMap((r) => r.manifest.provenance.runners) },
-    startedAt: runs.map((r) => r.manifest.startedAt).sort()[0]!,
-    endedAt: runs
-      .map((r) => r.manifest.endedAt ?? r.manifest.startedAt)
-      .sort()
-      .at(-1)!,
+  for (const record of mergeSeries(runs)) writer.record(record);
+  const { records, totals } = encodeIntervals(mergeIntervals(runs));
+  for (const interval of records) writer.record(interval);
+  writer.writeTotals(totals);
+  for (const run of runs) writer.appendSamplesFrom(join(run.dir, RUN_FILES.samples));
+  writer.close({
+    deadline: Date.now(),
     status: worstStatus(runs.map((r) => r.manifest.status)),
     interrupted: runs.some((r) => r.manifest.interrupted),
-    sinks: [],
-  };
-  writeFileAtomic(join(dir, RUN_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
-  return { runId, dir };
-}
-
-/**
- * Appends a file's complete lines, a megabyte at a time: a torn last line (a crashed runner)
- * is left out, so the concatenation stays one record per line.
- */
-function appendWholeLines(from: string, to: string): void {
-  if (!existsSync(from)) return;
-  const input = openSync(from, 'r');
-  const output = openSync(to, 'a');
-  const buffer = Buffer.alloc(1 << 20);
-  try {
-    let pending = Buffer.alloc(0);
-    for (let read = readSync(input, buffer); read > 0; read = readSync(input, buffer)) {
-      const chunk = Buffer.concat([pending, buffer.subarray(0, read)]);
-      const end = chunk.lastIndexOf(10) + 1;
-      writeSync(output, chunk.subarray(0, end));
-      pending = Buffer.from(chunk.subarray(end));
-    }
-  } finally {
-    closeSync(input);
-    closeSync(output);
-  }
+    endedAt: Math.max(...runs.map((r) => Date.parse(r.manifest.endedAt ?? r.manifest.startedAt))),
+  });
+  return { runId: writer.runId, dir: writer.dir };
 }
 
 function checkMergeable(runs: RunDirectory[]): void {

@@ -14,7 +14,7 @@ import type { RunEnd, Sink, SinkReport } from '../model/sink.js';
 import { openAppendLog } from './append-log.js';
 import type { HistogramSet } from './histograms.js';
 import { intervalLogHeader, intervalLogLine } from './interval-log.js';
-import type { RunHeader, RunManifest } from '../model/manifest.js';
+import type { Provenance, RunHeader, RunManifest, RunStatus } from '../model/manifest.js';
 import { newManifest } from './manifest.js';
 import { makeDirectory, writeFileAtomic } from './output.js';
 import { sampleLine } from './sample-line.js';
@@ -24,22 +24,45 @@ export interface RunWriter extends Sink {
   readonly dir: string;
   /** The manifest as last written (final after close). */
   manifest(): RunManifest;
-  close(end: RunEnd): void;
+  /**
+   * `endedAt` (epoch ms) when the records end before now (an import's last request); a merge
+   * may end `running` (a runner that never recorded its end) and `interrupted` with another status.
+   */
+  close(end: Omit<RunEnd, 'status'> & { status: RunStatus; endedAt?: number; interrupted?: boolean }): void;
+  /** A merge's samples: another run directory's samples.jsonl, its complete lines. */
+  appendSamplesFrom(path: string): void;
   /** Adds what every sink delivered, dropped and failed to the final manifest. */
   noteSinks(reports: SinkReport[]): void;
   /** histograms.json: the sums of every interval, for other tools (analysis reads the interval log). */
   writeTotals(totals: HistogramSet): void;
 }
 
-export function createRunWriter(
-  header: RunHeader,
-  options: { outDir: string; runner: string; segment: Segment; runId?: string; manifestOptions?: RunManifest['options'] },
-): RunWriter {
+export interface RunWriterOptions {
+  outDir: string;
+  runner: string;
+  segment: Segment;
+  runId?: string;
+  manifestOptions?: RunManifest['options'];
+  /** Who produced the records, when not this process's run (an import names its tool and runners). */
+  provenance?: Provenance;
+  /** Epoch ms the records begin, when not now (an import's first request). */
+  startedAt?: number;
+}
+
+/**
+ * The one way a run directory is written: a run's records as they happen, or an importer's
+ * as it reads them, so that every run directory looks the same to what reads it.
+ */
+export function createRunWriter(header: RunHeader, options: RunWriterOptions): RunWriter {
   const runId = options.runId ?? newRunId(header.scenarioName);
   const dir = join(options.outDir, runId);
   makeDirectory(options.outDir, 'the run directory under');
   makeDirectory(dir, 'the run directory');
-  let manifest = newManifest(runId, header, { name: options.runner, segment: options.segment }, options.manifestOptions ?? {});
+  let manifest: RunManifest = {
+    ...newManifest(runId, header, { name: options.runner, segment: options.segment }, options.manifestOptions ?? {}),
+    ...(options.provenance && { provenance: options.provenance }),
+    ...(options.startedAt !== undefined && { startedAt: new Date(options.startedAt).toISOString() }),
+  };
   const writeJson = (name: string, value: unknown) => writeFileAtomic(join(dir, name), JSON.stringify(value, null, 2) + '\n');
   writeJson(RUN_FILES.manifest, manifest);
   const samples = openAppendLog(join(dir, RUN_FILES.samples));
@@ -73,7 +96,7 @@ export function createRunWriter(
           break;
       }
     },
-    close({ status, error }) {
+    close({ status, error, endedAt, interrupted = status === 'interrupted' }) {
       if (closed) return;
       closed = true;
       samples.close();
@@ -81,12 +104,15 @@ export function createRunWriter(
       intervals.close();
       manifest = {
         ...manifest,
-        endedAt: new Date().toISOString(),
+        endedAt: new Date(endedAt ?? Date.now()).toISOString(),
         status,
-        interrupted: status === 'interrupted',
+        interrupted,
         ...(error !== undefined && { error }),
       };
       writeJson(RUN_FILES.manifest, manifest);
+    },
+    appendSamplesFrom(path) {
+      samples.appendWholeLinesOf(path);
     },
     writeTotals(totals) {
       writeJson(RUN_FILES.histograms, totals.toFile());
