@@ -1,5 +1,5 @@
 /** Capacity-probe figures per target. */
-import type { StoredRun } from './run-data.js';
+import type { StoredRun } from './stored-run.js';
 import { distribution, round3 } from './stats.js';
 import type { CapacitySummary } from '../model/summary.js';
 

@@ -3,7 +3,7 @@
  * baseline run. Pure over stored runs.
  */
 import type { Criteria, RelativeCriterion } from '../model/verdict-specs.js';
-import type { StoredRun } from './run-data.js';
+import type { StoredRun } from './stored-run.js';
 import { ratioInterval } from './compare.js';
 import { comparableMetrics, reservoirNote, type MetricValues } from './metrics.js';
 import { round3, statistic } from './stats.js';

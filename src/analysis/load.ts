@@ -1,8 +1,9 @@
 /** Load-probe figures per target and stage, from stored counts, histograms and windows. */
-import type { ProbeAborted, ProbeDeclared, StageStarted, Tick } from '../model/records.js';
+import type { LoadSample, ProbeAborted, ProbeDeclared, StageStarted, Tick } from '../model/records.js';
 import { shareOf } from '../model/segment.js';
 import { clientLagReason, eventLoopDelay, tightestLatencyLimit } from './client.js';
-import { stageKey, type StoredRun } from './run-data.js';
+import { newReservoir } from './reservoir.js';
+import { stageKey, type StoredRun } from './stored-run.js';
 import { checkSlos } from './slo.js';
 import { distribution, round3 } from './stats.js';
 import type { LoadStageSummary } from '../model/summary.js';
@@ -97,4 +98,44 @@ function firstNewInstance(instances: ReadonlyMap<string, number> | undefined, se
   }
   for (const instance of instances?.keys() ?? []) seen.add(instance);
   return first === null ? null : round3(first);
+}
+
+/** Adds one load sample (sent or dropped) to its stage's counts and reservoir. */
+export function addLoadSample(run: StoredRun, sample: LoadSample): void {
+  const key = stageKey(sample.probe, sample.target, sample.stage);
+  let data = run.load.get(key);
+  if (!data) {
+    data = {
+      probe: sample.probe,
+      target: sample.target,
+      stage: sample.stage,
+      due: 0,
+      sent: 0,
+      successes: 0,
+      dropped: 0,
+      errorsByClass: {},
+      lastDueAt: -Infinity,
+      instances: new Map(),
+      latency: newReservoir(),
+    };
+    run.load.set(key, data);
+  }
+  data.due += 1;
+  data.lastDueAt = Math.max(data.lastDueAt, sample.intendedAt);
+  if (sample.dropped) {
+    data.dropped += 1;
+    return;
+  }
+  data.sent += 1;
+  if (sample.ok) {
+    data.successes += 1;
+    if (sample.latencyMs !== undefined) data.latency.add(sample.latencyMs);
+  } else if (sample.error) {
+    data.errorsByClass[sample.error.class] = (data.errorsByClass[sample.error.class] ?? 0) + 1;
+  }
+  if (sample.instanceId !== undefined && sample.latencyMs !== undefined) {
+    const answeredAt = sample.intendedAt + sample.latencyMs;
+    const first = data.instances.get(sample.instanceId);
+    if (first === undefined || answeredAt < first) data.instances.set(sample.instanceId, answeredAt);
+  }
 }

@@ -4,7 +4,7 @@
  * reports. Compare and relative criteria both read these.
  */
 import { RESERVOIR_SIZE, type Reservoir } from './reservoir.js';
-import type { StoredRun } from './run-data.js';
+import type { StoredRun } from './stored-run.js';
 import type { Statistic } from './stats.js';
 
 export interface MetricValues {

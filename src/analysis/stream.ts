@@ -1,7 +1,9 @@
 /** Stream-probe figures per target: survival, drops by cause, lost messages, timing. */
 import type { Histogram } from '../model/histogram.js';
-import type { Limit, ProbeDeclared, SloLimits, StreamTick } from '../model/records.js';
-import { streamKey, type StoredRun } from './run-data.js';
+import type { Limit, ProbeDeclared, SloLimits, StreamCheckpoint, StreamSample, StreamTick } from '../model/records.js';
+import { carriesOpening } from '../store/sample-metrics.js';
+import { newReservoir } from './reservoir.js';
+import { streamKey, type StoredRun, type StreamData } from './stored-run.js';
 import { successRatioLowerBound } from './binomial.js';
 import { clientLagReason, eventLoopDelay } from './client.js';
 import { checkPercentile, checkRatio } from './slo.js';
@@ -99,4 +101,62 @@ function streamSlos(
   if (slo?.gapP99) checks.push(latency('gapP99', 0.99, slo.gapP99, 'gap'));
   if (slo?.timeToFirstEventP95) checks.push(latency('timeToFirstEventP95', 0.95, slo.timeToFirstEventP95, 'ttfe'));
   return checks;
+}
+
+function streamData(run: StoredRun, sample: StreamSample | StreamCheckpoint): StreamData {
+  const key = streamKey(sample.probe, sample.target);
+  let data = run.streams.get(key);
+  if (!data) {
+    data = {
+      probe: sample.probe,
+      target: sample.target,
+      streams: new Map(),
+      events: 0,
+      lost: 0,
+      duplicates: 0,
+      malformed: 0,
+      reconnects: 0,
+      reconnectsToNewInstance: 0,
+      droppedByCause: {},
+      instances: new Set(),
+      timeToFirstEvent: newReservoir(),
+      gaps: newReservoir(),
+    };
+    run.streams.set(key, data);
+  }
+  return data;
+}
+
+/** Gaps come with every record; the first event's time once, with the record that carried it. */
+function addGapsAndOpening(data: StreamData, record: StreamSample | StreamCheckpoint): void {
+  if (carriesOpening(record) && record.attempt === 0 && record.timeToFirstEventMs !== undefined) data.timeToFirstEvent.add(record.timeToFirstEventMs);
+  for (const gap of record.gapsMs) data.gaps.add(gap);
+}
+
+/** Adds one ended stream connection. */
+export function addStreamSample(run: StoredRun, sample: StreamSample): void {
+  const data = streamData(run, sample);
+  const attempts = data.streams.get(sample.stream) ?? [];
+  attempts.push({
+    attempt: sample.attempt,
+    outcome: sample.outcome,
+    startedAt: sample.startedAt,
+    endedAfterMs: sample.endedAfterMs,
+    ...(sample.cause !== undefined && { cause: sample.cause }),
+  });
+  data.streams.set(sample.stream, attempts);
+  data.events += sample.events;
+  data.lost += sample.lost;
+  data.duplicates += sample.duplicates;
+  data.malformed += sample.malformed;
+  if (sample.attempt > 0) data.reconnects += 1;
+  if (sample.newInstance === true) data.reconnectsToNewInstance += 1;
+  if (sample.outcome === 'dropped') data.droppedByCause[sample.cause ?? 'unknown'] = (data.droppedByCause[sample.cause ?? 'unknown'] ?? 0) + 1;
+  if (sample.instanceId !== undefined) data.instances.add(sample.instanceId);
+  addGapsAndOpening(data, sample);
+}
+
+/** A checkpoint of a connection still open: its gaps so far, and its opening figures once. */
+export function addStreamCheckpoint(run: StoredRun, checkpoint: StreamCheckpoint): void {
+  addGapsAndOpening(streamData(run, checkpoint), checkpoint);
 }

@@ -2,7 +2,7 @@
 import type { ProbeKind } from '../model/probe-kinds.js';
 import type { ProbeDeclared } from '../model/records.js';
 import type { VerdictSpec } from '../model/verdict-specs.js';
-import type { StoredRun } from './run-data.js';
+import type { StoredRun } from './stored-run.js';
 import { summarizeCapacity } from './capacity.js';
 import { clientSummary } from './client.js';
 import { summarizeColdStart } from './coldstart.js';

@@ -4,7 +4,7 @@
  */
 import type { StageStarted, Tick } from '../model/records.js';
 import { RESERVOIR_SIZE } from '../analysis/reservoir.js';
-import { stageKey, type StoredRun } from '../analysis/run-data.js';
+import { stageKey, type StoredRun } from '../analysis/stored-run.js';
 import { usToMs } from '../model/histogram.js';
 import type { Summary } from '../model/summary.js';
 

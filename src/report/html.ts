@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Summary } from '../model/summary.js';
-import type { StoredRun } from '../analysis/run-data.js';
+import type { StoredRun } from '../analysis/stored-run.js';
 import { chartSpecs } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';
 import { capacityTable, clientTable, coldStartTable, loadTable, streamTable, verdictLine, type Table } from './text.js';

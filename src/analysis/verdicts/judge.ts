@@ -5,7 +5,7 @@
 import type { Summary, VerdictResult } from '../../model/summary.js';
 import type { VerdictKind, VerdictSpec, VerdictSpecs } from '../../model/verdict-specs.js';
 import { eventLoopDelay } from '../client.js';
-import type { StoredRun } from '../run-data.js';
+import type { StoredRun } from '../stored-run.js';
 import { coldStartReduction } from './cold-start-reduction.js';
 import { loadMultiplierVerdict, sloVerdict } from './stage-slo.js';
 import { streamSurvivalVerdict } from './stream-survival.js';

@@ -9,7 +9,8 @@ import { renderJUnit } from '../../report/junit.js';
 import { verdictLine } from '../../report/text.js';
 import { loadCriteriaFile } from '../../scenario/criteria.js';
 import { writeOutputFile } from '../../store/output.js';
-import { loadRun, type StoredRun } from '../../analysis/run-data.js';
+import { loadRun } from '../../analysis/run-data.js';
+import type { StoredRun } from '../../analysis/stored-run.js';
 
 export interface GateArgs {
   runDir: string;

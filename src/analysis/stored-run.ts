@@ -1,0 +1,62 @@
+/** A stored run as analysis holds it: what the store reader gave, and each probe kind's accumulated data. */
+import type { CapacitySample, ColdstartSample, StreamSample } from '../model/records.js';
+import type { RunContents } from '../store/read-run.js';
+import type { Reservoir } from './reservoir.js';
+import type { LatencyWindow } from './slo.js';
+
+export interface LoadStageData {
+  probe: string;
+  target: string;
+  stage: string;
+  /** Due requests: sent plus dropped. */
+  due: number;
+  sent: number;
+  successes: number;
+  dropped: number;
+  errorsByClass: Record<string, number>;
+  lastDueAt: number;
+  /** Instance id → epoch ms it first answered in this stage. */
+  instances: Map<string, number>;
+  /** Corrected latency of successful requests. */
+  latency: Reservoir;
+}
+
+export interface StreamAttempt {
+  attempt: number;
+  outcome: StreamSample['outcome'];
+  startedAt: number;
+  endedAfterMs: number;
+  cause?: string;
+}
+
+export interface StreamData {
+  probe: string;
+  target: string;
+  /** Stream number → its connections. */
+  streams: Map<number, StreamAttempt[]>;
+  events: number;
+  lost: number;
+  duplicates: number;
+  malformed: number;
+  reconnects: number;
+  reconnectsToNewInstance: number;
+  droppedByCause: Record<string, number>;
+  instances: Set<string>;
+  timeToFirstEvent: Reservoir;
+  gaps: Reservoir;
+}
+
+export interface StoredRun extends RunContents {
+  /** Per load stage (probe/target/stage key): p95 of each interval, for the timeline. */
+  seconds: Map<string, Array<{ at: number; count: number; p95Ms: number }>>;
+  /** Per load stage: 10-second windows; undefined when the interval log is missing. */
+  windows: Map<string, LatencyWindow[]> | undefined;
+  coldstart: ColdstartSample[];
+  capacity: CapacitySample[];
+  load: Map<string, LoadStageData>;
+  streams: Map<string, StreamData>;
+}
+
+// JSON arrays: names may hold any character.
+export const stageKey = (probe: string, target: string, stage: string) => JSON.stringify([probe, target, stage]);
+export const streamKey = (probe: string, target: string) => JSON.stringify([probe, target]);
