@@ -6,7 +6,10 @@ import { hostname } from 'node:os';
 import { exitCodeFor } from './analysis/outcome.js';
 import type { Summary } from './model/summary.js';
 import { CbError, ExitCode } from './model/errors.js';
-import { writeReports } from './report/write-reports.js';
+import { loadRun } from './analysis/run-data.js';
+import type { StoredRun } from './analysis/stored-run.js';
+import { summarize } from './analysis/summarize.js';
+import { writeReportFiles } from './report/write-reports.js';
 import { runProbes } from './runner/run.js';
 import type { Rehearsal } from './runner/warm-up.js';
 import type { RunRecord } from './model/records.js';
@@ -86,13 +89,20 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   }
   writer.writeTotals(intervals.stop());
   const status = error ? 'failed' : signal.aborted ? 'interrupted' : 'completed';
-  // A sink that wants the judged run (InfluxDB writes the verdicts) gets it when it closes:
-  // analysed once the store is closed, and again at the end, when the manifest names what
-  // every sink delivered. Otherwise, once.
-  const judge = options.sinks?.some((sink) => sink.needsSummary) ? () => ({ summary: writeReports(writer.dir) }) : undefined;
+  // The run is analysed once, when the store has closed: before the other sinks close if one
+  // wants the judged run (InfluxDB writes the verdicts), else after. The reports are written
+  // once, at the end, with what every sink delivered.
+  let analysed: { run: StoredRun; summary: Summary } | undefined;
+  const analyse = () => {
+    const run = loadRun(writer.dir);
+    return (analysed = { run, summary: summarize(run) });
+  };
+  const judge = options.sinks?.some((sink) => sink.needsSummary) ? () => ({ summary: analyse().summary }) : undefined;
   const reports = await sinks.close({ deadline: Date.now() + (options.sinkCloseMs ?? SINK_CLOSE_DEADLINE_MS), status, error }, judge);
   writer.noteSinks(reports);
-  const summary = writeReports(writer.dir, { html: options.html });
+  const { run, summary: judged } = analysed ?? analyse();
+  const summary: Summary = { ...judged, sinks: reports };
+  writeReportFiles(run, summary, { html: options.html });
   const sinkProblems = reports.filter((r) => r.dropped > 0 || r.failed > 0 || r.error !== undefined);
   const exitCode = error || signal.aborted ? ExitCode.runFailed : exitCodeFor(summary.verdicts);
   return { runId: writer.runId, dir: writer.dir, summary, exitCode, error, sinkProblems, sinks: reports };

@@ -1,7 +1,7 @@
 /** The coldbench command line: parses arguments, calls the library, prints. Nothing else. */
 import yargs from 'yargs';
 import { CbError, ExitCode } from '../model/errors.js';
-import type { InfluxConfig } from '../sinks/influxdb.js';
+import { INFLUX_FLAGS, influxConfig, LIVE_SINK_FLAGS } from '../sinks/registry.js';
 import { parseSegment, type Segment } from '../model/segment.js';
 import { parseDuration, parseRate } from '../model/units.js';
 import { TOOL_VERSION } from '../model/version.js';
@@ -51,13 +51,6 @@ function segmentOption(value: string | undefined): Segment | undefined {
   return segment;
 }
 
-async function influxOption(args: { influxUrl?: string; influxOrg?: string; influxBucket?: string; tag?: string[] }): Promise<InfluxConfig | undefined> {
-  const { influxConfigFrom } = await import('../sinks/influxdb.js');
-  const config = influxConfigFrom(args);
-  if (Array.isArray(config)) throw new CbError('CB_USAGE', config.join('; '));
-  return config;
-}
-
 export async function main(argv: string[]): Promise<void> {
   let exitCode: number = ExitCode.pass;
   const runOptions = {
@@ -70,13 +63,7 @@ export async function main(argv: string[]): Promise<void> {
       default: DEFAULT_MAX_RATE,
       describe: 'Hard cap on any arrival rate per target; a scenario above it is rejected',
     },
-  } as const;
-  const influxOptions = {
-    'influx-url': { type: 'string', describe: 'Write aggregated points to this InfluxDB 2 (or COLDBENCH_INFLUX_URL); the token comes from INFLUX_TOKEN only' },
-    'influx-org': { type: 'string', describe: 'InfluxDB organisation (or COLDBENCH_INFLUX_ORG)' },
-    'influx-bucket': { type: 'string', describe: 'InfluxDB bucket (or COLDBENCH_INFLUX_BUCKET)' },
-    tag: { type: 'string', array: true, describe: 'key=value tag on every InfluxDB point (repeatable)' },
-    runner: { type: 'string', describe: 'The runner tag on InfluxDB points (default: this host name)' },
+    runner: { type: 'string', describe: "This runner's name in the manifest and its tag on InfluxDB points (default: this host name)" },
   } as const;
   const cli = yargs(argv)
     .scriptName('coldbench')
@@ -90,7 +77,7 @@ export async function main(argv: string[]): Promise<void> {
         y
           .positional('scenario', { type: 'string', demandOption: true, describe: 'Scenario YAML file' })
           .options(runOptions)
-          .options(influxOptions)
+          .options(LIVE_SINK_FLAGS)
           .option('only', { type: 'string', array: true, describe: 'Run only these targets' })
           .option('segment', {
             type: 'string',
@@ -109,7 +96,7 @@ export async function main(argv: string[]): Promise<void> {
           json: args.json,
           html: args.html,
           maxRate: rateOption(args.maxRate),
-          influx: await influxOption(args),
+          sinkFlags: args,
           runner: args.runner,
           segment: args.segment,
         });
@@ -189,7 +176,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(
       'demo',
       'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml against them',
-      (y) => y.options(runOptions).options(influxOptions),
+      (y) => y.options(runOptions).options(LIVE_SINK_FLAGS),
       async (args) => {
         exitCode = await (
           await import('./commands/demo.js')
@@ -199,7 +186,7 @@ export async function main(argv: string[]): Promise<void> {
           json: args.json,
           html: args.html,
           maxRate: rateOption(args.maxRate),
-          influx: await influxOption(args),
+          sinkFlags: args,
           runner: args.runner,
         });
       },
@@ -235,9 +222,9 @@ export async function main(argv: string[]): Promise<void> {
     .command(
       'export influx <runDir>',
       'Write a stored run to InfluxDB with its original timestamps (a backfill; writing twice changes nothing)',
-      (y) => y.positional('runDir', { type: 'string', demandOption: true }).options(influxOptions).option('allow-incomplete', allowIncomplete),
+      (y) => y.positional('runDir', { type: 'string', demandOption: true }).options(INFLUX_FLAGS).option('allow-incomplete', allowIncomplete),
       async (args) => {
-        const influx = await influxOption(args);
+        const influx = await influxConfig(args);
         if (!influx) throw new CbError('CB_USAGE', 'export influx needs --influx-url (or COLDBENCH_INFLUX_URL) and --influx-bucket');
         exitCode = await (await import('./commands/export.js')).exportInfluxCommand({ runDir: args.runDir, influx, allowIncomplete: args.allowIncomplete });
       },

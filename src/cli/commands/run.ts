@@ -2,10 +2,9 @@ import type { RunOutcome } from '../../run-scenario.js';
 import { runScenario } from '../../run-scenario.js';
 import { loadScenarioFile } from '../../scenario/read.js';
 import { ExitCode } from '../../model/errors.js';
-import { influxSink, type InfluxConfig } from '../../sinks/influxdb.js';
+import { createLiveSinks, type SinkFlags } from '../../sinks/registry.js';
 import type { Segment } from '../../model/segment.js';
 import { printResult } from '../print.js';
-import { createProgress } from '../../sinks/progress.js';
 import { abortOnSignals } from '../signals.js';
 
 export interface RunArgs {
@@ -17,8 +16,8 @@ export interface RunArgs {
   html: boolean;
   /** Requests per second no arrival rate may exceed. */
   maxRate: number;
-  /** Live InfluxDB sink, when configured. */
-  influx?: InfluxConfig;
+  /** The parsed flags the live sinks are configured from (sinks/registry.ts). */
+  sinkFlags: SinkFlags;
   runner?: string;
   segment?: Segment;
 }
@@ -33,7 +32,7 @@ export async function runAndPrint(
   args: Omit<RunArgs, 'scenario'>,
   start: (options: Parameters<typeof runScenario>[1]) => Promise<RunOutcome>,
 ): Promise<number> {
-  const progress = createProgress({ stream: process.stderr });
+  const sinks = await createLiveSinks(args.sinkFlags);
   const signals = abortOnSignals(() => undefined, ExitCode.runFailed);
   try {
     const outcome = await start({
@@ -45,9 +44,8 @@ export async function runAndPrint(
       onStart: ({ dir }) => process.stderr.write(`writing ${dir}\n`),
       runner: args.runner,
       segment: args.segment,
-      sinks: args.influx ? [progress, influxSink(args.influx)] : [progress],
+      sinks,
     });
-    progress.close();
     if (outcome.error) process.stderr.write(`run failed: ${outcome.error}\n`);
     for (const sink of outcome.sinks) {
       const lost =
