@@ -1,6 +1,22 @@
 /** Turns whatever a request threw into a stable, countable cause. */
 import type { ErrorClass, SampleError } from './records.js';
 
+/** coldbench's own sample error codes, beside `HTTP_<status>` and the codes the OS or a library threw (ECONNREFUSED, UND_ERR_SOCKET, …). */
+export type OwnSampleErrorCode =
+  | 'CB_REQUEST_TIMEOUT'
+  | 'CB_ABORTED'
+  | 'CB_UNKNOWN'
+  | 'CB_TRIGGER_FAILED'
+  | 'CB_TRIGGER_TIMEOUT'
+  | 'CB_WAIT_FOR_TIMEOUT'
+  | 'CB_CHECK_FAILED'
+  | 'CB_MESSAGE_TOO_LARGE';
+
+/** A sample error of coldbench's own: its code is checked where it is made. */
+export function ownError(code: OwnSampleErrorCode, errorClass: ErrorClass, message: string): SampleError {
+  return { code, class: errorClass, message };
+}
+
 const CLASS_BY_CODE: Record<string, ErrorClass> = {
   ECONNREFUSED: 'refused',
   ENOTFOUND: 'dns',
@@ -34,7 +50,8 @@ export function classifyError(error: unknown): SampleError {
   const err = error as (Error & { code?: string; cause?: unknown }) | undefined;
   // DOMException-style errors carry a numeric code (AbortError: 20); only string codes name a cause.
   const ownCode = typeof err?.code === 'string' ? err.code : undefined;
-  const code = ownCode ?? causeCode(err) ?? (err?.name === 'AbortError' ? 'CB_ABORTED' : 'CB_UNKNOWN');
+  const fallback: OwnSampleErrorCode = err?.name === 'AbortError' ? 'CB_ABORTED' : 'CB_UNKNOWN';
+  const code = ownCode ?? causeCode(err) ?? fallback;
   return { code, class: CLASS_BY_CODE[code] ?? (code.startsWith('ERR_SSL') ? 'tls' : 'other'), message: String(err?.message ?? error) };
 }
 

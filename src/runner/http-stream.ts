@@ -1,6 +1,6 @@
 /** The HTTP side of SSE and NDJSON streams: one timed connection, the body handed over as text as it arrives. */
 import type { Target } from '../scenario/schema.js';
-import { classifyError, codedError, statusError } from '../model/error-class.js';
+import { classifyError, codedError, ownError, statusError } from '../model/error-class.js';
 import type { SampleError } from '../model/records.js';
 import { isAscii } from 'node:buffer';
 import net from 'node:net';
@@ -24,7 +24,7 @@ export interface StreamAdapterContext {
 }
 
 function messageTooLarge(maxMessageBytes: number): SampleError {
-  return { code: 'CB_MESSAGE_TOO_LARGE', class: 'malformed', message: `a line, event or message grew past ${maxMessageBytes} bytes without ending` };
+  return ownError('CB_MESSAGE_TOO_LARGE', 'malformed', `a line, event or message grew past ${maxMessageBytes} bytes without ending`);
 }
 
 /** A connection being opened or read. */

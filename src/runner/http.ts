@@ -9,7 +9,7 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Client } from 'undici';
-import { classifyError, codedError } from '../model/error-class.js';
+import { classifyError, codedError, ownError } from '../model/error-class.js';
 import type { Phases, SampleError } from '../model/records.js';
 import type { HttpRequestSpec } from '../model/request.js';
 
@@ -115,7 +115,7 @@ export function openConnection(origin: string, options: ConnectionOptions): Conn
 }
 
 function timeoutError(timeoutMs: number): SampleError {
-  return { code: 'CB_REQUEST_TIMEOUT', class: 'timeout', message: `no complete response within ${timeoutMs}ms` };
+  return ownError('CB_REQUEST_TIMEOUT', 'timeout', `no complete response within ${timeoutMs}ms`);
 }
 
 /** The connection's own phases, for the request that opened it. */

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Trigger, WaitFor } from '../scenario/schema.js';
 import type { SampleError, TriggerWaiting } from '../model/records.js';
+import { ownError } from '../model/error-class.js';
 import { now, toEpochMs } from './http.js';
 
 export interface TriggerContext {
@@ -53,7 +54,7 @@ async function waitUntilReady(waitFor: WaitFor, env: NodeJS.ProcessEnv, signal: 
     if (signal.aborted) return aborted();
     last = outcome.error.message;
     if (now() + waitFor.interval > deadline) {
-      return { code: 'CB_WAIT_FOR_TIMEOUT', class: 'trigger', message: `waitFor not satisfied within ${waitFor.timeout}ms; last check: ${last}` };
+      return ownError('CB_WAIT_FOR_TIMEOUT', 'trigger', `waitFor not satisfied within ${waitFor.timeout}ms; last check: ${last}`);
     }
     if (!(await pause(waitFor.interval, signal))) return aborted();
   }
@@ -115,16 +116,15 @@ function runCommand(command: string, env: NodeJS.ProcessEnv, timeoutMs: number, 
     signal.addEventListener('abort', onAbort, { once: true });
     child.once('error', (error) => {
       clearTimeout(timer);
-      resolve({ error: { code: 'CB_TRIGGER_FAILED', class: 'trigger', message: error.message } });
+      resolve({ error: ownError('CB_TRIGGER_FAILED', 'trigger', error.message) });
     });
     child.once('close', (code, killedBy) => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       const tail = stderr.trim() ? `: ${stderr.trim()}` : '';
-      if (timedOut) resolve({ error: { code: 'CB_TRIGGER_TIMEOUT', class: 'trigger', message: `\`${command}\` still running after ${timeoutMs}ms${tail}` } });
+      if (timedOut) resolve({ error: ownError('CB_TRIGGER_TIMEOUT', 'trigger', `\`${command}\` still running after ${timeoutMs}ms${tail}`) });
       else if (signal.aborted) resolve({ error: aborted() });
-      else if (code !== 0)
-        resolve({ error: { code: 'CB_TRIGGER_FAILED', class: 'trigger', message: `\`${command}\` exited with ${code ?? killedBy}${tail}` } });
+      else if (code !== 0) resolve({ error: ownError('CB_TRIGGER_FAILED', 'trigger', `\`${command}\` exited with ${code ?? killedBy}${tail}`) });
       else resolve({});
     });
   });
@@ -143,9 +143,9 @@ export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 function failed(message: string): Outcome {
-  return { error: { code: 'CB_CHECK_FAILED', class: 'trigger', message } };
+  return { error: ownError('CB_CHECK_FAILED', 'trigger', message) };
 }
 
 function aborted(): SampleError {
-  return { code: 'CB_ABORTED', class: 'aborted', message: 'run interrupted' };
+  return ownError('CB_ABORTED', 'aborted', 'run interrupted');
 }
