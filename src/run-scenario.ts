@@ -21,6 +21,7 @@ import { createIntervalRecorder } from './store/intervals.js';
 import { intervalLogLine } from './store/interval-log.js';
 import { sampleLine } from './store/sample-line.js';
 import { recordRedactor, redact } from './model/redact.js';
+import { isOutputFull, outputError } from './store/output.js';
 import { createRunWriter } from './store/run-writer.js';
 
 /** How long the sinks get, after the last probe, to deliver what they hold and close. */
@@ -59,14 +60,31 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   const scenario = applyOverrides(plan.scenario, options);
   const segment = options.segment ?? WHOLE;
   refuseUnsplittable(scenario, segment, plan.file);
-  const signal = options.signal ?? new AbortController().signal;
+  // A run directory that can take no more (a full disk) stops the run as Ctrl-C would: what was written is kept.
+  const outputFailed = new AbortController();
+  let outputFailure: CbError | undefined;
+  const noteOutputFailure = (failure: CbError) => {
+    outputFailure ??= failure;
+    outputFailed.abort(failure);
+  };
+  const signal = AbortSignal.any([options.signal ?? new AbortController().signal, outputFailed.signal]);
   const runner = options.runner ?? hostname();
   const writer = createRunWriter(runHeader(plan, scenario), {
     outDir: options.outDir,
     runner,
     segment,
     manifestOptions: { samples: options.samples, only: options.only },
+    onFailure: noteOutputFailure,
   });
+  /** The files written after the measuring: on a full disk they are given up, the run's records kept. */
+  const whileThereIsRoom = (write: () => void) => {
+    try {
+      write();
+    } catch (thrown) {
+      if (!isOutputFull(thrown)) throw thrown;
+      noteOutputFailure(outputError(thrown, writer.dir));
+    }
+  };
   options.onStart?.({ runId: writer.runId, dir: writer.dir });
   const sinks = await openSinks([writer, ...(options.sinks ?? [])], { runId: writer.runId, dir: writer.dir, scenario: scenario.name, runner });
   const intervals = createIntervalRecorder((interval) => sinks.record(interval));
@@ -87,8 +105,10 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   } catch (thrown) {
     error = redact((thrown as Error).stack ?? String(thrown), plan.substitutions);
   }
-  writer.writeTotals(intervals.stop());
-  const status = error ? 'failed' : signal.aborted ? 'interrupted' : 'completed';
+  const totals = intervals.stop();
+  whileThereIsRoom(() => writer.writeTotals(totals));
+  if (outputFailure) error ??= `${outputFailure.code}: ${outputFailure.message}`;
+  const status = outputFailure ? 'interrupted' : error ? 'failed' : signal.aborted ? 'interrupted' : 'completed';
   // The run is analysed once, when the store has closed: before the other sinks close if one
   // wants the judged run (InfluxDB writes the verdicts), else after. The reports are written
   // once, at the end, with what every sink delivered.
@@ -99,10 +119,10 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   };
   const judge = options.sinks?.some((sink) => sink.needsSummary) ? () => ({ summary: analyse().summary }) : undefined;
   const reports = await sinks.close({ deadline: Date.now() + (options.sinkCloseMs ?? SINK_CLOSE_DEADLINE_MS), status, error }, judge);
-  writer.noteSinks(reports);
+  whileThereIsRoom(() => writer.noteSinks(reports));
   const { run, summary: judged } = analysed ?? analyse();
   const summary: Summary = { ...judged, sinks: reports };
-  writeReportFiles(run, summary, { html: options.html });
+  whileThereIsRoom(() => writeReportFiles(run, summary, { html: options.html }));
   const sinkProblems = reports.filter((r) => r.dropped > 0 || r.failed > 0 || r.error !== undefined);
   const exitCode = error || signal.aborted ? ExitCode.runFailed : exitCodeFor(summary.verdicts);
   return { runId: writer.runId, dir: writer.dir, summary, exitCode, error, sinkProblems, sinks: reports };

@@ -270,9 +270,10 @@ export async function main(argv: string[]): Promise<void> {
         });
       },
     )
+    .option('debug', { type: 'boolean', default: false, describe: 'Print the stack of an error that stops coldbench' })
     .demandCommand(1, 'name a command')
     .epilog(
-      'Exit codes: 0 pass, 1 a verdict failed, 2 inconclusive or too few samples, 3 bad scenario or usage, 4 the run failed or was interrupted (gate, report, compare: the run did not complete; --allow-incomplete judges it anyway).',
+      'Exit codes: 0 pass, 1 a verdict failed, 2 inconclusive or too few samples, 3 bad scenario or usage, 4 the run failed or was interrupted (gate, report, compare: the run did not complete; --allow-incomplete judges it anyway), 5 coldbench itself failed.',
     )
     .fail((message, error) => {
       // yargs reports a bad option (and a coerce that threw) as a YError: a usage error, exit 3.
@@ -281,24 +282,34 @@ export async function main(argv: string[]): Promise<void> {
     })
     .help();
 
+  const debug = argv.includes('--debug');
+  // Whatever escapes a command (a timer's throw, a rejection nobody awaited) exits with the crash code, never 1 (a failed verdict).
+  const crash = (error: unknown) => process.exit(reportError(error, debug));
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   // `coldbench compare … | head -1`: a closed pipe ends the output, not the process with a stack trace.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+    if (error.code !== 'EPIPE') crash(error);
     process.exit(exitCode);
   });
   try {
     await cli.parseAsync();
   } catch (error) {
-    exitCode = reportError(error);
+    exitCode = reportError(error, debug);
   }
   process.exitCode = exitCode;
 }
 
-function reportError(error: unknown): number {
+/** What reaches the user of an error: its code and message (a CbError's details too); a stack only with --debug. */
+function reportError(error: unknown, debug: boolean): number {
   if (error instanceof CbError) {
-    process.stderr.write([`${error.code}: ${error.message}`, ...error.details.map((d) => `  ${d}`)].join('\n') + '\n');
+    process.stderr.write(
+      [`${error.code}: ${error.message}`, ...error.details.map((d) => `  ${d}`), ...(debug && error.stack ? [error.stack] : [])].join('\n') + '\n',
+    );
     return error.exitCode;
   }
-  process.stderr.write(`coldbench failed: ${(error as Error)?.stack ?? String(error)}\n`);
-  return ExitCode.runFailed;
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = debug ? `\n${(error as Error)?.stack ?? ''}` : ' (run with --debug for the stack)';
+  process.stderr.write(`CB_INTERNAL: coldbench failed: ${message.split('\n')[0]}${detail}\n`);
+  return ExitCode.crashed;
 }

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'CB_IMPORT_EMPTY'
   | 'CB_COMPARE_MISMATCH'
   | 'CB_RUN_INCOMPLETE'
-  | 'CB_OUTPUT_UNWRITABLE';
+  | 'CB_OUTPUT_UNWRITABLE'
+  | 'CB_OUTPUT_FULL';
 
 export class CbError extends Error {
   constructor(
@@ -28,7 +29,7 @@ export class CbError extends Error {
 
   /** Bad input is 3; a run that did not complete, or whose results could not be delivered, is 4. */
   get exitCode(): number {
-    return this.code === 'CB_RUN_INCOMPLETE' || this.code === 'CB_INFLUX_WRITE' ? ExitCode.runFailed : ExitCode.badInput;
+    return this.code === 'CB_RUN_INCOMPLETE' || this.code === 'CB_INFLUX_WRITE' || this.code === 'CB_OUTPUT_FULL' ? ExitCode.runFailed : ExitCode.badInput;
   }
 }
 
@@ -65,4 +66,6 @@ export const ExitCode = {
   inconclusive: 2,
   badInput: 3,
   runFailed: 4,
+  /** coldbench itself broke (a bug, or an error nothing expected): never read as a verdict. */
+  crashed: 5,
 } as const;

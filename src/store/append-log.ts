@@ -15,28 +15,39 @@ export interface AppendLog {
   close(): void;
 }
 
-export function openAppendLog(path: string, { flushMs = 50, maxBufferBytes = 64 * 1024 } = {}): AppendLog {
+/**
+ * `onError` hears the first write that fails (a full disk); the log then keeps what it wrote
+ * and drops the rest, never throwing into the code that appends.
+ */
+export function openAppendLog(path: string, onError: (error: unknown) => void, { flushMs = 50, maxBufferBytes = 64 * 1024 } = {}): AppendLog {
   const fd = openSync(path, 'a');
   let buffer: string[] = [];
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  let failed = false;
 
   const flush = () => {
     if (timer) {
       clearTimeout(timer);
       timer = undefined;
     }
-    if (buffer.length === 0 || closed) return;
-    writeSync(fd, buffer.join(''));
+    if (buffer.length === 0 || closed || failed) return;
+    const text = buffer.join('');
     buffer = [];
     bytes = 0;
+    try {
+      writeSync(fd, text);
+    } catch (error) {
+      failed = true;
+      onError(error);
+    }
   };
   process.on('exit', flush);
 
   return {
     append(line) {
-      if (closed) return;
+      if (closed || failed) return;
       buffer.push(line);
       bytes += line.length;
       if (bytes >= maxBufferBytes) flush();

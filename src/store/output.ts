@@ -4,7 +4,7 @@
  * a stack trace. Directories are made one level at a time, as Node's recursive mkdir can
  * loop forever under /proc.
  */
-import { accessSync, constants, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CbError } from '../model/errors.js';
 
@@ -24,11 +24,35 @@ export function makeDirectory(dir: string, what: string): void {
   }
 }
 
-/** A file that is rewritten (manifest, histograms, summary): a reader or a crash sees the old one or the new one, never half. */
+/**
+ * A file that is rewritten (manifest, histograms, summary): a reader or a crash sees the old
+ * one or the new one, never half. On a full disk there is no room for the second copy: the
+ * file is then rewritten in place, in the blocks its old text frees.
+ */
 export function writeFileAtomic(path: string, text: string): void {
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    if (!isOutputFull(error) || !existsSync(path)) throw error;
+    writeFileSync(path, text);
+  }
+}
+
+/** A write that failed for want of space (a full disk, a quota). */
+export function isOutputFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** A failed write to the run directory as the error a user reads: CB_OUTPUT_FULL for a full disk, else CB_OUTPUT_UNWRITABLE. */
+export function outputError(error: unknown, path: string): CbError {
+  const reason = (error as Error)?.message ?? String(error);
+  return isOutputFull(error)
+    ? new CbError('CB_OUTPUT_FULL', `${path}: no space left (${reason}); what was written before it is kept`)
+    : new CbError('CB_OUTPUT_UNWRITABLE', `cannot write ${path}: ${reason}`);
 }
 
 export function writeOutputFile(path: string, text: string, what: string): void {

@@ -16,7 +16,8 @@ import type { HistogramSet } from './histograms.js';
 import { intervalLogHeader, intervalLogLine } from './interval-log.js';
 import type { Provenance, RunHeader, RunManifest, RunStatus } from '../model/manifest.js';
 import { newManifest } from './manifest.js';
-import { makeDirectory, writeFileAtomic } from './output.js';
+import type { CbError } from '../model/errors.js';
+import { makeDirectory, outputError, writeFileAtomic } from './output.js';
 import { sampleLine } from './sample-line.js';
 
 export interface RunWriter extends Sink {
@@ -47,6 +48,11 @@ export interface RunWriterOptions {
   provenance?: Provenance;
   /** Epoch ms the records begin, when not now (an import's first request). */
   startedAt?: number;
+  /**
+   * Hears the first write that fails (CB_OUTPUT_FULL on a full disk): a run stops then, and
+   * keeps what was written. Without it the error is thrown from the write.
+   */
+  onFailure?: (error: CbError) => void;
 }
 
 /**
@@ -65,9 +71,17 @@ export function createRunWriter(header: RunHeader, options: RunWriterOptions): R
   };
   const writeJson = (name: string, value: unknown) => writeFileAtomic(join(dir, name), JSON.stringify(value, null, 2) + '\n');
   writeJson(RUN_FILES.manifest, manifest);
-  const samples = openAppendLog(join(dir, RUN_FILES.samples));
-  const series = openAppendLog(join(dir, RUN_FILES.series));
-  const intervals = openAppendLog(join(dir, RUN_FILES.intervals));
+  let failure: CbError | undefined;
+  const log = (name: string) =>
+    openAppendLog(join(dir, name), (error) => {
+      if (failure) return;
+      failure = outputError(error, join(dir, name));
+      if (!options.onFailure) throw failure;
+      options.onFailure(failure);
+    });
+  const samples = log(RUN_FILES.samples);
+  const series = log(RUN_FILES.series);
+  const intervals = log(RUN_FILES.intervals);
   intervals.append(intervalLogHeader(Date.parse(manifest.startedAt)));
   let closed = false;
 

@@ -46,7 +46,8 @@ export async function runAndPrint(
       segment: args.segment,
       sinks,
     });
-    if (outcome.error) process.stderr.write(`run failed: ${outcome.error}\n`);
+    // The first line says what; the whole error (a stack for a bug) is in the manifest.
+    if (outcome.error) process.stderr.write(`run failed: ${outcome.error.split('\n')[0]}\n`);
     for (const sink of outcome.sinks) {
       const lost =
         sink.dropped || sink.failed
