@@ -118,7 +118,9 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
     return (analysed = { run, summary: summarize(run) });
   };
   const judge = options.sinks?.some((sink) => sink.needsSummary) ? () => ({ summary: analyse().summary }) : undefined;
-  const reports = await sinks.close({ deadline: Date.now() + (options.sinkCloseMs ?? SINK_CLOSE_DEADLINE_MS), status, error }, judge);
+  const closed = await sinks.close({ deadline: Date.now() + (options.sinkCloseMs ?? SINK_CLOSE_DEADLINE_MS), status, error }, judge);
+  // What a sink says may echo what it was sent (a database answering with the request's headers).
+  const reports = redact(closed, plan.substitutions);
   whileThereIsRoom(() => writer.noteSinks(reports));
   const { run, summary: judged } = analysed ?? analyse();
   const summary: Summary = { ...judged, sinks: reports };

@@ -24,8 +24,12 @@ export interface Finished {
 }
 
 /** coldbench as a real process, with its output collected; `stderrSoFar` reads it while it runs. */
-export function startCli(args: string[], cwd = ROOT): { child: ChildProcess; done: Promise<Finished>; stderrSoFar: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(
+  args: string[],
+  cwd = ROOT,
+  env: NodeJS.ProcessEnv = process.env,
+): { child: ChildProcess; done: Promise<Finished>; stderrSoFar: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { RunManifest } from '../src/model/manifest.js';
-import { coldbench, serve, tempDir } from './helpers.js';
+import { coldbench, serve, startCli, tempDir } from './helpers.js';
 
 describe('reliability', () => {
   it('stops a run whose disk fills up: CB_OUTPUT_FULL, exit 4, what was written kept, the manifest interrupted', async (t) => {
@@ -55,5 +55,57 @@ describe('reliability', () => {
     const debug = await coldbench('report', run, '--debug');
     assert.equal(debug.code, 5);
     assert.match(debug.stderr, /^CB_INTERNAL: coldbench failed: EISDIR[^\n]*\n\S*Error: EISDIR[^\n]*\n\s+at /);
+  });
+
+  describe('InfluxDB', () => {
+    const TOKEN = 'influx-secret-token-0123456789';
+    const scenarioFor = async () => {
+      const url = await serve((_req, res) => res.end('ok'));
+      const file = join(tempDir(), 'influx.yaml');
+      writeFileSync(file, `name: influx\ntargets:\n  t: { url: "${url}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 20/s, duration: 1s }]\n`);
+      return file;
+    };
+
+    it('keeps the token out of stderr, stdout and every run file when InfluxDB answers with the request headers', async () => {
+      const influx = await serve((req, res) => {
+        req.resume();
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ code: 'invalid', message: `bad request: ${JSON.stringify(req.headers)}` }));
+      });
+      const out = tempDir();
+      const env = { ...process.env, INFLUX_TOKEN: TOKEN };
+      const run = await startCli(['run', await scenarioFor(), '--out', out, '--json', '--influx-url', influx, '--influx-bucket', 'b'], undefined, env).done;
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /influxdb: \d+ of \d+ points not written/);
+      const [runId] = readdirSync(out);
+      const exported = await startCli(['export', 'influx', join(out, runId!), '--influx-url', influx, '--influx-bucket', 'b'], undefined, env).done;
+      assert.equal(exported.code, 4);
+      assert.match(exported.stderr, /^CB_INFLUX_WRITE: \d+ points not written: /);
+      const files = ['manifest.json', 'summary.json', 'report.md'].map((name) => readFileSync(join(out, runId!, name), 'utf8'));
+      for (const [what, text] of Object.entries({ stdout: run.stdout, stderr: run.stderr, exportStderr: exported.stderr, files: files.join('') })) {
+        assert.ok(!text.includes(TOKEN), `${what} holds the token`);
+      }
+      assert.match(run.stderr + exported.stderr, /\[redacted\]/, 'the echoed header is there, scrubbed');
+    });
+
+    it('refuses an --influx-url with credentials, naming INFLUX_TOKEN, without printing the password', async () => {
+      const { code, stderr } = await coldbench('run', await scenarioFor(), '--influx-url', 'http://admin:hunter2-secret@127.0.0.1:1', '--influx-bucket', 'b');
+      assert.equal(code, 3);
+      assert.match(stderr, /^CB_USAGE: --influx-url carries credentials \(http:\/\/\*\*\*@127\.0\.0\.1:1\): give the token in INFLUX_TOKEN instead/);
+      assert.ok(!stderr.includes('hunter2'));
+    });
+
+    it('ends the run by the sink deadline when InfluxDB accepts connections and never answers', { timeout: 60_000 }, async (t) => {
+      const influx = await serve((req) => req.resume());
+      const started = Date.now();
+      const { child, done } = startCli(['run', await scenarioFor(), '--out', tempDir(), '--influx-url', influx, '--influx-bucket', 'b']);
+      t.after(() => child.kill('SIGKILL'));
+      const { code, stderr } = await done;
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /influxdb: \d+ of \d+ points not written .*InfluxDB did not answer before the deadline/);
+      // The stage is a second and the sinks' deadline ten: a process kept alive by the open sockets never exits.
+      assert.ok(Date.now() - started < 40_000, `exited after ${Date.now() - started} ms`);
+    });
   });
 });

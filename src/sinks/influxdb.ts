@@ -6,8 +6,11 @@
  * what was not written is counted, named at the end with the command that backfills it, and
  * `coldbench export influx` writes it from the run directory afterwards.
  */
-import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import type { RunRecord } from '../model/records.js';
+import { redact } from '../model/redact.js';
 import { INFLUX_SCHEMA, pointBuilder, summaryPoints, type InfluxPoint } from './influx-points.js';
 import type { RunEnd, RunInfo, Sink } from '../model/sink.js';
 import { beforeDeadline, LATE } from './sink.js';
@@ -59,23 +62,35 @@ export function toLineProtocolPoint(point: InfluxPoint): Point {
   return out;
 }
 
-/** A WriteApi that counts what it wrote and keeps the first error; `finish` flushes within a deadline. */
+/**
+ * A WriteApi that counts what it wrote and keeps the first error, scrubbed of the token (a
+ * server may echo the request's headers in its answer); `finish` flushes within a deadline
+ * and then closes every socket, so a database that never answers cannot keep coldbench alive.
+ */
 export function openInfluxWriter(config: InfluxConfig, defaultTags: Record<string, string>) {
   const report: InfluxWriteReport = { points: 0, written: 0 };
-  const remember = (error: Error) => (report.error ??= error.message);
-  const writeApi: WriteApi = new InfluxDB({ url: config.url, token: config.token, timeout: 10_000 }).getWriteApi(config.org, config.bucket, 'ms', {
-    flushInterval: 1000,
-    batchSize: 5000,
-    maxBufferLines: 200_000,
-    maxRetries: 3,
-    maxRetryTime: 15_000,
-    minRetryDelay: 500,
-    maxRetryDelay: 5000,
-    defaultTags: { ...config.tags, ...defaultTags },
-    writeFailed: (error) => void remember(error),
-    writeSuccess: (lines) => void (report.written += lines.length),
-    writeRetrySkipped: () => void remember(new Error('the retry buffer was full')),
-  });
+  const secrets: Record<string, string> = config.token ? { INFLUX_TOKEN: config.token } : {};
+  const remember = (error: Error) => (report.error ??= redact(firstLine(error.message), secrets));
+  quietClientLog((error) => remember(error));
+  const agent = new (config.url.startsWith('https:') ? HttpsAgent : HttpAgent)({ keepAlive: true });
+  const writeApi: WriteApi = new InfluxDB({ url: config.url, token: config.token, timeout: 10_000, transportOptions: { agent } }).getWriteApi(
+    config.org,
+    config.bucket,
+    'ms',
+    {
+      flushInterval: 1000,
+      batchSize: 5000,
+      maxBufferLines: 200_000,
+      maxRetries: 3,
+      maxRetryTime: 15_000,
+      minRetryDelay: 500,
+      maxRetryDelay: 5000,
+      defaultTags: { ...config.tags, ...defaultTags },
+      writeFailed: (error) => void remember(error),
+      writeSuccess: (lines) => void (report.written += lines.length),
+      writeRetrySkipped: () => void remember(new Error('the retry buffer was full')),
+    },
+  );
   return {
     report,
     write(points: InfluxPoint[]) {
@@ -89,6 +104,7 @@ export function openInfluxWriter(config: InfluxConfig, defaultTags: Record<strin
         writeApi.dispose();
         report.error ??= 'InfluxDB did not answer before the deadline';
       }
+      agent.destroy();
       return report;
     },
   };
@@ -138,7 +154,11 @@ export function influxConfigFrom(
   const org = flags.influxOrg ?? env.COLDBENCH_INFLUX_ORG ?? '';
   const bucket = flags.influxBucket ?? env.COLDBENCH_INFLUX_BUCKET;
   const problems: string[] = [];
-  if (!/^https?:\/\/[^/\s]+/.test(url)) problems.push(`--influx-url expects http(s)://host:port, got "${url}"`);
+  if (!/^https?:\/\/[^/\s]+/.test(url) || !URL.canParse(url)) problems.push(`--influx-url expects http(s)://host:port, got "${withoutCredentials(url)}"`);
+  else if (new URL(url).username || new URL(url).password) {
+    // A URL is echoed in the manifest, the summary and the backfill command: credentials in it would be too.
+    problems.push(`--influx-url carries credentials (${withoutCredentials(url)}): give the token in INFLUX_TOKEN instead`);
+  }
   if (!bucket) problems.push('--influx-bucket (or COLDBENCH_INFLUX_BUCKET) is needed with --influx-url');
   const tags: Record<string, string> = {};
   const reserved = new Set<string>([...INFLUX_SCHEMA.commonTags, ...Object.values(INFLUX_SCHEMA.measurements).flatMap((m) => m.tags)]);
@@ -150,4 +170,20 @@ export function influxConfigFrom(
   }
   if (problems.length) return problems;
   return { url: url.replace(/\/+$/, ''), org, bucket: bucket!, token: env.INFLUX_TOKEN, tags };
+}
+
+const firstLine = (text: string) => text.split('\n')[0]!;
+
+/**
+ * The client logs every failed write to the console with its stack; coldbench counts them in
+ * the sink's report instead, so stderr holds one line about InfluxDB, not a trace per retry.
+ */
+function quietClientLog(onError: (error: Error) => void): void {
+  const note = (message: string, error?: unknown) => onError(error instanceof Error ? error : new Error(message));
+  setLogger({ error: note, warn: () => undefined });
+}
+
+/** A URL as it may be shown: its user and password replaced. */
+function withoutCredentials(url: string): string {
+  return url.replace(/^(https?:\/\/)[^/@\s]*@/, '$1***@');
 }
