@@ -34,6 +34,8 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
   };
   let startedAt = now();
   let timer: NodeJS.Timeout | undefined;
+  /** The epoch second the open interval ends at. */
+  let boundary = (Math.floor(startedAt / INTERVAL_MS) + 1) * INTERVAL_MS;
 
   const histogramFor = (key: HistogramKey) => {
     const id = keyOf(key);
@@ -63,9 +65,15 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
     draining = emitNext();
     if (draining) setImmediate(drainOnePerTurn);
   };
-  /** At a second's end (the timer) the interval ends on the boundary itself, so runners on other machines line up. */
+  /**
+   * At a second's end (the timer) the interval ends on the boundary itself, so runners on other
+   * machines line up. The next boundary is a second later at least: a timer that fires a little
+   * early must not close a second interval on the same boundary (two intervals of one start,
+   * which a time-series database keeps as one).
+   */
   const flush = (atBoundary: boolean) => {
-    const endedAt = atBoundary ? Math.round(now() / INTERVAL_MS) * INTERVAL_MS : now();
+    const endedAt = atBoundary ? boundary : now();
+    if (atBoundary) boundary = Math.max(boundary + INTERVAL_MS, (Math.floor(now() / INTERVAL_MS) + 1) * INTERVAL_MS);
     for (const { key, histogram } of open.values()) {
       if (histogram.totalCount === 0) continue;
       const closed = spare.pop() ?? newHistogram();
@@ -86,7 +94,7 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
         flush(true);
         schedule();
       },
-      INTERVAL_MS - (now() % INTERVAL_MS),
+      Math.max(0, boundary - now()),
     );
     timer.unref();
   };
