@@ -8,7 +8,9 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { ScenarioError } from '../src/model/errors.js';
 import { scrub } from '../src/model/redact.js';
+import { parseScenario } from '../src/scenario/read.js';
 import { CLI, serve, tempDir } from './helpers.js';
 
 const TOKEN = 'tok-4f1c9a7e2b';
@@ -71,5 +73,24 @@ probes:
     scrub('x'.repeat(5_000_000), ['secret-value']);
     assert.ok(performance.now() - started < 5000, `${performance.now() - started}ms`);
     assert.equal(scrub('GET http://me:pw@h/p?api_key=k1&x=1&token=t2', []), 'GET http://me:[redacted]@h/p?api_key=[redacted]&x=1&token=[redacted]');
+  });
+
+  it('names the variable, never its value, when a secret with a line break makes a header invalid', () => {
+    for (const ending of ['\r', '\n', '\r\n']) {
+      const text =
+        'name: s\ntargets:\n  t:\n    url: http://127.0.0.1:1\n    headers: { Authorization: "Bearer ${API_TOKEN}" }\nprobes:\n  - { kind: coldstart, samples: 1 }\n';
+      assert.throws(
+        () => parseScenario(text, 'x.yaml', { env: { API_TOKEN: `${TOKEN}${ending}` } }),
+        (error: ScenarioError) => {
+          const printed = error.details.join('\n');
+          assert.match(
+            printed,
+            /x\.yaml:5 targets\.t\.headers\.Authorization: a header value cannot hold a line break or NUL, got "Bearer \$\{API_TOKEN\}" once its variables are substituted/,
+          );
+          assert.ok(!printed.includes(TOKEN), printed);
+          return true;
+        },
+      );
+    }
   });
 });

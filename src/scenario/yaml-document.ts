@@ -60,7 +60,7 @@ export function parseValidated<S extends z.ZodType>(
   const parsed = schema.safeParse(interpolated.value, { reportInput: true });
   if (!parsed.success) {
     // A value left empty by an unset variable fails the schema too; the variable is the one problem to name.
-    const fromSchema = parsed.error.issues.flatMap((i) => schemaIssues(i, interpolated.value, jsonSchema, issue));
+    const fromSchema = parsed.error.issues.flatMap((i) => schemaIssues(i, interpolated.value, raw, jsonSchema, issue));
     issues.push(...fromSchema.filter((i) => !unset.has(i.path)));
   }
   issues.push(...(options.crossCheck?.(interpolated.value) ?? []).map((i) => issue(i.path, i.message)));
@@ -75,6 +75,8 @@ export function parseValidated<S extends z.ZodType>(
 function schemaIssues(
   zodIssue: z.core.$ZodIssue,
   document: unknown,
+  /** The document as written: a value built from variables is shown as written, so a secret in one is never printed. */
+  written: unknown,
   jsonSchema: object,
   issue: (path: Path, message: string, atKey?: boolean) => ScenarioIssue,
 ): ScenarioIssue[] {
@@ -94,7 +96,12 @@ function schemaIssues(
   if (input === undefined && zodIssue.code === 'invalid_type') {
     return [issue(path, `missing required key; ${plainMessage(zodIssue)}`)];
   }
-  const got = input !== undefined && (typeof input !== 'object' || input === null) ? `, got ${describe(input)}` : '';
+  const asWritten = valueAt(written, path);
+  const substituted = typeof asWritten === 'string' && asWritten !== input;
+  const got =
+    input !== undefined && (typeof input !== 'object' || input === null)
+      ? `, got ${substituted ? `${describe(asWritten)} once its variables are substituted` : describe(input)}`
+      : '';
   return [issue(path, `${plainMessage(zodIssue)}${got}`)];
 }
 
