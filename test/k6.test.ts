@@ -104,4 +104,28 @@ describe('k6 scripts from a scenario', () => {
     );
     assert.match(testRun.spec.arguments, /--out json=\/results\/k6\.json\.gz/);
   });
+
+  it('gives every target its own secret variables and turns a secret variable in a path, a header or a body into an __ENV lookup', () => {
+    const secret = 'path-secret-5a9d03c1';
+    const text = `name: k6-secrets
+targets:
+  a_b: { url: "http://a.example", headers: { Authorization: "Bearer one" } }
+  a--b: { url: "http://b.example", headers: { Authorization: "Bearer two" } }
+  A_B: { url: "http://c.example", headers: { Authorization: "Bearer three", X-Trace: "t-\${API_TOKEN}" } }
+probes:
+  - kind: load
+    request: { method: POST, path: "/chat?key=\${API_TOKEN}", body: { token: "\${API_TOKEN}" } }
+    stages: [{ name: s, rate: 10/s, duration: 10s }]
+`;
+    const generated = generateK6(parseScenario(text, 'k6-secrets.yaml', { env: { API_TOKEN: secret } }));
+    const script = generated.files.find((f) => f.name === 'load.ts')!.text;
+    assert.ok(!script.includes(secret), 'the secret is in the script');
+    const variables = [...script.matchAll(/__ENV\.(COLDBENCH_\w+)/g)].map((m) => m[1]);
+    assert.deepEqual(variables, ['COLDBENCH_A_B_AUTHORIZATION', 'COLDBENCH_A_B_AUTHORIZATION_2', 'COLDBENCH_A_B_AUTHORIZATION_3']);
+    assert.match(script, /url: "http:\/\/a\.example\/chat\?key=" \+ \(__ENV\.API_TOKEN \?\? ''\)/);
+    assert.match(script, /"x-trace": "t-" \+ \(__ENV\.API_TOKEN \?\? ''\)/);
+    assert.match(script, /body: "\{\\"token\\":\\"" \+ \(__ENV\.API_TOKEN \?\? ''\) \+ "\\"\}"/);
+    assert.match(script, /Secrets come from the environment: .*-e API_TOKEN=…/);
+    assert.equal(typeCheck([{ name: 'load.ts', text: script }]), '');
+  });
 });

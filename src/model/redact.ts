@@ -18,6 +18,9 @@ const SECRET_QUERY_KEY = /token|key|secret|password|passwd|signature|sig$|auth|c
 /** Environment values shorter than this are too likely to occur by chance to be scrubbed everywhere. */
 const MIN_ENV_SECRET = 8;
 
+/** Whether a variable's name says it holds a secret (API_TOKEN, DB_PASSWORD, …). */
+export const isSecretVariable = (name: string): boolean => SECRET_VARIABLE.test(name);
+
 /** The secret strings to scrub: secret-named substitutions, and secret-named variables of the environment. */
 function secretsOf(substitutions: Record<string, string>, env: NodeJS.ProcessEnv): string[] {
   const found = new Set<string>();
