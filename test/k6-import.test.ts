@@ -164,4 +164,25 @@ describe('import k6', () => {
     assert.equal(empty.status, 3);
     assert.match(empty.stderr, /^CB_IMPORT_EMPTY: no k6 requests in .+empty\.json \(1 lines skipped: .+empty\.json:2: not JSON/);
   });
+
+  it('skips a line too long to be a k6 point (a gzip bomb) without holding it, and refuses bytes that are not gzip', () => {
+    const dir = tempDir();
+    const lines = jsonLines(requests(20, 'k8s', 0), []).split('\n');
+    // 64 MB of one line, 64 kB on disk.
+    const bomb = Buffer.concat([
+      Buffer.from(lines.slice(0, 10).join('\n') + '\n'),
+      Buffer.alloc(64 << 20, 'x'),
+      Buffer.from('\n' + lines.slice(10).join('\n')),
+    ]);
+    writeFileSync(join(dir, 'bomb.json.gz'), gzipSync(bomb));
+    const imported = spawnSync(process.execPath, [CLI, 'import', 'k6', join(dir, 'bomb.json.gz'), '--out', dir, '--json'], { encoding: 'utf8' });
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.match(imported.stderr, /^skipped .+bomb\.json\.gz:11: a line longer than 1048576 bytes; skipped$/m);
+    assert.equal((JSON.parse(imported.stdout) as Summary).targets.k8s!.load!['10x']!.requests, 20);
+
+    writeFileSync(join(dir, 'plain.json.gz'), lines.join('\n'));
+    const refused = spawnSync(process.execPath, [CLI, 'import', 'k6', join(dir, 'plain.json.gz'), '--out', dir], { encoding: 'utf8' });
+    assert.equal(refused.status, 3, refused.stderr);
+    assert.match(refused.stderr, /^CB_IMPORT_UNREADABLE: .+plain\.json\.gz is not gzip data, or is damaged: incorrect header check\n$/);
+  });
 });

@@ -14,7 +14,6 @@
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { CbError } from '../model/errors.js';
 import { statusError } from '../model/error-class.js';
@@ -133,23 +132,76 @@ async function forEachPoint(file: string, skipped: string[], onPoint: (point: K6
     );
   }
   const raw = createReadStream(file);
-  const lines = createInterface({ input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw, crlfDelay: Infinity });
+  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  raw.on('error', (error) => input.destroy(error));
   let columns: string[] | undefined;
-  let number = 0;
-  for await (const line of lines) {
-    number += 1;
-    if (number === 1 && /^metric_name,timestamp,metric_value/.test(line)) {
-      columns = line.split(',');
-      continue;
+  try {
+    for await (const { line, number, tooLong } of boundedLines(input, MAX_LINE_BYTES)) {
+      if (tooLong) {
+        skipped.push(`${file}:${number}: a line longer than ${MAX_LINE_BYTES} bytes; skipped`);
+        continue;
+      }
+      if (number === 1 && /^metric_name,timestamp,metric_value/.test(line)) {
+        columns = line.split(',');
+        continue;
+      }
+      if (!line.trim()) continue;
+      try {
+        const point = columns ? csvPoint(line, columns) : jsonPoint(line);
+        if (point) onPoint(point);
+      } catch (error) {
+        skipped.push(`${file}:${number}: ${(error as Error).message}`);
+      }
     }
-    if (!line.trim()) continue;
-    try {
-      const point = columns ? csvPoint(line, columns) : jsonPoint(line);
-      if (point) onPoint(point);
-    } catch (error) {
-      skipped.push(`${file}:${number}: ${(error as Error).message}`);
-    }
+  } catch (error) {
+    const what = (error as NodeJS.ErrnoException).code?.startsWith('Z_') ? 'is not gzip data, or is damaged' : 'cannot be read';
+    throw new CbError('CB_IMPORT_UNREADABLE', `${file} ${what}: ${(error as Error).message}`);
   }
+}
+
+/** k6 writes a point a line, a few hundred bytes: a longer line is damage (or a gzip bomb), skipped without being held. */
+const MAX_LINE_BYTES = 1 << 20;
+
+/**
+ * The lines of a byte stream, CR LF or LF, each decoded once it is whole; a line that grows
+ * past `maxBytes` is dropped as it streams by (only its number is kept), so memory stays
+ * bounded whatever the input holds.
+ */
+async function* boundedLines(input: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<{ line: string; number: number; tooLong: boolean }> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let tooLong = false;
+  let number = 0;
+  const finish = () => {
+    number += 1;
+    const whole = Buffer.concat(pending).toString('utf8');
+    const result = { line: whole.endsWith('\r') ? whole.slice(0, -1) : whole, number, tooLong };
+    pending = [];
+    pendingBytes = 0;
+    tooLong = false;
+    return result;
+  };
+  const keep = (part: Buffer) => {
+    if (tooLong) return;
+    if (pendingBytes + part.length > maxBytes) {
+      tooLong = true;
+      pending = [];
+      pendingBytes = 0;
+    } else {
+      pending.push(part);
+      pendingBytes += part.length;
+    }
+  };
+  for await (const chunk of input) {
+    let start = 0;
+    for (let end = chunk.indexOf(10, start); end >= 0; end = chunk.indexOf(10, start)) {
+      keep(chunk.subarray(start, end));
+      yield finish();
+      start = end + 1;
+    }
+    keep(chunk.subarray(start));
+  }
+  if (pendingBytes > 0 || tooLong) yield finish();
 }
 
 /** grafana/k6 internal/output/json: {"type":"Point","metric":…,"data":{"time":RFC 3339,"value":…,"tags":{…}}}; Metric lines describe metrics. */
