@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { RunManifest } from '../src/model/manifest.js';
@@ -55,6 +56,25 @@ describe('reliability', () => {
     const debug = await coldbench('report', run, '--debug');
     assert.equal(debug.code, 5);
     assert.match(debug.stderr, /^CB_INTERNAL: coldbench failed: EISDIR[^\n]*\n\S*Error: EISDIR[^\n]*\n\s+at /);
+  });
+
+  it('stops on SIGHUP as on SIGTERM: exit 4, manifest and summary interrupted, samples kept', async (t) => {
+    const url = await serve((_req, res) => res.end('ok'));
+    const out = tempDir();
+    const scenario = join(out, 'hup.yaml');
+    writeFileSync(scenario, `name: hup\ntargets:\n  t: { url: "${url}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 50/s, duration: 60s }]\n`);
+    const { child, done, stderrSoFar } = startCli(['run', scenario, '--out', out]);
+    t.after(() => child.kill('SIGKILL'));
+    for (let waited = 0; !/writing (\S+)/.test(stderrSoFar()) && waited < 20_000; waited += 50) await sleep(50);
+    await sleep(2000);
+    child.kill('SIGHUP');
+    const { code, stderr } = await done;
+    assert.equal(code, 4, stderr);
+    assert.match(stderr, /SIGHUP: stopping; samples so far are kept/);
+    const dir = /writing (\S+)/.exec(stderr)![1]!;
+    assert.equal((JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as RunManifest).status, 'interrupted');
+    assert.equal((JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { interrupted: boolean }).interrupted, true);
+    assert.ok(readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').length > 20, 'samples kept');
   });
 
   describe('InfluxDB', () => {

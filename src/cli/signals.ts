@@ -1,7 +1,9 @@
 /**
- * First SIGINT/SIGTERM: stop gracefully (samples so far kept, summary written, children
+ * First SIGINT, SIGTERM or SIGHUP (a closed terminal, a CI runner's hang-up): stop gracefully (samples so far kept, summary written, children
  * stopped). Second: leave at once.
  */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 export function abortOnSignals(onFirst: () => void, forceExitCode: number): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const handler = (name: NodeJS.Signals) => {
@@ -10,13 +12,11 @@ export function abortOnSignals(onFirst: () => void, forceExitCode: number): { si
     controller.abort(new Error(`interrupted by ${name}`));
     onFirst();
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const name of STOP_SIGNALS) process.on(name, handler);
   return {
     signal: controller.signal,
     dispose() {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+      for (const name of STOP_SIGNALS) process.off(name, handler);
     },
   };
 }
