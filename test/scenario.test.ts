@@ -123,6 +123,24 @@ verdicts:
     ]);
   });
 
+  it('refuses durations beyond 30 days and connection counts beyond 100,000, naming the bound', () => {
+    const text = `name: x
+targets:
+  a: { url: "http://127.0.0.1:1", timeout: 99999999999999999999h }
+probes:
+  - kind: load
+    maxInFlight: 1000000000
+    stages: [{ name: s, rate: 1/s, duration: 721h }]
+  - { kind: stream, protocol: sse, connections: 100001, hold: 1s }
+`;
+    assert.deepEqual(issuesOf(text), [
+      'scenarios/x.yaml:3 targets.a.timeout: expected a duration of at most 30 days (720h), got "99999999999999999999h"',
+      'scenarios/x.yaml:6 probes[0].maxInFlight: expected at most 100,000, got 1000000000',
+      'scenarios/x.yaml:7 probes[0].stages[0].duration: expected a duration of at most 30 days (720h), got "721h"',
+      'scenarios/x.yaml:8 probes[1].connections: expected at most 100,000, got 100001',
+    ]);
+  });
+
   it('reports YAML syntax errors with line and column', () => {
     const error = (() => {
       try {

@@ -25,8 +25,15 @@ function parsed<T>(parse: (text: string) => T | undefined, expected: string, des
     .meta({ description });
 }
 
+/** Beyond these a value is a typo, not a plan: refused with the bound, rather than a timer that never fires or a billion sockets. */
+const MAX_DURATION_MS = 30 * 24 * 3_600_000;
+const MAX_CONNECTIONS = 100_000;
+
 function duration(what = 'a duration like 500ms, 2s or 15m') {
-  return parsed(parseDuration, what, 'Duration: a number with a unit (us, ms, s, m, h), e.g. 500ms, 2s, 15m, 1h30m');
+  return parsed(parseDuration, what, 'Duration: a number with a unit (us, ms, s, m, h), e.g. 500ms, 2s, 15m, 1h30m, at most 30 days').refine(
+    (ms) => ms <= MAX_DURATION_MS,
+    { message: 'expected a duration of at most 30 days (720h)' },
+  );
 }
 
 function positiveDuration() {
@@ -37,6 +44,8 @@ export const percent = parsed(parsePercent, 'a percentage between 0% and 100%, l
 
 const positiveInt = z.int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
 const nonNegativeInt = z.int({ error: 'expected a whole number ≥ 0' }).nonnegative({ error: 'expected a whole number ≥ 0' });
+/** Sockets, streams or requests in flight per target. */
+const connectionCount = positiveInt.max(MAX_CONNECTIONS, { error: `expected at most ${MAX_CONNECTIONS.toLocaleString('en')}` });
 export const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
 // CR, LF or NUL in a header or path would split the request on the wire: refused here, not sent.
 const HEADER_NAME = "a header name is letters, digits and !#$%&'*+-.^_`|~, with no spaces or line breaks";
@@ -168,8 +177,8 @@ const loadProbe = z.strictObject({
   name: nonEmptyString.optional(),
   request: request.prefault({}),
   stages: z.array(stage).min(1, { error: 'name at least one stage' }),
-  maxInFlight: positiveInt.default(1000).meta({ description: 'Requests in flight per target; a request due beyond it is counted as dropped' }),
-  connections: positiveInt
+  maxInFlight: connectionCount.default(1000).meta({ description: 'Requests in flight per target; a request due beyond it is counted as dropped' }),
+  connections: connectionCount
     .optional()
     .meta({ description: 'Connections per target (default: maxInFlight); requests beyond them queue before the socket write' }),
   timeout: positiveDuration().optional().meta({ description: 'Limit for one request (default: the target timeout)' }),
@@ -189,7 +198,7 @@ const capacityProbe = z.strictObject({
   kind: z.literal('capacity'),
   name: nonEmptyString.optional(),
   request: request.prefault({}),
-  connections: positiveInt.default(50),
+  connections: connectionCount.default(50),
   pipelining: positiveInt.default(1),
   duration: positiveDuration().prefault('10s'),
   timeout: positiveDuration().prefault('10s'),
@@ -201,7 +210,7 @@ const streamProbe = z.strictObject({
   name: nonEmptyString.optional(),
   protocol: z.enum(['sse', 'ndjson', 'websocket'], { error: 'expected protocol sse, ndjson or websocket' }),
   request: request.prefault({}),
-  connections: positiveInt.meta({ description: 'Streams held concurrently per target' }),
+  connections: connectionCount.meta({ description: 'Streams held concurrently per target' }),
   openRate: rate.prefault('10/s').meta({ description: 'How fast the streams are opened' }),
   hold: positiveDuration().meta({ description: 'How long each stream should live; the client closes it then' }),
   checkpoint: positiveDuration()

@@ -96,12 +96,11 @@ function schemaIssues(
   if (input === undefined && zodIssue.code === 'invalid_type') {
     return [issue(path, `missing required key; ${plainMessage(zodIssue)}`)];
   }
+  // Text is shown as written (a parsed duration as "721h", not its milliseconds); with variables in it, as written and no further.
   const asWritten = valueAt(written, path);
-  const substituted = typeof asWritten === 'string' && asWritten !== input;
-  const got =
-    input !== undefined && (typeof input !== 'object' || input === null)
-      ? `, got ${substituted ? `${describe(asWritten)} once its variables are substituted` : describe(input)}`
-      : '';
+  const shown =
+    typeof asWritten === 'string' ? `${describe(asWritten)}${asWritten.includes('${') ? ' once its variables are substituted' : ''}` : describe(input);
+  const got = input !== undefined && (typeof input !== 'object' || input === null) ? `, got ${shown}` : '';
   return [issue(path, `${plainMessage(zodIssue)}${got}`)];
 }
 
