@@ -93,4 +93,39 @@ probes:
       );
     }
   });
+
+  it("sends a target URL's query with every request and redacts it, a token-only URL user and literal API-key headers", async () => {
+    const secrets = ['ghptokenonly123456', 'azfunc-secret-99', 'literal-goog-key-123', 'literal-apim-456'];
+    const seen: string[] = [];
+    const url = await serve((req, res) => {
+      seen.push(req.url!);
+      res.writeHead(500).end(`upstream said: ${req.url} ${JSON.stringify(req.headers)}`);
+    });
+    const dir = tempDir();
+    const scenario = join(dir, 'query.yaml');
+    writeFileSync(
+      scenario,
+      `name: query
+targets:
+  a:
+    url: "${url.replace('//', '//ghptokenonly123456@')}/api?code=azfunc-secret-99"
+    headers: { X-Goog-Api-Key: literal-goog-key-123, Ocp-Apim-Subscription-Key: literal-apim-456 }
+probes:
+  - { kind: load, request: { path: "/chat?x=1" }, stages: [{ name: s, rate: 5/s, duration: 1s }] }
+`,
+    );
+    const out = join(dir, 'out');
+    const child = spawn(process.execPath, [CLI, 'run', scenario, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let printed = '';
+    child.stdout.on('data', (chunk) => (printed += chunk));
+    child.stderr.on('data', (chunk) => (printed += chunk));
+    await new Promise((resolve) => child.once('close', resolve));
+    assert.deepEqual([...new Set(seen)], ['/api/chat?x=1&code=azfunc-secret-99']);
+    const runDir = join(out, readdirSync(out)[0]!);
+    const written = readdirSync(runDir).map((name) => readFileSync(join(runDir, name), 'utf8'));
+    const manifest = readFileSync(join(runDir, 'manifest.json'), 'utf8');
+    assert.match(manifest, /"url": "http:\/\/\[redacted\]@127\.0\.0\.1:\d+\/api\?code=\[redacted\]"/, 'the target is recorded, scrubbed');
+    assert.match(manifest, /"X-Goog-Api-Key": "\[redacted\]",\s+"Ocp-Apim-Subscription-Key": "\[redacted\]"/);
+    for (const secret of secrets) assert.ok(![printed, ...written].some((text) => text.includes(secret)), `${secret} was written or printed`);
+  });
 });

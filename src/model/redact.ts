@@ -12,9 +12,9 @@ import type { RunRecord } from './records.js';
 
 const REDACTED = '[redacted]';
 
-export const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token)$|token|secret|password/i;
+export const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|password|api-?key|subscription-key/i;
 const SECRET_VARIABLE = /token|secret|password|passwd|key|auth|credential|cookie|session/i;
-const SECRET_QUERY_KEY = /token|key|secret|password|passwd|signature|sig$|auth|credential/i;
+const SECRET_QUERY_KEY = /token|key|secret|password|passwd|signature|sig$|auth|credential|^code$/i;
 /** Environment values shorter than this are too likely to occur by chance to be scrubbed everywhere. */
 const MIN_ENV_SECRET = 8;
 

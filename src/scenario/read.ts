@@ -48,10 +48,12 @@ export function parseScenario(source: string, file: string, options: LoadOptions
 function urlCredentials(scenario: Scenario): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, target] of Object.entries(scenario.targets)) {
-    const { password } = new URL(target.url);
-    if (!password) continue;
-    out[`${name} url password`] = decodeURIComponent(password);
-    out[`${name} url basic auth`] = basicCredentials(target.url)!;
+    const { username, password } = new URL(target.url);
+    if (!username && !password) continue;
+    // A user with no password is a token (https://ghp_…@host), as secret as a password.
+    out[`${name} url password`] = decodeURIComponent(password || username);
+    const basic = basicCredentials(target.url);
+    if (basic) out[`${name} url basic auth`] = basic;
   }
   return out;
 }

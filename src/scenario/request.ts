@@ -14,7 +14,14 @@ export function buildRequest(request: RequestSpec, target: Target): HttpRequestS
     body = JSON.stringify(request.body);
     headers['content-type'] ??= 'application/json';
   }
-  return { method: request.method, path: joinPath(new URL(target.url).pathname, request.path), headers, body };
+  const { pathname, search } = new URL(target.url);
+  return { method: request.method, path: withQuery(joinPath(pathname, request.path), search), headers, body };
+}
+
+/** A target URL's query (https://host/api?key=…) goes with every request, after the request's own. */
+function withQuery(path: string, search: string): string {
+  if (!search) return path;
+  return path + (path.includes('?') ? '&' : '?') + search.slice(1);
 }
 
 /** A target URL may carry a base path (https://host/api); the request path goes under it. */
