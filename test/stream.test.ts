@@ -8,6 +8,7 @@ import type { Platform } from '../src/platforms/front-server.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/read.js';
 import { appInProcess, runOneProbe, serve, tempDir } from './helpers.js';
+import { WebSocketServer } from 'ws';
 
 async function runStream(url: string, probe: string, verdicts = '') {
   const outcome = await runOneProbe<StreamSample>(url, 'stream', probe, verdicts);
@@ -186,6 +187,21 @@ describe('malformed and silent streams', () => {
     assert.match(sample!.evidence!, /^data: x+$/);
     assert.equal(stream.survived, 0);
     assert.ok(sent < 64 * 1024 * 1024, 'the server was stopped, not read forever');
+  });
+
+  it('ends a WebSocket stream at a message over maxMessageBytes with the same cause as an endless SSE line', async (t) => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    t.after(() => server.close());
+    await new Promise((resolve) => server.once('listening', resolve));
+    server.on('connection', (socket) => socket.send('x'.repeat(2 * 1024 * 1024)));
+    const { samples } = await runStream(
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      'protocol: websocket\nconnections: 1\nhold: 5s\nmaxMessageBytes: 1048576',
+    );
+    assert.deepEqual(
+      samples.map((s) => [s.outcome, s.cause, s.error?.code]),
+      [['dropped', 'malformed', 'CB_MESSAGE_TOO_LARGE']],
+    );
   });
 
   it("reads the instance from the target's own identity header", async () => {

@@ -23,7 +23,7 @@ export interface StreamAdapterContext {
   send?: { everyMs: number; message: string };
 }
 
-function messageTooLarge(maxMessageBytes: number): SampleError {
+export function messageTooLarge(maxMessageBytes: number): SampleError {
   return ownError('CB_MESSAGE_TOO_LARGE', 'malformed', `a line, event or message grew past ${maxMessageBytes} bytes without ending`);
 }
 

@@ -5,7 +5,7 @@
  */
 import WebSocket from 'ws';
 import { classifyError, codedError, statusError } from '../model/error-class.js';
-import type { OpenStream, StreamAdapter } from './http-stream.js';
+import { messageTooLarge, type OpenStream, type StreamAdapter } from './http-stream.js';
 import type { StreamEnd } from './stream-tracker.js';
 
 export const websocket: StreamAdapter = (context) => {
@@ -19,7 +19,7 @@ export const websocket: StreamAdapter = (context) => {
       headers: spec.headers,
       handshakeTimeout: context.headersTimeoutMs,
       perMessageDeflate: false,
-      // ws ends a larger message with close code 1009: ws-close-1009, bounded memory.
+      // ws refuses a larger message before holding it: bounded memory.
       maxPayload: context.maxMessageBytes,
       rejectUnauthorized: !target.insecureSkipTLSVerify,
     });
@@ -69,7 +69,10 @@ export const websocket: StreamAdapter = (context) => {
     });
     socket.on('pong', touch);
     socket.on('close', (code, reason) => settle({ kind: 'closed', code, reason: reason.toString('utf8') }));
-    socket.on('error', (error) => settle({ kind: 'error', error: classifyError(error) }));
+    // An oversized message is the same fault as an endless SSE line, and named the same.
+    socket.on('error', (error: Error & { code?: string }) =>
+      settle({ kind: 'error', error: error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? messageTooLarge(context.maxMessageBytes) : classifyError(error) }),
+    );
   });
   return { ended, stop };
 };
