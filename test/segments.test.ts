@@ -4,7 +4,7 @@
  * whole schedule with exact percentiles; and the merges and segments that must be refused.
  */
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { distribution } from '../src/analysis/stats.js';
@@ -122,6 +122,21 @@ probes:
       /^CB_MERGE_MISMATCH: segment 2\/3:3\/3 missing/,
     );
     await refused([runs[0]!, variant('old', (m) => delete m.format)], /^CB_RUN_FORMAT: .+ is format 1/);
+    // A copy of one runner relabelled as the other would count its samples twice.
+    await refused(
+      [runs[0]!, variant('relabelled', (m) => (m.provenance.runners[0]!.segment = '1/2:2/2'))],
+      /^CB_MERGE_MISMATCH: .+ and .+relabelled are the same run \(.+\): its samples would count twice/,
+    );
+  });
+
+  it('names a runner whose samples end in a torn line in the merged run', async () => {
+    const torn = join(out, 'variants', 'torn');
+    cpSync(runs[1]!, torn, { recursive: true });
+    appendFileSync(join(torn, 'samples.jsonl'), '{"type":"sample","kind":"lo');
+    const merged = await coldbench('merge', runs[0]!, torn, '--out', join(out, 'torn-merged'), '--json');
+    assert.equal(merged.code, 0, merged.stderr);
+    const summary = JSON.parse(merged.stdout) as Summary;
+    assert.deepEqual(summary.incomplete, [`${torn}/samples.jsonl ends in a torn line (27 bytes left out)`]);
   });
 
   it('refuses a cold-start probe in a segmented run, naming why', async () => {

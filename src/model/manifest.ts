@@ -41,6 +41,8 @@ export interface RunManifest {
   status: RunStatus;
   interrupted: boolean;
   error?: string;
+  /** What the producer knew to be missing from the records (a merge that left out a runner's torn last line). */
+  incomplete?: string[];
   /** Per sink (run directory, progress, InfluxDB): records delivered, dropped and failed. */
   sinks?: SinkReport[];
 }

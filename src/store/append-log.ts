@@ -10,8 +10,8 @@ export interface AppendLog {
   /** One line, newline included. */
   append(line: string): void;
   flush(): void;
-  /** Appends another file's complete lines, a megabyte at a time: a torn last line (a crashed runner) is left out. */
-  appendWholeLinesOf(path: string): void;
+  /** Appends another file's complete lines, a megabyte at a time: a torn last line (a crashed runner) is left out, and its bytes returned. */
+  appendWholeLinesOf(path: string): number;
   close(): void;
 }
 
@@ -59,11 +59,11 @@ export function openAppendLog(path: string, onError: (error: unknown) => void, {
     flush,
     appendWholeLinesOf(path) {
       flush();
-      if (!existsSync(path)) return;
+      if (!existsSync(path)) return 0;
       const input = openSync(path, 'r');
       const chunk = Buffer.alloc(1 << 20);
+      let pending = Buffer.alloc(0);
       try {
-        let pending = Buffer.alloc(0);
         for (let read = readSync(input, chunk); read > 0; read = readSync(input, chunk)) {
           const joined = Buffer.concat([pending, chunk.subarray(0, read)]);
           const end = joined.lastIndexOf(10) + 1;
@@ -73,6 +73,7 @@ export function openAppendLog(path: string, onError: (error: unknown) => void, {
       } finally {
         closeSync(input);
       }
+      return pending.length;
     },
     close() {
       flush();

@@ -38,12 +38,16 @@ export function mergeRuns(dirs: readonly string[], outDir: string): { runId: str
   const { records, totals } = encodeIntervals(mergeIntervals(runs));
   for (const interval of records) writer.record(interval);
   writer.writeTotals(totals);
-  for (const run of runs) writer.appendSamplesFrom(join(run.dir, RUN_FILES.samples));
+  const incomplete = runs.flatMap((run) => {
+    const torn = writer.appendSamplesFrom(join(run.dir, RUN_FILES.samples));
+    return torn ? [`${run.dir}/${RUN_FILES.samples} ends in a torn line (${torn} bytes left out)`] : [];
+  });
   writer.close({
     deadline: Date.now(),
     status: worstStatus(runs.map((r) => r.manifest.status)),
     interrupted: runs.some((r) => r.manifest.interrupted),
     endedAt: Math.max(...runs.map((r) => Date.parse(r.manifest.endedAt ?? r.manifest.startedAt))),
+    incomplete,
   });
   return { runId: writer.runId, dir: writer.dir };
 }
@@ -86,6 +90,13 @@ function checkMergeable(runs: RunDirectory[]): void {
       'CB_MERGE_MISMATCH',
       `segment ${missing.map((index) => segmentText({ index, count })).join(', ')} missing: the merge would not be the whole schedule`,
     );
+  // Every runner's run has an id of its own: the same id twice is one runner's directory given (or copied) twice.
+  const seenIds = new Map<string, string>();
+  for (const run of runs) {
+    const earlier = seenIds.get(run.manifest.runId);
+    if (earlier) throw new CbError('CB_MERGE_MISMATCH', `${earlier} and ${run.dir} are the same run (${run.manifest.runId}): its samples would count twice`);
+    seenIds.set(run.manifest.runId, run.dir);
+  }
 }
 
 /** Probe records once, each stage's earliest start, ticks summed per second of the schedule, client ticks and aborts as they were. */

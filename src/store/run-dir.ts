@@ -44,6 +44,7 @@ export function openRunDirectory(dir: string): RunDirectory {
   const incomplete: string[] = [];
   if (manifest.status === 'running') incomplete.push('the run did not finish (no end recorded: it crashed or is still running)');
   if (manifest.interrupted) incomplete.push('the run was interrupted');
+  if (Array.isArray(manifest.incomplete)) incomplete.push(...manifest.incomplete.filter((reason) => typeof reason === 'string'));
   return { dir, manifest, incomplete };
 }
 

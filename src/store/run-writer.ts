@@ -29,9 +29,9 @@ export interface RunWriter extends Sink {
    * `endedAt` (epoch ms) when the records end before now (an import's last request); a merge
    * may end `running` (a runner that never recorded its end) and `interrupted` with another status.
    */
-  close(end: Omit<RunEnd, 'status'> & { status: RunStatus; endedAt?: number; interrupted?: boolean }): void;
-  /** A merge's samples: another run directory's samples.jsonl, its complete lines. */
-  appendSamplesFrom(path: string): void;
+  close(end: Omit<RunEnd, 'status'> & { status: RunStatus; endedAt?: number; interrupted?: boolean; incomplete?: string[] }): void;
+  /** A merge's samples: another run directory's samples.jsonl, its complete lines; returns the bytes of a torn last line left out. */
+  appendSamplesFrom(path: string): number;
   /** Adds what every sink delivered, dropped and failed to the final manifest. */
   noteSinks(reports: SinkReport[]): void;
   /** histograms.json: the sums of every interval, for other tools (analysis reads the interval log). */
@@ -110,7 +110,7 @@ export function createRunWriter(header: RunHeader, options: RunWriterOptions): R
           break;
       }
     },
-    close({ status, error, endedAt, interrupted = status === 'interrupted' }) {
+    close({ status, error, endedAt, interrupted = status === 'interrupted', incomplete }) {
       if (closed) return;
       closed = true;
       samples.close();
@@ -122,11 +122,12 @@ export function createRunWriter(header: RunHeader, options: RunWriterOptions): R
         status,
         interrupted,
         ...(error !== undefined && { error }),
+        ...(incomplete?.length && { incomplete }),
       };
       writeJson(RUN_FILES.manifest, manifest);
     },
     appendSamplesFrom(path) {
-      samples.appendWholeLinesOf(path);
+      return samples.appendWholeLinesOf(path);
     },
     writeTotals(totals) {
       writeJson(RUN_FILES.histograms, totals.toFile());
