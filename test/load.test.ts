@@ -223,6 +223,21 @@ verdicts:
     assert.ok(summary.targets.t!.load!.s!.latencyMs!.p50 >= 25);
   });
 
+  it('bounds a whole request by its timeout, so a body that trickles in is a timeout, not a ten-second success', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let left = 100;
+      const drip = setInterval(() => (--left > 0 ? res.write('.') : (clearInterval(drip), res.end())), 100);
+      res.on('close', () => clearInterval(drip));
+    });
+    const { samples } = await runOneProbe<LoadSample>(url, 'load', 'timeout: 1s\nstages: [{ name: s, rate: 4/s, duration: 1s }]');
+    assert.deepEqual(
+      samples.map((s) => [s.ok, s.error?.code, s.error?.class]),
+      samples.map(() => [false, 'CB_REQUEST_TIMEOUT', 'timeout']),
+    );
+    assert.ok(samples.length === 4 && samples.every((s) => s.latencyMs! < 3000), samples.map((s) => s.latencyMs).join(', '));
+  });
+
   it('calls a latency SLO with nothing to measure no-data, never pass', async () => {
     const url = await serve((_, res) => res.writeHead(503).end());
     const { summary } = await runLoad(url, 'stages: [{ name: s, rate: 20/s, duration: 1s }]\nslo: { p95: "< 1s" }', '  - slo: { target: t, stage: s }');

@@ -5,7 +5,7 @@
  */
 import { isIP, type Socket } from 'node:net';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
-import { classifyError, statusError } from '../model/error-class.js';
+import { classifyError, codedError, statusError } from '../model/error-class.js';
 import type { SampleError } from '../model/records.js';
 import type { HttpRequestSpec } from '../model/request.js';
 import { now } from './http.js';
@@ -29,6 +29,8 @@ export interface PoolOptions {
 
 export interface WarmPool {
   pool: Pool;
+  /** Requests on a socket, by when they were written: aborted once older than the timeout. */
+  written: Map<Dispatcher.DispatchController, number>;
   /**
    * Opens up to `count` connections ahead (TCP and TLS, no request), which the pool uses
    * before opening any of its own: the first arrivals then do not pay for a burst of
@@ -75,29 +77,50 @@ export function createPool(origin: string, options: PoolOptions): WarmPool {
         resolve();
       }),
     );
+  // undici's timeouts are idle ones (headers, then between body chunks): a body that trickles in
+  // never trips them. The whole request is bounded here, checked a few times per timeout.
+  const written = new Map<Dispatcher.DispatchController, number>();
+  const deadlines = setInterval(
+    () => {
+      const limit = now() - options.timeoutMs;
+      for (const [controller, sentAt] of written) {
+        if (sentAt > limit) continue;
+        written.delete(controller);
+        controller.abort(codedError('CB_REQUEST_TIMEOUT', `no complete response within ${options.timeoutMs}ms`));
+      }
+    },
+    Math.min(250, options.timeoutMs / 4),
+  );
+  deadlines.unref();
   return {
     pool,
+    written,
     preconnect: (count) => Promise.all(Array.from({ length: Math.min(count, options.connections) }, openOne)).then(() => undefined),
     destroy() {
+      clearInterval(deadlines);
       for (const socket of spare) socket.destroy();
       return pool.destroy();
     },
   };
 }
 
-export function sendPooled(pool: Pool, spec: HttpRequestSpec, instanceIdHeader: string, onDone: (result: PooledResult) => void): void {
+export function sendPooled({ pool, written }: WarmPool, spec: HttpRequestSpec, instanceIdHeader: string, onDone: (result: PooledResult) => void): void {
   const result: PooledResult = { endedAt: 0, bytes: 0 };
   let finished = false;
+  let request: Dispatcher.DispatchController | undefined;
   const finish = (error?: SampleError) => {
     if (finished) return;
     finished = true;
+    if (request) written.delete(request);
     result.endedAt = now();
     result.error = error ?? (result.status !== undefined && result.status >= 400 ? statusError(result.status) : undefined);
     onDone(result);
   };
   const handler: Dispatcher.DispatchHandler = {
-    onRequestStart() {
+    onRequestStart(controller) {
       result.sentAt = now();
+      request = controller;
+      written.set(controller, result.sentAt);
     },
     onResponseStart(_controller, statusCode, headers) {
       result.headersAt = now();

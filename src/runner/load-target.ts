@@ -81,7 +81,7 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
       }
       inFlight += 1;
       second.sent += 1;
-      sendPooled(pool.pool, spec, instanceHeader, (result) => complete(stage, intendedAt, result));
+      sendPooled(pool, spec, instanceHeader, (result) => complete(stage, intendedAt, result));
     },
     tick(index, at, stage) {
       const tick: Tick = {
