@@ -185,4 +185,37 @@ describe('import k6', () => {
     assert.equal(refused.status, 3, refused.stderr);
     assert.match(refused.stderr, /^CB_IMPORT_UNREADABLE: .+plain\.json\.gz is not gzip data, or is damaged: incorrect header check\n$/);
   });
+
+  it('skips points at impossible times, shows tag names without control characters, and refuses an import of too many targets', () => {
+    const dir = tempDir();
+    const escaped = '\u001b[31mk8s\nrow';
+    const at = (request: Request, iso: string): Request => ({ ...request, at: Date.parse(iso) });
+    const [one] = requests(1, 'k8s', 0);
+    const file = join(dir, 'odd.json');
+    writeFileSync(file, jsonLines([...requests(10, escaped, 0), at(one!, '0001-01-01T00:00:00Z'), at(one!, '9999-01-01T00:00:00Z')], []));
+    const imported = spawnSync(process.execPath, [CLI, 'import', 'k6', file, '--out', dir, '--json'], { encoding: 'utf8' });
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.match(imported.stderr, /^skipped .+odd\.json:\d+: time 0001-01-01T00:00:00\.000Z is not one a k6 run had$/m);
+    assert.match(imported.stderr, /^skipped .+odd\.json:\d+: time 9999-01-01T00:00:00\.000Z is not one a k6 run had$/m);
+    assert.deepEqual(Object.keys((JSON.parse(imported.stdout) as Summary).targets), ['\ufffd[31mk8s\ufffdrow']);
+    const runDir = /into (\S+)/.exec(imported.stderr)![1]!;
+    const report = readFileSync(join(runDir, 'report.md'), 'utf8');
+    assert.ok(!/[\u0000-\u0009\u000b-\u001f]/.test(report + imported.stderr + imported.stdout), 'a control character reached the report or the terminal');
+    assert.match(report, /^\| \ufffd\[31mk8s\ufffdrow \| 10x \|/m);
+
+    const many = join(dir, 'many.json');
+    writeFileSync(
+      many,
+      jsonLines(
+        Array.from({ length: 150 }, (_, i) => requests(1, `t${i}`, i)[0]!),
+        [],
+      ),
+    );
+    const refused = spawnSync(process.execPath, [CLI, 'import', 'k6', many, '--out', dir], { encoding: 'utf8' });
+    assert.equal(refused.status, 3, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /^CB_IMPORT_TOO_MANY: the k6 output names 150 targets \(its target tag, else its scenario\), more than 100: import one test's runs at a time\n$/,
+    );
+  });
 });

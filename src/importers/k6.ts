@@ -74,6 +74,7 @@ export async function importK6(files: readonly string[], outDir: string): Promis
     });
     finish();
   }
+  refuseTooManyNames(samples);
   if (samples.length === 0)
     throw new CbError('CB_IMPORT_EMPTY', `no k6 requests in ${files.join(', ')}${skipped.length ? ` (${skipped.length} lines skipped: ${skipped[0]})` : ''}`);
   samples.sort((a, b) => a.intendedAt - b.intendedAt);
@@ -89,7 +90,13 @@ export async function importK6(files: readonly string[], outDir: string): Promis
   return writeImportedRun(samples, phases, files, sanitize(scenarioName ?? 'k6-import'), outDir, skipped);
 }
 
-const placeOf = (tags: Record<string, string>) => ({ target: tags.target ?? tags.scenario ?? 'default', probe: tags.probe ?? 'k6', stage: tags.stage ?? 'k6' });
+/** A tag as a name coldbench prints: control characters (a terminal escape, a line break) shown as �, never sent raw. */
+const printable = (tag: string) => tag.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+const placeOf = (tags: Record<string, string>) => ({
+  target: printable(tags.target ?? tags.scenario ?? 'default'),
+  probe: printable(tags.probe ?? 'k6'),
+  stage: printable(tags.stage ?? 'k6'),
+});
 const sameRequest = (a: K6Point, b: K6Point) =>
   a.time === b.time && a.tags.url === b.tags.url && a.tags.target === b.tags.target && a.tags.scenario === b.tags.scenario;
 
@@ -148,6 +155,8 @@ async function forEachPoint(file: string, skipped: string[], onPoint: (point: K6
       if (!line.trim()) continue;
       try {
         const point = columns ? csvPoint(line, columns) : jsonPoint(line);
+        if (point && (point.time < EARLIEST_MS || point.time > latestMs()))
+          throw new Error(`time ${new Date(point.time).toISOString()} is not one a k6 run had`);
         if (point) onPoint(point);
       } catch (error) {
         skipped.push(`${file}:${number}: ${(error as Error).message}`);
@@ -158,6 +167,29 @@ async function forEachPoint(file: string, skipped: string[], onPoint: (point: K6
     throw new CbError('CB_IMPORT_UNREADABLE', `${file} ${what}: ${(error as Error).message}`);
   }
 }
+
+/** Beyond these an import is many tests at once, or tags that vary per request: each name costs histograms and table rows. */
+const MAX_TARGETS = 100;
+const MAX_STAGES = 1000;
+
+function refuseTooManyNames(samples: readonly LoadSample[]): void {
+  const targets = new Set(samples.map((s) => s.target));
+  const stages = new Set(samples.map((s) => JSON.stringify([s.probe, s.stage])));
+  if (targets.size > MAX_TARGETS)
+    throw new CbError(
+      'CB_IMPORT_TOO_MANY',
+      `the k6 output names ${targets.size} targets (its target tag, else its scenario), more than ${MAX_TARGETS}: import one test's runs at a time`,
+    );
+  if (stages.size > MAX_STAGES)
+    throw new CbError(
+      'CB_IMPORT_TOO_MANY',
+      `the k6 output names ${stages.size} stages (its probe and stage tags), more than ${MAX_STAGES}: import one test's runs at a time`,
+    );
+}
+
+/** The times a k6 run can have: a point outside them is damage, and would put the run's histograms in another era. */
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
+const latestMs = () => Date.now() + 24 * 3_600_000;
 
 /** k6 writes a point a line, a few hundred bytes: a longer line is damage (or a gzip bomb), skipped without being held. */
 const MAX_LINE_BYTES = 1 << 20;

@@ -209,7 +209,12 @@ export function renderAligned(table: Table): string {
 
 export function renderMarkdownTable(table: Table): string {
   // Pipes would split a cell; angle brackets would be read as HTML by GitHub and GitLab.
-  const escape = (cell: string) => cell.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const escape = (cell: string) =>
+    cell
+      .replace(/\|/g, '\\|')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/[\r\n]+/g, ' ');
   return [
     `| ${table.header.map(escape).join(' | ')} |`,
     `| ${table.header.map(() => '---').join(' | ')} |`,
