@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -136,6 +136,28 @@ describe('bad input', () => {
 });
 
 describe('damaged run directories', () => {
+  it('reads past a samples line too long to be a record in time linear in it, and refuses a samples file that is not a file', async () => {
+    const url = await serve((_, res) => res.end('ok'));
+    const dir = tempDir();
+    const scenario = join(dir, 'long.yaml');
+    writeFileSync(scenario, `name: long\ntargets:\n  a: { url: "${url}" }\nprobes:\n  - { kind: load, stages: [{ name: s, rate: 20/s, duration: 1s }] }\n`);
+    const out = join(dir, 'out');
+    assert.equal((await coldbench(['run', scenario, '--out', out])).code, 0);
+    const runDir = join(out, readdirSync(out)[0]!);
+    const samples = join(runDir, 'samples.jsonl');
+    const lines = readFileSync(samples, 'utf8').split('\n');
+    writeFileSync(samples, [...lines.slice(0, 5), `{"type":"sample","pad":"${'x'.repeat(40 << 20)}"}`, ...lines.slice(5)].join('\n'));
+    const report = await coldbench(['report', runDir, '--json', '--allow-incomplete']);
+    assert.equal(report.code, 0, report.stderr);
+    const summary = JSON.parse(report.stdout) as { incomplete: string[]; targets: { a: { load: { s: { requests: number } } } } };
+    assert.deepEqual(summary.incomplete, ['samples.jsonl line 6 is longer than 16777216 characters; skipped']);
+    assert.equal(summary.targets.a.load.s.requests, 20);
+
+    rmSync(samples);
+    symlinkSync('/dev/zero', samples);
+    assertClean(await coldbench(['report', runDir]), 3, /^CB_RUN_DIR_INVALID: .+samples\.jsonl is not a regular file\n$/);
+  });
+
   it('ignores damaged derived histograms, rebuilds from samples without an interval log, names torn lines, and refuses a manifest that is not one or of another format', async () => {
     const url = await serve((_, res) => res.end('ok'));
     const dir = tempDir();

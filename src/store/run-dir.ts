@@ -4,7 +4,7 @@
  * memory does not grow with the run. What is damaged (a torn last line, a truncated log, a
  * missing file) is named in `incomplete` and everything else is kept.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { join } from 'node:path';
 import { CbError } from '../model/errors.js';
@@ -75,6 +75,7 @@ export function readIntervals(run: RunDirectory, onInterval: (interval: Interval
   }
   forEachLine(path, (line, number) => {
     try {
+      if (line === undefined) throw new Error(`longer than ${MAX_LINE_CHARS} characters`);
       const parsed = parseIntervalLogLine(line.trimEnd());
       if (parsed) onInterval(parsed.interval, parsed.histogram);
     } catch (error) {
@@ -111,6 +112,10 @@ function readJsonLines<T>(
     return;
   }
   forEachLine(path, (line, number) => {
+    if (line === undefined) {
+      run.incomplete.push(`${name} line ${number} is longer than ${MAX_LINE_CHARS} characters; skipped`);
+      return;
+    }
     if (!line.trim()) return;
     let value: unknown;
     try {
@@ -124,26 +129,43 @@ function readJsonLines<T>(
   });
 }
 
+/** A record a run writes is a few hundred bytes (a long stream's gaps a few MB): a longer line is damage, skipped without being held. */
+const MAX_LINE_CHARS = 16 << 20;
+
 /**
  * Reads a file 64 kB at a time: a run of a million samples never sits in memory as one
  * string. Not larger: a chunk string over V8's large-object limit goes straight to the old
  * generation, which only a full collection frees, and RSS then grows with the file (1 MB
- * chunks: 151 MB peak on a 1M-request run; 64 kB: 100 MB, and faster).
+ * chunks: 151 MB peak on a 1M-request run; 64 kB: 100 MB, and faster). Each chunk is searched
+ * once, so a long line costs its length, not its length squared; a line over MAX_LINE_CHARS
+ * is handed over as undefined. Only regular files are read (a link to /dev/zero never ends).
  */
-function forEachLine(path: string, onLine: (line: string, number: number) => void): void {
+function forEachLine(path: string, onLine: (line: string | undefined, number: number) => void): void {
   const fd = openSync(path, 'r');
   const buffer = Buffer.alloc(1 << 16);
   const decoder = new StringDecoder('utf8');
   let pending = '';
+  let tooLong = false;
   let number = 0;
   try {
+    if (!fstatSync(fd).isFile()) throw new CbError('CB_RUN_DIR_INVALID', `${path} is not a regular file`);
     for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
-      const lines = (pending + decoder.write(buffer.subarray(0, read))).split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) onLine(line, ++number);
+      const text = decoder.write(buffer.subarray(0, read));
+      let start = 0;
+      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+        onLine(tooLong ? undefined : pending + text.slice(start, end), ++number);
+        pending = '';
+        tooLong = false;
+        start = end + 1;
+      }
+      if (!tooLong) pending += text.slice(start);
+      if (pending.length > MAX_LINE_CHARS) {
+        tooLong = true;
+        pending = '';
+      }
     }
     pending += decoder.end();
-    if (pending) onLine(pending, ++number);
+    if (pending || tooLong) onLine(tooLong ? undefined : pending, ++number);
   } finally {
     closeSync(fd);
   }
