@@ -204,6 +204,18 @@ describe('malformed and silent streams', () => {
     );
   });
 
+  it("backs off from a server that answers retry: 0 and closes at once, instead of reconnecting at the loop's speed", async () => {
+    let connections = 0;
+    const url = await serve((_, res) => {
+      connections += 1;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('retry: 0\n\n');
+    });
+    await runStream(url, 'protocol: sse\nconnections: 5\nopenRate: 100/s\nhold: 2s\nreconnect: { enabled: true, maxAttempts: 100000 }');
+    // 100 + 200 + 400 + 800 ms of backoff fit in the two seconds: five or six connections a stream.
+    assert.ok(connections >= 10 && connections <= 40, `${connections} connections in 2 s for 5 streams`);
+  });
+
   it("reads the instance from the target's own identity header", async () => {
     const url = await serve((_, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-pod': 'pod-7' });

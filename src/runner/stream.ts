@@ -123,6 +123,10 @@ interface HoldContext {
   held: Set<HeldStream>;
 }
 
+/** The first wait after a connection that ended with no event, doubled for each one after it, up to the maximum. */
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 30_000;
+
 async function holdStream({ probe, probeName, emit, signal, held }: HoldContext, counters: TargetCounters, stream: number, dueAt: number): Promise<void> {
   const { target, spec, url } = counters;
   const tracker = createStreamTracker({ probe: probeName, target: counters.name, protocol: probe.protocol, stream }, counters.options, counters);
@@ -133,6 +137,7 @@ async function holdStream({ probe, probeName, emit, signal, held }: HoldContext,
   // One timer for the whole hold, whatever the reconnects: the deadline is the stream's.
   const holdTimer = setTimeout(endHold, Math.max(0, deadline - now()), holding);
   let intendedAt = dueAt;
+  let failedInARow = 0;
   try {
     for (let attempt = 0; ; attempt++) {
       const connection = tracker.attempt(attempt, intendedAt);
@@ -164,7 +169,11 @@ async function holdStream({ probe, probeName, emit, signal, held }: HoldContext,
       const reconnect = probe.reconnect;
       // A stream that sent garbage is not reconnected: it would only send more.
       if (!reconnect.enabled || attempt >= reconnect.maxAttempts || why !== 'ended' || sample.cause === 'malformed') return;
-      const delay = retryMs ?? reconnect.delay;
+      // A connection that ends before any event backs off (EventSource does the same): a server
+      // answering `retry: 0` and closing at once must not be hammered at the loop's speed.
+      failedInARow = sample.events === 0 ? failedInARow + 1 : 0;
+      const asked = retryMs ?? reconnect.delay;
+      const delay = failedInARow === 0 ? asked : Math.max(asked, Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (failedInARow - 1)));
       if (now() + delay >= deadline || !(await pause(delay, signal))) return;
       intendedAt = now();
     }
