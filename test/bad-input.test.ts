@@ -136,6 +136,30 @@ describe('bad input', () => {
 });
 
 describe('damaged run directories', () => {
+  it('does not pass a gate on an interval log that disagrees with the samples (a lost line, a histogram that decodes to nothing)', async () => {
+    const url = await serve((_, res) => res.end('ok'));
+    const dir = tempDir();
+    const scenario = join(dir, 'gate.yaml');
+    writeFileSync(
+      scenario,
+      `name: gate\ntargets:\n  a: { url: "${url}" }\nprobes:\n  - { kind: load, stages: [{ name: s, rate: 50/s, duration: 2s }], slo: { successRate: ">= 90%" } }\n`,
+    );
+    const out = join(dir, 'out');
+    assert.equal((await coldbench(['run', scenario, '--out', out])).code, 0);
+    const runDir = join(out, readdirSync(out)[0]!);
+    assert.equal((await coldbench(['gate', runDir])).code, 0, 'whole, it passes');
+    const log = join(runDir, 'intervals.hlog');
+    const lines = readFileSync(log, 'utf8').split('\n');
+    const lost = lines.findIndex((line) => line.startsWith('Tag=a/load/s/latency,'));
+    writeFileSync(log, lines.filter((_, i) => i !== lost).join('\n'));
+    assertClean(
+      await coldbench(['gate', runDir]),
+      4,
+      /^CB_RUN_INCOMPLETE: the run's stored data is incomplete \(intervals\.hlog holds \d+ latencies of a load\/s where samples\.jsonl holds 100 successful requests\)/,
+    );
+    assert.equal((await coldbench(['gate', runDir, '--allow-incomplete'])).code, 0);
+  });
+
   it('reads past a samples line too long to be a record in time linear in it, and refuses a samples file that is not a file', async () => {
     const url = await serve((_, res) => res.end('ok'));
     const dir = tempDir();

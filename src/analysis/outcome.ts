@@ -11,6 +11,13 @@ export function incompleteRun(status: Summary['status']): string | null {
   return `the run ${what} (status ${status}): what it measured is not judged as a pass; --allow-incomplete judges it anyway`;
 }
 
+/** Why a gate must not pass a completed run either: what it stored is damaged or partial (summary.incomplete). Null when whole. */
+export function damagedRun(incomplete: readonly string[]): string | null {
+  if (incomplete.length === 0) return null;
+  const more = incomplete.length > 1 ? ` and ${incomplete.length - 1} more` : '';
+  return `the run's stored data is incomplete (${incomplete[0]}${more}): what it measured is not judged as a pass; --allow-incomplete judges it anyway`;
+}
+
 /** 0 all verdicts pass; 1 one failed; 2 one is inconclusive, insufficient, invalid or has no data. */
 export function exitCodeFor(verdicts: readonly VerdictResult[]): number {
   if (verdicts.some((v) => v.status === 'fail')) return ExitCode.fail;

@@ -8,6 +8,7 @@
  */
 import { newHistogram, usToMs, type Histogram, type HistogramKey } from '../model/histogram.js';
 import type { ProbeKind } from '../model/probe-kinds.js';
+import { RUN_FILES } from '../model/files.js';
 import type { Sample } from '../model/records.js';
 import { readRun } from '../store/read-run.js';
 import { addLoadSample } from './load.js';
@@ -47,7 +48,24 @@ export function loadRun(dir: string): StoredRun {
     },
   );
   windows!.close();
+  if (run.histogramsFrom === 'intervals') run.incomplete.push(...intervalLogDisagreements(run));
   return run;
+}
+
+/**
+ * The interval log against the samples: every successful load request's latency is in both.
+ * A log that lost lines, or holds counts no request made, would judge the run on other data.
+ */
+function intervalLogDisagreements(run: StoredRun): string[] {
+  return [...run.load.values()].flatMap(({ probe, target, stage, latency }) => {
+    // latency.seen: the successful requests with a corrected latency (an import of k6 has none, and no such histogram).
+    const logged = run.histograms.get({ target, probe, stage, metric: 'latency' })?.totalCount ?? 0;
+    return logged === latency.seen
+      ? []
+      : [
+          `${RUN_FILES.intervals} holds ${logged} latencies of ${target} ${probe}/${stage} where ${RUN_FILES.samples} holds ${latency.seen} successful requests`,
+        ];
+  });
 }
 
 /**

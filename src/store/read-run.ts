@@ -27,6 +27,8 @@ export interface RunContents extends RunDirectory {
   series: Exclude<SeriesRecord, ProbeDeclared>[];
   /** Whole-run histograms per target × probe × stage × metric. */
   histograms: HistogramSet;
+  /** Where the histograms came from: the interval log, or the samples (no log, or a run that never recorded its end). */
+  histogramsFrom: 'intervals' | 'samples';
 }
 
 export interface RunVisitor {
@@ -37,7 +39,7 @@ export interface RunVisitor {
 
 /** `visit` is asked for its visitor once the manifest and series are read (stage starts are known then). */
 export function readRun<R extends RunContents>(dir: string, extend: (contents: RunContents) => R, visit: (run: R) => RunVisitor): R {
-  const run = extend({ ...openRunDirectory(dir), probes: [], series: [], histograms: new HistogramSet() });
+  const run = extend({ ...openRunDirectory(dir), probes: [], series: [], histograms: new HistogramSet(), histogramsFrom: 'intervals' });
   readSeries(run, (record) => (record.type === 'probe' ? run.probes.push(record) : run.series.push(record)));
   const visitor = visit(run);
   const crashed = run.manifest.status === 'running';
@@ -46,6 +48,7 @@ export function readRun<R extends RunContents>(dir: string, extend: (contents: R
     visitor.interval?.(interval, histogram);
   });
   const fromLog = logged && !crashed;
+  if (!fromLog) run.histogramsFrom = 'samples';
   if (logged && crashed)
     run.incomplete.push(`histograms rebuilt from ${RUN_FILES.samples}: the interval log of a run that did not finish misses its last second`);
   if (!fromLog) {

@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { gate } from '../../analysis/gate.js';
 import { comparableMetrics } from '../../analysis/metrics.js';
-import { exitCodeFor, incompleteRun } from '../../analysis/outcome.js';
+import { damagedRun, exitCodeFor, incompleteRun } from '../../analysis/outcome.js';
 import { CbError } from '../../model/errors.js';
 import { renderGateMarkdown } from '../../report/gate-markdown.js';
 import { renderJUnit } from '../../report/junit.js';
@@ -34,7 +34,7 @@ export async function gateCommand(args: GateArgs): Promise<number> {
   }
   const summary = gate(run, criteria, baseline);
   const markdown = renderGateMarkdown(summary);
-  const incomplete = args.allowIncomplete ? null : incompleteRun(summary.status);
+  const incomplete = args.allowIncomplete ? null : (incompleteRun(summary.status) ?? damagedRun(summary.incomplete));
   if (args.junit) writeOutputFile(args.junit, renderJUnit(summary, hostname(), { incomplete }), '--junit');
   if (args.markdown) writeOutputFile(args.markdown, markdown, '--markdown');
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
