@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -43,19 +43,20 @@ describe('reliability', () => {
   });
 
   it('exits 5 with one CB_INTERNAL line for an error nothing expected, and shows its stack with --debug', async () => {
-    const dir = tempDir();
-    const run = join(dir, 'run');
-    mkdirSync(join(run, 'samples.jsonl'), { recursive: true });
+    // A probe record whose targets are not a list: the reader checks records' shape only as far as analysis needs it, so this one surprises it.
+    const run = tempDir();
     writeFileSync(
       join(run, 'manifest.json'),
-      JSON.stringify({ format: 2, runId: 'r', status: 'completed', targets: [], verdicts: [], provenance: { runners: [] } }),
+      JSON.stringify({ format: 2, runId: 'r', status: 'completed', targets: ['a'], verdicts: [], provenance: { runners: [] } }),
     );
+    writeFileSync(join(run, 'series.jsonl'), JSON.stringify({ type: 'probe', probe: 'load', kind: 'load', targets: 5 }) + '\n');
+    writeFileSync(join(run, 'samples.jsonl'), '');
     const plain = await coldbench('report', run);
     assert.equal(plain.code, 5, plain.stderr);
-    assert.match(plain.stderr, /^CB_INTERNAL: coldbench failed: EISDIR.* \(run with --debug for the stack\)\n$/);
+    assert.match(plain.stderr, /^CB_INTERNAL: coldbench failed: .*not iterable \(run with --debug for the stack\)\n$/);
     const debug = await coldbench('report', run, '--debug');
     assert.equal(debug.code, 5);
-    assert.match(debug.stderr, /^CB_INTERNAL: coldbench failed: EISDIR[^\n]*\n\S*Error: EISDIR[^\n]*\n\s+at /);
+    assert.match(debug.stderr, /^CB_INTERNAL: coldbench failed: [^\n]*not iterable\n\S*Error: [^\n]*\n\s+at /);
   });
 
   it('stops on SIGHUP as on SIGTERM: exit 4, manifest and summary interrupted, samples kept', async (t) => {
