@@ -72,6 +72,13 @@ export function openInfluxWriter(config: InfluxConfig, defaultTags: Record<strin
   const secrets: Record<string, string> = config.token ? { INFLUX_TOKEN: config.token } : {};
   const remember = (error: Error) => (report.error ??= redact(firstLine(error.message), secrets));
   quietClientLog((error) => remember(error));
+  // Each failed write by its kind (status 429, ECONNREFUSED, …): one line at the end says how the database failed, not a trace per retry.
+  const failures = new Map<string, number>();
+  const failed = (error: Error & { statusCode?: number; code?: string }) => {
+    const kind = error.statusCode ? `status ${error.statusCode}` : (error.code ?? error.name);
+    failures.set(kind, (failures.get(kind) ?? 0) + 1);
+    remember(error);
+  };
   const agent = new (config.url.startsWith('https:') ? HttpsAgent : HttpAgent)({ keepAlive: true });
   const writeApi: WriteApi = new InfluxDB({ url: config.url, token: config.token, timeout: 10_000, transportOptions: { agent } }).getWriteApi(
     config.org,
@@ -86,7 +93,7 @@ export function openInfluxWriter(config: InfluxConfig, defaultTags: Record<strin
       minRetryDelay: 500,
       maxRetryDelay: 5000,
       defaultTags: { ...config.tags, ...defaultTags },
-      writeFailed: (error) => void remember(error),
+      writeFailed: (error) => void failed(error),
       writeSuccess: (lines) => void (report.written += lines.length),
       writeRetrySkipped: () => void remember(new Error('the retry buffer was full')),
     },
@@ -104,6 +111,7 @@ export function openInfluxWriter(config: InfluxConfig, defaultTags: Record<strin
         writeApi.dispose();
         report.error ??= 'InfluxDB did not answer before the deadline';
       }
+      if (failures.size) report.error += `; failed writes: ${[...failures].map(([kind, count]) => `${count}× ${kind}`).join(', ')}`;
       agent.destroy();
       return report;
     },
