@@ -1,7 +1,7 @@
 /** The coldbench command line: parses arguments, calls the library, prints. Nothing else. */
 import yargs from 'yargs';
 import { CbError, ExitCode } from '../model/errors.js';
-import { INFLUX_FLAGS, influxConfig, LIVE_SINK_FLAGS } from '../sinks/registry.js';
+import { INFLUX_FLAGS, influxConfig, LIVE_SINK_FLAGS, type SinkFlags } from '../sinks/registry.js';
 import { parseSegment, type Segment } from '../model/segment.js';
 import { parseDuration, parseRate } from '../model/units.js';
 import { TOOL_VERSION } from '../model/version.js';
@@ -51,6 +51,11 @@ function segmentOption(value: string | undefined): Segment | undefined {
   return segment;
 }
 
+/** What `run` and `demo` take alike: the run options, and the flags the live sinks are made from. */
+function runArgs(args: { out: string; samples?: number; json: boolean; html: boolean; maxRate: string; runner?: string } & SinkFlags) {
+  return { out: args.out, samples: args.samples, json: args.json, html: args.html, maxRate: rateOption(args.maxRate), sinkFlags: args, runner: args.runner };
+}
+
 export async function main(argv: string[]): Promise<void> {
   let exitCode: number = ExitCode.pass;
   const runOptions = {
@@ -86,20 +91,7 @@ export async function main(argv: string[]): Promise<void> {
             coerce: segmentOption,
           }),
       async (args) => {
-        exitCode = await (
-          await import('./commands/run.js')
-        ).runCommand({
-          scenario: args.scenario,
-          out: args.out,
-          samples: args.samples,
-          only: args.only,
-          json: args.json,
-          html: args.html,
-          maxRate: rateOption(args.maxRate),
-          sinkFlags: args,
-          runner: args.runner,
-          segment: args.segment,
-        });
+        exitCode = await (await import('./commands/run.js')).runCommand({ ...runArgs(args), scenario: args.scenario, only: args.only, segment: args.segment });
       },
     )
     .command(
@@ -178,17 +170,7 @@ export async function main(argv: string[]): Promise<void> {
       'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml against them',
       (y) => y.options(runOptions).options(LIVE_SINK_FLAGS),
       async (args) => {
-        exitCode = await (
-          await import('./commands/demo.js')
-        ).demoCommand({
-          out: args.out,
-          samples: args.samples,
-          json: args.json,
-          html: args.html,
-          maxRate: rateOption(args.maxRate),
-          sinkFlags: args,
-          runner: args.runner,
-        });
+        exitCode = await (await import('./commands/demo.js')).demoCommand(runArgs(args));
       },
     )
     .command(
