@@ -47,11 +47,11 @@ export function readRun<R extends RunContents>(dir: string, extend: (contents: R
     if (!crashed) run.histograms.addInterval(interval, histogram);
     visitor.interval?.(interval, histogram);
   });
-  const fromLog = logged && !crashed;
-  if (!fromLog) run.histogramsFrom = 'samples';
   if (logged && crashed)
     run.incomplete.push(`histograms rebuilt from ${RUN_FILES.samples}: the interval log of a run that did not finish misses its last second`);
+  const fromLog = logged && !crashed;
   if (!fromLog) {
+    run.histogramsFrom = 'samples';
     for (const tick of run.series) {
       if (tick.type === 'client')
         run.histograms.merge(
