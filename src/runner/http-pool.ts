@@ -1,16 +1,20 @@
 /**
- * Timed requests over a shared undici Pool, for load probes. The handler sees the moment
- * undici writes the request to a socket (onRequestStart is called right before the header
- * write), so queueing for a connection is measured apart from the server's time.
+ * Timed requests for load probes, and the undici pool that sends them when the lean path
+ * (runner/fixed-request-pool.ts) is not asked for. The handler sees the moment undici writes
+ * the request to a socket (onRequestStart is called right before the header write), so
+ * queueing for a connection is measured apart from the server's time.
  */
 import { isIP, type Socket } from 'node:net';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { classifyError, codedError, statusError } from '../model/error-class.js';
 import type { SampleError } from '../model/records.js';
 import type { HttpRequestSpec } from '../model/request.js';
-import { now } from './http.js';
+import { now, timedOut } from './http.js';
 
 export interface PooledResult {
+  /** Monotonic ms of the schedule slot, and its stage: handed back untouched. */
+  intendedAt: number;
+  stage: string;
   /** Monotonic ms of the socket write; undefined when the request never reached a socket. */
   sentAt?: number;
   headersAt?: number;
@@ -25,23 +29,25 @@ export interface PoolOptions {
   connections: number;
   timeoutMs: number;
   rejectUnauthorized: boolean;
+  /** Hears every request's end (response, error or timeout): one function for all, no closure per request. */
+  onDone(result: PooledResult): void;
 }
 
-export interface WarmPool {
-  pool: Pool;
-  /** Requests on a socket, by when they were written: aborted once older than the timeout. */
-  written: Map<Dispatcher.DispatchController, number>;
+/** Sends one target's fixed request as the schedule says; a request beyond the connections queues for one. */
+export interface RequestPool {
+  send(intendedAt: number, stage: string): void;
   /**
    * Opens up to `count` connections ahead (TCP and TLS, no request), which the pool uses
    * before opening any of its own: the first arrivals then do not pay for a burst of
    * handshakes. A connection that fails here is simply opened later, as usual.
    */
   preconnect(count: number): Promise<void>;
-  /** Destroys the pool and any connection opened ahead that it never used. */
+  /** Destroys the pool and every connection. */
   destroy(): Promise<void>;
 }
 
-export function createPool(origin: string, options: PoolOptions): WarmPool {
+export function createUndiciPool(origin: string, spec: HttpRequestSpec, instanceIdHeader: string, options: PoolOptions): RequestPool {
+  const instanceHeader = instanceIdHeader.toLowerCase();
   const connector = buildConnector({ rejectUnauthorized: options.rejectUnauthorized, timeout: options.timeoutMs });
   const spare = new Set<Socket>();
   const connect: buildConnector.connector = (connectOptions, callback) => {
@@ -86,15 +92,14 @@ export function createPool(origin: string, options: PoolOptions): WarmPool {
       for (const [controller, sentAt] of written) {
         if (sentAt > limit) continue;
         written.delete(controller);
-        controller.abort(codedError('CB_REQUEST_TIMEOUT', `no complete response within ${options.timeoutMs}ms`));
+        controller.abort(codedError('CB_REQUEST_TIMEOUT', timedOut(options.timeoutMs).message));
       }
     },
     Math.min(250, options.timeoutMs / 4),
   );
   deadlines.unref();
   return {
-    pool,
-    written,
+    send: (intendedAt, stage) => sendPooled(pool, written, spec, instanceHeader, { intendedAt, stage, endedAt: 0, bytes: 0 }, options.onDone),
     preconnect: (count) => Promise.all(Array.from({ length: Math.min(count, options.connections) }, openOne)).then(() => undefined),
     destroy() {
       clearInterval(deadlines);
@@ -104,8 +109,14 @@ export function createPool(origin: string, options: PoolOptions): WarmPool {
   };
 }
 
-export function sendPooled({ pool, written }: WarmPool, spec: HttpRequestSpec, instanceIdHeader: string, onDone: (result: PooledResult) => void): void {
-  const result: PooledResult = { endedAt: 0, bytes: 0 };
+function sendPooled(
+  pool: Pool,
+  written: Map<Dispatcher.DispatchController, number>,
+  spec: HttpRequestSpec,
+  instanceIdHeader: string,
+  result: PooledResult,
+  onDone: (result: PooledResult) => void,
+): void {
   let finished = false;
   let request: Dispatcher.DispatchController | undefined;
   const finish = (error?: SampleError) => {

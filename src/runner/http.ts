@@ -104,7 +104,7 @@ export function openConnection(origin: string, options: ConnectionOptions): Conn
         }
         if (keepBodyBytes > 0) result.body = Buffer.concat(chunks).toString('utf8');
       } catch (error) {
-        result = { ...result, error: timeout.aborted && !signal?.aborted ? timeoutError(timeoutMs) : classifyError(error) };
+        result = { ...result, error: timeout.aborted && !signal?.aborted ? timedOut(timeoutMs) : classifyError(error) };
       }
       phases.total = now() - startedAt;
       if (withSetup) Object.assign(phases, setupPhases(setup));
@@ -114,7 +114,8 @@ export function openConnection(origin: string, options: ConnectionOptions): Conn
   };
 }
 
-function timeoutError(timeoutMs: number): SampleError {
+/** What a request that outlived its timeout records, whichever client sent it. */
+export function timedOut(timeoutMs: number): SampleError {
   return ownError('CB_REQUEST_TIMEOUT', 'timeout', `no complete response within ${timeoutMs}ms`);
 }
 

@@ -5,7 +5,8 @@
  */
 import type { LoadProbe, Target } from '../scenario/schema.js';
 import { toEpochMs } from './http.js';
-import { createPool, sendPooled, type PooledResult } from './http-pool.js';
+import { createFixedRequestPool } from './fixed-request-pool.js';
+import { createUndiciPool, type PooledResult } from './http-pool.js';
 import type { Emit, LoadSample, Tick } from '../model/records.js';
 import { buildRequest } from '../scenario/request.js';
 
@@ -28,19 +29,12 @@ export interface LoadTarget {
 const toMicros = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 export function createLoadTarget(name: string, target: Target, probe: LoadProbe, probeName: string, emit: Emit): LoadTarget {
-  const timeoutMs = probe.timeout ?? target.timeout;
-  const pool = createPool(target.url, {
-    connections: probe.connections ?? probe.maxInFlight,
-    timeoutMs,
-    rejectUnauthorized: !target.insecureSkipTLSVerify,
-  });
-  const spec = buildRequest(probe.request, target);
-  const instanceHeader = target.identity.instanceIdHeader.toLowerCase();
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
   const second = { sent: 0, completed: 0, errors: 0, dropped: 0, instances: new Set<string>() };
 
-  const complete = (stage: string, intendedAt: number, result: PooledResult) => {
+  const complete = (result: PooledResult) => {
+    const { intendedAt, stage } = result;
     inFlight -= 1;
     const sample: LoadSample = {
       type: 'sample',
@@ -70,6 +64,13 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
     emit(sample);
     if (inFlight === 0) onIdle?.();
   };
+  const createPool = probe.client === 'undici' ? createUndiciPool : createFixedRequestPool;
+  const pool = createPool(target.url, buildRequest(probe.request, target), target.identity.instanceIdHeader, {
+    connections: probe.connections ?? probe.maxInFlight,
+    timeoutMs: probe.timeout ?? target.timeout,
+    rejectUnauthorized: !target.insecureSkipTLSVerify,
+    onDone: complete,
+  });
 
   return {
     name,
@@ -81,7 +82,7 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
       }
       inFlight += 1;
       second.sent += 1;
-      sendPooled(pool, spec, instanceHeader, (result) => complete(stage, intendedAt, result));
+      pool.send(intendedAt, stage);
     },
     tick(index, at, stage) {
       const tick: Tick = {

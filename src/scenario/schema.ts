@@ -182,6 +182,10 @@ const loadProbe = z.strictObject({
     .optional()
     .meta({ description: 'Connections per target (default: maxInFlight); requests beyond them queue before the socket write' }),
   timeout: positiveDuration().optional().meta({ description: 'Limit for one request (default: the target timeout)' }),
+  client: z.enum(['lean', 'undici']).default('lean').meta({
+    description:
+      "HTTP/1.1 client: lean writes the fixed request as one pre-encoded buffer and reads only the response's framing (the fastest); undici uses undici's pool (the reference)",
+  }),
   slo: slo.optional(),
   abort: z
     .strictObject({
