@@ -2,7 +2,7 @@
  * The main job as a library call: plan → runner → redaction → sinks (run directory, live
  * progress, …) → analysis → reports. The CLI and the demo are thin shells around this.
  */
-import { hostname } from 'node:os';
+import { devNull, hostname } from 'node:os';
 import { exitCodeFor } from './analysis/outcome.js';
 import type { Summary } from './model/summary.js';
 import { CbError, ExitCode } from './model/errors.js';
@@ -23,6 +23,7 @@ import { sampleLine } from './store/sample-line.js';
 import { recordRedactor, redact } from './model/redact.js';
 import { isOutputFull, outputError } from './store/output.js';
 import { createRunWriter } from './store/run-writer.js';
+import { openLoadSampleLog } from './store/load-sample-file.js';
 
 /** How long the sinks get, after the last probe, to deliver what they hold and close. */
 const SINK_CLOSE_DEADLINE_MS = 10_000;
@@ -139,13 +140,18 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
  */
 function rehearsal(redactRecord: (record: RunRecord) => RunRecord): Rehearsal {
   const intervals = createIntervalRecorder((interval) => void intervalLogLine(interval));
+  const loadSamples = openLoadSampleLog(devNull, devNull, () => undefined);
   return {
     emit(record) {
       const safe = redactRecord(record);
       intervals.add(safe);
-      void (safe.type === 'sample' || safe.type === 'checkpoint' ? sampleLine(safe) : JSON.stringify(safe));
+      if (safe.type === 'sample' && safe.kind === 'load') loadSamples.append(safe);
+      else void (safe.type === 'sample' || safe.type === 'checkpoint' ? sampleLine(safe) : JSON.stringify(safe));
     },
-    end: () => void intervals.stop(),
+    end() {
+      intervals.stop();
+      loadSamples.close();
+    },
   };
 }
 

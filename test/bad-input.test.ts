@@ -155,7 +155,7 @@ describe('damaged run directories', () => {
     assertClean(
       await coldbench(['gate', runDir]),
       4,
-      /^CB_RUN_INCOMPLETE: the run's stored data is incomplete \(intervals\.hlog holds \d+ latencies of a load\/s where samples\.jsonl holds 100 successful requests\)/,
+      /^CB_RUN_INCOMPLETE: the run's stored data is incomplete \(intervals\.hlog holds \d+ latencies of a load\/s where the samples hold 100 successful requests\)/,
     );
     assert.equal((await coldbench(['gate', runDir, '--allow-incomplete'])).code, 0);
   });
@@ -168,13 +168,14 @@ describe('damaged run directories', () => {
     const out = join(dir, 'out');
     assert.equal((await coldbench(['run', scenario, '--out', out])).code, 0);
     const runDir = join(out, readdirSync(out)[0]!);
+    // A load run keeps its samples in samples.bin; samples.jsonl holds the other kinds' lines.
     const samples = join(runDir, 'samples.jsonl');
-    const lines = readFileSync(samples, 'utf8').split('\n');
-    writeFileSync(samples, [...lines.slice(0, 5), `{"type":"sample","pad":"${'x'.repeat(40 << 20)}"}`, ...lines.slice(5)].join('\n'));
+    const other = '{"type":"sample","kind":"stream"}';
+    writeFileSync(samples, [other, other, other, other, other, `{"type":"sample","pad":"${'x'.repeat(40 << 20)}"}`, other].join('\n'));
     const report = await coldbench(['report', runDir, '--json', '--allow-incomplete']);
     assert.equal(report.code, 0, report.stderr);
     const summary = JSON.parse(report.stdout) as { incomplete: string[]; targets: { a: { load: { s: { requests: number } } } } };
-    assert.deepEqual(summary.incomplete, ['samples.jsonl line 6 is longer than 16777216 characters; skipped']);
+    assert.ok(summary.incomplete.includes('samples.jsonl line 6 is longer than 16777216 characters; skipped'), summary.incomplete.join('\n'));
     assert.equal(summary.targets.a.load.s.requests, 20);
 
     rmSync(samples);
@@ -215,8 +216,8 @@ describe('damaged run directories', () => {
     );
     rmSync(intervalLog);
     const rebuilt = await report();
-    assert.deepEqual(rebuilt.targets, original.targets, 'histograms rebuilt from samples.jsonl give the same figures');
-    assert.ok(rebuilt.incomplete.includes('intervals.hlog is missing; histograms rebuilt from samples.jsonl'), rebuilt.incomplete.join('\n'));
+    assert.deepEqual(rebuilt.targets, original.targets, 'histograms rebuilt from the samples give the same figures');
+    assert.ok(rebuilt.incomplete.includes('intervals.hlog is missing; histograms rebuilt from the samples'), rebuilt.incomplete.join('\n'));
 
     const lines = readFileSync(join(runDir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).length;
     writeFileSync(
@@ -229,9 +230,39 @@ describe('damaged run directories', () => {
     for (const n of [1, 2, 3])
       assert.ok(summary.incomplete.includes(`samples.jsonl line ${lines + n} is not a coldbench record; skipped`), summary.incomplete.join('\n'));
 
+    // samples.bin cut mid-record, then a record naming no dictionary entry: read up to the damage, named with its byte offset.
+    const binary = join(runDir, 'samples.bin');
+    const records = readFileSync(binary);
+    writeFileSync(binary, records.subarray(0, records.length - 10));
+    const cut = await coldbench(['report', runDir, '--json']);
+    assert.equal(cut.code, 4, cut.stderr);
+    assert.match(
+      cut.stderr,
+      new RegExp(`^CB_SAMPLES_DAMAGED: samples\\.bin is damaged at byte ${16 + 19 * 64} \\(a torn last record \\(54 of 64 bytes\\)\\); read up to there`, 'm'),
+    );
+    assert.equal(JSON.parse(cut.stdout).targets.t.load.s.requests, 19);
+    const wrongName = Buffer.from(records);
+    wrongName.writeUInt16LE(999, 16 + 5 * 64 + 4);
+    writeFileSync(binary, wrongName);
+    const named = await coldbench(['report', runDir, '--json', '--allow-incomplete']);
+    assert.equal(named.code, 0, named.stderr);
+    assert.ok(
+      JSON.parse(named.stdout).incomplete.some((r: string) =>
+        r.startsWith('CB_SAMPLES_DAMAGED: samples.bin is damaged at byte 336 (a record that is not a load sample'),
+      ),
+      named.stdout,
+    );
+    assert.equal((await coldbench(['gate', runDir])).code, 4);
+    assert.equal((await coldbench(['gate', runDir, '--allow-incomplete'])).code, 0);
+    writeFileSync(binary, records);
+
     const { format: _format, ...formatOne } = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8'));
     writeFileSync(join(runDir, 'manifest.json'), JSON.stringify(formatOne));
-    assertClean(await coldbench(['report', runDir]), 3, /^CB_RUN_FORMAT: .*manifest\.json is format 1 \(no "format" field.*\); this coldbench reads format 2/);
+    assertClean(
+      await coldbench(['report', runDir]),
+      3,
+      /^CB_RUN_FORMAT: .*manifest\.json is format 1 \(no "format" field.*\); this coldbench reads formats 2 and 3/,
+    );
     for (const manifest of ['null', '{}']) {
       writeFileSync(join(runDir, 'manifest.json'), manifest);
       assertClean(await coldbench(['report', runDir]), 3, /^CB_RUN_DIR_INVALID: .*manifest\.json is not a coldbench manifest/);

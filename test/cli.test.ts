@@ -1,14 +1,15 @@
 /** The coldbench command as a user runs it: a real process, real platforms, real files. */
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
 import { startScaleToZero } from '../src/platforms/scale-to-zero.js';
 import type { Summary } from '../src/model/summary.js';
+import type { LoadSample } from '../src/model/records.js';
 import { openReport } from './browser.js';
-import { coldbench, instancesOf, platform, readJsonLines, ROOT, startCli as start, tempDir } from './helpers.js';
+import { coldbench, instancesOf, platform, readJsonLines, ROOT, startCli as start, storedSamples, tempDir } from './helpers.js';
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -227,22 +228,33 @@ verdicts:
     await until(() => sleeping().length === 0, 5000);
   });
 
-  it('never passes a run that was killed before it recorded its end', async () => {
+  it('keeps every sample measured before the last 100 ms when killed with SIGKILL, and never passes that run', async () => {
     const app = await platform(startAlwaysOn({ replicas: 1 }));
     const out = tempDir();
     const file = join(out, 'killed.yaml');
     writeFileSync(
       file,
-      `name: killed\ntargets:\n  k8s: { url: "${app.url}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 20/s, duration: 30s }]\n    slo: { p95: "< 1s" }\n`,
+      `name: killed\ntargets:\n  k8s: { url: "${app.url}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 50/s, duration: 30s }]\n    slo: { p95: "< 1s" }\n`,
     );
     const { child, done, stderrSoFar } = start(['run', file, '--out', out]);
     await until(() => /writing /.test(stderrSoFar()), 20_000);
     const dir = runDirOf(stderrSoFar());
-    const samples = join(dir, 'samples.jsonl');
-    await until(() => existsSync(samples) && readFileSync(samples, 'utf8').split('\n').length > 20, 20_000);
+    const samples = join(dir, 'samples.bin');
+    await until(() => existsSync(samples) && statSync(samples).size > 16 + 60 * 64, 20_000);
+    const killedAt = Date.now();
     child.kill('SIGKILL');
     await done;
     assert.equal(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).status, 'running');
+    const kept = storedSamples<LoadSample>(dir)
+      .map((s) => s.intendedAt)
+      .sort((a, b) => a - b);
+    // Every slot of the schedule (one each 20 ms) from the first to the last is there: nothing in between was lost.
+    assert.ok(
+      kept.every((at, i) => i === 0 || Math.abs(at - kept[i - 1]! - 20) < 1),
+      'a gap in the kept samples',
+    );
+    // The samples are flushed every 50 ms: what is missing is the last 100 ms (plus a slot, and leeway for a loaded machine's scheduling).
+    assert.ok(kept.at(-1)! >= killedAt - 100 - 20 - 150, `the last kept sample was due ${killedAt - kept.at(-1)!} ms before the kill`);
     const gated = await coldbench('gate', dir);
     assert.equal(gated.code, 4);
     assert.match(gated.stderr, /CB_RUN_INCOMPLETE: the run never recorded an end \(it crashed, or is still running\) \(status running\)/);

@@ -10,7 +10,8 @@ import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Platform } from '../src/platforms/front-server.js';
 import { OWNER_PID_ENV, startInstance, stopInstance } from '../src/platforms/instance.js';
-import type { Sample, SeriesRecord } from '../src/model/records.js';
+import type { Sample, SeriesRecord, StoredSample } from '../src/model/records.js';
+import { openRunDirectory, readSamples } from '../src/store/run-dir.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/read.js';
 
@@ -120,10 +121,17 @@ ${verdicts ? `verdicts:\n${verdicts}` : ''}`;
   return {
     ...outcome,
     elapsedMs: Date.now() - started,
-    samples: readJsonLines<S>(join(outcome.dir, 'samples.jsonl')),
+    samples: storedSamples<S>(outcome.dir),
     series: readJsonLines<SeriesRecord>(join(outcome.dir, 'series.jsonl')),
     intervals: readIntervalLog(join(outcome.dir, 'intervals.hlog')),
   };
+}
+
+/** Every sample a run directory holds (samples.jsonl and samples.bin), read by coldbench's own reader. */
+export function storedSamples<S extends StoredSample = StoredSample>(dir: string): S[] {
+  const samples: S[] = [];
+  readSamples(openRunDirectory(dir), (sample) => samples.push(sample as S));
+  return samples;
 }
 
 /** The interval histograms of an interval log, parsed by coldbench's own reader. */

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { RunManifest } from '../src/model/manifest.js';
-import { coldbench, serve, startCli, tempDir } from './helpers.js';
+import { coldbench, serve, startCli, storedSamples, tempDir } from './helpers.js';
 
 describe('reliability', () => {
   it('stops a run whose disk fills up: CB_OUTPUT_FULL, exit 4, what was written kept, the manifest interrupted', async (t) => {
@@ -31,15 +31,14 @@ describe('reliability', () => {
     writeFileSync(scenario, `name: full\ntargets:\n  t: { url: "${url}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 500/s, duration: 8s }]\n`);
     const { code, stderr } = await coldbench('run', scenario, '--out', disk);
     assert.equal(code, 4, stderr);
-    assert.match(stderr, /run failed: CB_OUTPUT_FULL: \S+\/(samples\.jsonl|series\.jsonl|intervals\.hlog): no space left/);
+    assert.match(stderr, /run failed: CB_OUTPUT_FULL: \S+\/(samples\.bin|samples\.dict\.jsonl|samples\.jsonl|series\.jsonl|intervals\.hlog): no space left/);
     assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
     const [runId] = readdirSync(disk);
     const manifest = JSON.parse(readFileSync(join(disk, runId!, 'manifest.json'), 'utf8')) as RunManifest;
     assert.equal(manifest.status, 'interrupted');
     assert.match(manifest.error ?? '', /^CB_OUTPUT_FULL: /);
-    const lines = readFileSync(join(disk, runId!, 'samples.jsonl'), 'utf8').split('\n');
-    const whole = lines.slice(0, -1).map((line) => JSON.parse(line) as { kind: string });
-    assert.ok(whole.length > 100 && whole.every((s) => s.kind === 'load'), `${whole.length} samples kept`);
+    const kept = storedSamples(join(disk, runId!));
+    assert.ok(kept.length > 100 && kept.every((s) => s.type === 'sample' && s.kind === 'load'), `${kept.length} samples kept`);
   });
 
   it('exits 5 with one CB_INTERNAL line for an error nothing expected, and shows its stack with --debug', async () => {
@@ -75,7 +74,7 @@ describe('reliability', () => {
     const dir = /writing (\S+)/.exec(stderr)![1]!;
     assert.equal((JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as RunManifest).status, 'interrupted');
     assert.equal((JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { interrupted: boolean }).interrupted, true);
-    assert.ok(readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').length > 20, 'samples kept');
+    assert.ok(storedSamples(dir).length > 20, 'samples kept');
   });
 
   describe('InfluxDB', () => {

@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { loadRun } from '../src/analysis/run-data.js';
 import { distribution } from '../src/analysis/stats.js';
-import type { RunRecord } from '../src/model/records.js';
+import type { LoadSample, RunRecord } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { sampleLine } from '../src/store/sample-line.js';
 import { HistogramSet, type HistogramsFile } from '../src/store/histograms.js';
@@ -20,7 +20,8 @@ import { keyOf } from '../src/model/histogram.js';
 import { parseScenario } from '../src/scenario/read.js';
 import type { Sink } from '../src/model/sink.js';
 import type { RunManifest } from '../src/model/manifest.js';
-import { readJsonLines, ROOT, serve, tempDir } from './helpers.js';
+import { coldbench, readJsonLines, ROOT, serve, storedSamples, tempDir } from './helpers.js';
+import { openLoadSampleLog, readLoadSampleFile } from '../src/store/load-sample-file.js';
 
 const HDR_JAR = '/usr/share/java/hdrhistogram.jar';
 
@@ -79,7 +80,7 @@ describe('the run directory', () => {
   it('describes itself: format, provenance, targets and verdicts in the manifest; every record follows schema/records.schema.json', async () => {
     const outcome = await loadRun2s();
     const manifest = JSON.parse(readFileSync(join(outcome.dir, 'manifest.json'), 'utf8')) as RunManifest;
-    assert.equal(manifest.format, 2);
+    assert.equal(manifest.format, 3);
     assert.equal(manifest.provenance.producer, 'coldbench run');
     assert.deepEqual(
       manifest.provenance.runners.map((r) => r.segment),
@@ -87,9 +88,52 @@ describe('the run directory', () => {
     );
     assert.deepEqual(manifest.targets, ['a', 'b']);
     const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'schema/records.schema.json'), 'utf8')));
-    const records = [...readJsonLines<RunRecord>(join(outcome.dir, 'series.jsonl')), ...readJsonLines<RunRecord>(join(outcome.dir, 'samples.jsonl'))];
+    const records = [...readJsonLines<RunRecord>(join(outcome.dir, 'series.jsonl')), ...storedSamples(outcome.dir)];
     assert.ok(records.some((r) => r.type === 'probe') && records.some((r) => r.type === 'sample'));
     for (const record of records) assert.ok(validate(record), `${JSON.stringify(record)}: ${JSON.stringify(validate.errors)}`);
+  });
+
+  it('streams the stored samples out as JSON lines or CSV, filtered by --where, and names a field it cannot filter by', async () => {
+    const outcome = await loadRun2s();
+    const stored = storedSamples<LoadSample>(outcome.dir);
+    const jsonl = await coldbench('samples', outcome.dir);
+    assert.equal(jsonl.code, 0, jsonl.stderr);
+    assert.deepEqual(
+      jsonl.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+      JSON.parse(JSON.stringify(stored)),
+    );
+    const csv = await coldbench('samples', outcome.dir, '--format', 'csv', '--where', 'target=b,stage=hot');
+    assert.equal(csv.code, 0, csv.stderr);
+    const [header, ...rows] = csv.stdout.trim().split('\n');
+    const columns = header!.split(',');
+    const hot = stored.filter((s) => s.target === 'b' && s.stage === 'hot');
+    assert.equal(rows.length, hot.length);
+    assert.equal(hot.length, outcome.summary.targets.b!.load!.hot!.requests);
+    const cell = (row: string, column: string) => row.split(',')[columns.indexOf(column)];
+    assert.deepEqual(
+      rows.map((row) => [cell(row, 'target'), cell(row, 'stage'), Number(cell(row, 'latencyMs'))]),
+      hot.map((s) => ['b', 'hot', s.latencyMs]),
+    );
+    assert.match(csv.stderr, new RegExp(`^${hot.length} samples where target=b,stage=hot\n$`));
+    const wrong = await coldbench('samples', outcome.dir, '--where', 'region=eu');
+    assert.equal(wrong.code, 3);
+    assert.match(wrong.stderr, /^CB_USAGE: --where "region=eu" is not field=value with a field among kind, target, probe, stage, ok, status, error, code\n/);
+  });
+
+  it('still reads a format 2 run, whose load samples are JSON lines, to the same figures', async () => {
+    const outcome = await loadRun2s();
+    const stored = storedSamples(outcome.dir);
+    writeFileSync(join(outcome.dir, 'samples.jsonl'), stored.map(sampleLine).join(''));
+    rmSync(join(outcome.dir, 'samples.bin'));
+    rmSync(join(outcome.dir, 'samples.dict.jsonl'));
+    const manifest = JSON.parse(readFileSync(join(outcome.dir, 'manifest.json'), 'utf8')) as RunManifest;
+    writeFileSync(join(outcome.dir, 'manifest.json'), JSON.stringify({ ...manifest, format: 2 }));
+    const report = await coldbench('report', outcome.dir, '--json');
+    assert.equal(report.code, 0, report.stderr);
+    assert.deepEqual(JSON.parse(report.stdout).targets, JSON.parse(JSON.stringify(outcome.summary.targets)));
   });
 
   it('writes load sample lines by hand that parse to exactly what JSON.stringify writes', () => {
@@ -124,6 +168,56 @@ describe('the run directory', () => {
         assert.deepEqual(JSON.parse(line), JSON.parse(JSON.stringify(s)));
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('stores load samples as 64-byte records that read back as the samples written, strings through the dictionary', () => {
+    const micros = (max: number) => fc.integer({ min: 0, max }).map((us) => us / 1000);
+    const name = fc.string({ unit: 'binary', minLength: 1, maxLength: 12 });
+    const sample = fc
+      .record(
+        {
+          probe: name,
+          target: name,
+          stage: name,
+          intendedAt: micros(2 ** 51),
+          dropped: fc.constant(true as const),
+          latencyMs: micros(2 ** 40),
+          uncorrectedLatencyMs: micros(2 ** 40),
+          ttfbMs: micros(2 ** 40),
+          scheduleLagMs: micros(2 ** 30),
+          ok: fc.boolean(),
+          status: fc.integer({ min: 100, max: 599 }),
+          bytes: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+          error: fc.record({ code: name, class: fc.constantFrom('reset' as const, 'timeout' as const), message: name }),
+          instanceId: name,
+        },
+        { requiredKeys: ['probe', 'target', 'stage', 'intendedAt', 'ok', 'bytes'] },
+      )
+      .map((fields): LoadSample => {
+        const s: LoadSample = { type: 'sample', kind: 'load', ...fields, ...(fields.error && { error: { ...fields.error } }) };
+        // The start is stored as the intended time plus the schedule lag.
+        if (s.scheduleLagMs !== undefined) s.startedAt = (Math.round(s.intendedAt * 1000) + Math.round(s.scheduleLagMs * 1000)) / 1000;
+        return s;
+      });
+    const dir = tempDir();
+    let run = 0;
+    fc.assert(
+      fc.property(fc.array(sample, { maxLength: 40 }), (samples) => {
+        const path = join(dir, `${run}.bin`);
+        const dictionary = join(dir, `${run++}.dict.jsonl`);
+        const log = openLoadSampleLog(path, dictionary, (error) => assert.fail(String(error)), { records: 7 });
+        for (const s of samples) log.append(s);
+        log.close();
+        assert.equal(statSync(path).size, 16 + 64 * samples.length);
+        const read: LoadSample[] = [];
+        assert.equal(
+          readLoadSampleFile(path, dictionary, (s) => read.push(s)),
+          undefined,
+        );
+        assert.deepEqual(read, samples);
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -13,7 +13,7 @@ import { msToUs, newHistogram } from '../src/model/histogram.js';
 import type { LoadSample, StreamSample } from '../src/model/records.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
 import type { RunManifest } from '../src/model/manifest.js';
-import { coldbench, platform, readJsonLines, tempDir } from './helpers.js';
+import { coldbench, platform, storedSamples, tempDir } from './helpers.js';
 
 const runDir = (out: string) => join(out, readdirSync(out)[0]!);
 
@@ -64,13 +64,12 @@ probes:
     // The merged p99 is the p99 of one histogram fed every sample of both runners.
     const all = newHistogram();
     for (const dir of runs) {
-      for (const s of readJsonLines<LoadSample>(join(dir, 'samples.jsonl')))
-        if (s.kind === 'load' && s.stage === 'peak' && s.ok) all.recordValue(msToUs(s.latencyMs!));
+      for (const s of storedSamples<LoadSample>(dir)) if (s.kind === 'load' && s.stage === 'peak' && s.ok) all.recordValue(msToUs(s.latencyMs!));
     }
     assert.deepEqual(load.peak!.latencyMs, distribution(all));
     // Streams are split by number, so the merged run has each once.
     const streams = runs.flatMap((dir) =>
-      readJsonLines<StreamSample>(join(dir, 'samples.jsonl'))
+      storedSamples<StreamSample>(dir)
         .filter((s) => s.kind === 'stream')
         .map((s) => s.stream),
     );

@@ -62,9 +62,7 @@ function intervalLogDisagreements(run: StoredRun): string[] {
     const logged = run.histograms.get({ target, probe, stage, metric: 'latency' })?.totalCount ?? 0;
     return logged === latency.seen
       ? []
-      : [
-          `${RUN_FILES.intervals} holds ${logged} latencies of ${target} ${probe}/${stage} where ${RUN_FILES.samples} holds ${latency.seen} successful requests`,
-        ];
+      : [`${RUN_FILES.intervals} holds ${logged} latencies of ${target} ${probe}/${stage} where the samples hold ${latency.seen} successful requests`];
   });
 }
 

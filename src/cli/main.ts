@@ -113,6 +113,27 @@ export async function main(argv: string[]): Promise<void> {
       },
     )
     .command(
+      'samples <runDir>',
+      "Stream a run's stored samples as JSON lines or CSV, for people and other tools",
+      (y) =>
+        y
+          .positional('runDir', { type: 'string', demandOption: true })
+          .option('format', { choices: ['jsonl', 'csv'] as const, default: 'jsonl' as const })
+          .option('where', {
+            type: 'string',
+            describe: 'Only samples where every field=value holds: target=k8s,stage=10x|1x (fields: kind, target, probe, stage, ok, status, error, code)',
+          })
+          .option('allow-incomplete', allowIncomplete),
+      async (args) => {
+        exitCode = (await import('./commands/samples.js')).samplesCommand({
+          runDir: args.runDir,
+          format: args.format,
+          where: args.where,
+          allowIncomplete: args.allowIncomplete,
+        });
+      },
+    )
+    .command(
       'gate <runDir>',
       'Judge a run for CI: exit code, JUnit XML, Markdown summary',
       (y) =>

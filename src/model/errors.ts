@@ -16,8 +16,11 @@ export type ErrorCode =
   | 'CB_IMPORT_TOO_MANY'
   | 'CB_COMPARE_MISMATCH'
   | 'CB_RUN_INCOMPLETE'
+  | 'CB_SAMPLES_DAMAGED'
   | 'CB_OUTPUT_UNWRITABLE'
   | 'CB_OUTPUT_FULL';
+
+const RUN_FAILURES: readonly ErrorCode[] = ['CB_RUN_INCOMPLETE', 'CB_SAMPLES_DAMAGED', 'CB_INFLUX_WRITE', 'CB_OUTPUT_FULL'];
 
 export class CbError extends Error {
   constructor(
@@ -31,7 +34,7 @@ export class CbError extends Error {
 
   /** Bad input is 3; a run that did not complete, or whose results could not be delivered, is 4. */
   get exitCode(): number {
-    return this.code === 'CB_RUN_INCOMPLETE' || this.code === 'CB_INFLUX_WRITE' || this.code === 'CB_OUTPUT_FULL' ? ExitCode.runFailed : ExitCode.badInput;
+    return RUN_FAILURES.includes(this.code) ? ExitCode.runFailed : ExitCode.badInput;
   }
 }
 

@@ -13,7 +13,7 @@ import type { IntervalRecord, ProbeDeclared, SeriesRecord, StageStarted, StreamT
 import type { RunStatus } from '../model/manifest.js';
 import { parseSegment, segmentText, WHOLE } from '../model/segment.js';
 import { encodeIntervals, tagOf, type IntervalSpan } from './interval-log.js';
-import { openRunDirectory, readIntervals, readSeries, type RunDirectory } from './run-dir.js';
+import { openRunDirectory, readBinarySamples, readIntervals, readSeries, type RunDirectory } from './run-dir.js';
 import { createRunWriter, newRunId } from './run-writer.js';
 
 export function mergeRuns(dirs: readonly string[], outDir: string): { runId: string; dir: string } {
@@ -40,7 +40,9 @@ export function mergeRuns(dirs: readonly string[], outDir: string): { runId: str
   writer.writeTotals(totals);
   const incomplete = runs.flatMap((run) => {
     const torn = writer.appendSamplesFrom(join(run.dir, RUN_FILES.samples));
-    return torn ? [`${run.dir}/${RUN_FILES.samples} ends in a torn line (${torn} bytes left out)`] : [];
+    // Binary records name their strings by this runner's dictionary: they are written again under the merged one.
+    const damaged = readBinarySamples(run, (sample) => writer.record(sample));
+    return [...(torn ? [`${run.dir}/${RUN_FILES.samples} ends in a torn line (${torn} bytes left out)`] : []), ...(damaged ? [`${run.dir}: ${damaged}`] : [])];
   });
   writer.close({
     deadline: Date.now(),

@@ -7,7 +7,6 @@
  * sample, as an interrupted connection as far as its last checkpoint.
  */
 import { decodeHistogram, type Histogram } from '../model/histogram.js';
-import { RUN_FILES } from '../model/files.js';
 import {
   CLIENT_TARGET,
   type IntervalRecord,
@@ -47,8 +46,7 @@ export function readRun<R extends RunContents>(dir: string, extend: (contents: R
     if (!crashed) run.histograms.addInterval(interval, histogram);
     visitor.interval?.(interval, histogram);
   });
-  if (logged && crashed)
-    run.incomplete.push(`histograms rebuilt from ${RUN_FILES.samples}: the interval log of a run that did not finish misses its last second`);
+  if (logged && crashed) run.incomplete.push(`histograms rebuilt from the samples: the interval log of a run that did not finish misses its last second`);
   const fromLog = logged && !crashed;
   if (!fromLog) {
     run.histogramsFrom = 'samples';

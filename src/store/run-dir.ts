@@ -7,12 +7,13 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { join } from 'node:path';
-import { CbError } from '../model/errors.js';
-import { FORMAT_VERSION, RUN_FILES } from '../model/files.js';
+import { CbError, type ErrorCode } from '../model/errors.js';
+import { FORMAT_VERSION, READABLE_FORMATS, RUN_FILES } from '../model/files.js';
 import type { Histogram } from '../model/histogram.js';
-import type { IntervalRecord, SeriesRecord, StoredSample } from '../model/records.js';
+import type { IntervalRecord, LoadSample, SeriesRecord, StoredSample } from '../model/records.js';
 import type { RunManifest } from '../model/manifest.js';
 import { parseIntervalLogLine } from './interval-log.js';
+import { readLoadSampleFile } from './load-sample-file.js';
 
 export interface RunDirectory {
   dir: string;
@@ -30,12 +31,12 @@ export function openRunDirectory(dir: string): RunDirectory {
   if (!isObject(manifest) || typeof manifest.runId !== 'string' || typeof manifest.status !== 'string') {
     throw new CbError('CB_RUN_DIR_INVALID', `${manifestPath} is not a coldbench manifest (no runId or status)`);
   }
-  if (manifest.format !== FORMAT_VERSION) {
+  if (!READABLE_FORMATS.includes(manifest.format as number)) {
     const found =
       manifest.format === undefined ? 'format 1 (no "format" field: written before coldbench had interval logs)' : `format ${JSON.stringify(manifest.format)}`;
     throw new CbError(
       'CB_RUN_FORMAT',
-      `${manifestPath} is ${found}; this coldbench reads format ${FORMAT_VERSION}: analyse it with the coldbench that wrote it, or run the scenario again`,
+      `${manifestPath} is ${found}; this coldbench reads formats ${READABLE_FORMATS.join(' and ')} (it writes ${FORMAT_VERSION}): analyse it with the coldbench that wrote it, or run the scenario again`,
     );
   }
   if (!Array.isArray(manifest.targets) || !Array.isArray(manifest.verdicts)) {
@@ -52,7 +53,23 @@ export function readSeries(run: RunDirectory, onRecord: (record: SeriesRecord) =
   readJsonLines<SeriesRecord>(run, RUN_FILES.series, false, (r) => typeof r.type === 'string' && typeof r.probe === 'string', onRecord);
 }
 
+/** Every sample: the JSON lines of samples.jsonl, then the load samples of samples.bin (format 3). */
 export function readSamples(run: RunDirectory, onSample: (sample: StoredSample) => void): void {
+  readJsonSamples(run, onSample);
+  const damage = readBinarySamples(run, onSample);
+  if (damage) run.incomplete.push(damage);
+}
+
+/** The load samples of samples.bin, up to any damage, which is returned as a CB_SAMPLES_DAMAGED reason. */
+export function readBinarySamples(run: RunDirectory, onSample: (sample: LoadSample) => void): string | undefined {
+  const path = join(run.dir, RUN_FILES.loadSamples);
+  if (!existsSync(path)) return undefined;
+  const damage = readLoadSampleFile(path, join(run.dir, RUN_FILES.dictionary), onSample);
+  const code: ErrorCode = 'CB_SAMPLES_DAMAGED';
+  return damage && `${code}: ${RUN_FILES.loadSamples} is damaged at byte ${damage.offset} (${damage.reason}); read up to there`;
+}
+
+function readJsonSamples(run: RunDirectory, onSample: (sample: StoredSample) => void): void {
   readJsonLines<StoredSample>(
     run,
     RUN_FILES.samples,
@@ -70,7 +87,7 @@ export function readSamples(run: RunDirectory, onSample: (sample: StoredSample) 
 export function readIntervals(run: RunDirectory, onInterval: (interval: IntervalRecord, histogram: Histogram) => void): boolean {
   const path = join(run.dir, RUN_FILES.intervals);
   if (!existsSync(path)) {
-    run.incomplete.push(`${RUN_FILES.intervals} is missing; histograms rebuilt from ${RUN_FILES.samples}`);
+    run.incomplete.push(`${RUN_FILES.intervals} is missing; histograms rebuilt from the samples`);
     return false;
   }
   forEachLine(path, (line, number) => {

@@ -12,6 +12,7 @@ import type { Segment } from '../model/segment.js';
 import type { RunRecord } from '../model/records.js';
 import type { RunEnd, Sink, SinkReport } from '../model/sink.js';
 import { openAppendLog } from './append-log.js';
+import { openLoadSampleLog } from './load-sample-file.js';
 import type { HistogramSet } from './histograms.js';
 import { intervalLogHeader, intervalLogLine } from './interval-log.js';
 import type { Provenance, RunHeader, RunManifest, RunStatus } from '../model/manifest.js';
@@ -72,14 +73,17 @@ export function createRunWriter(header: RunHeader, options: RunWriterOptions): R
   const writeJson = (name: string, value: unknown) => writeFileAtomic(join(dir, name), JSON.stringify(value, null, 2) + '\n');
   writeJson(RUN_FILES.manifest, manifest);
   let failure: CbError | undefined;
-  const log = (name: string) =>
-    openAppendLog(join(dir, name), (error) => {
-      if (failure) return;
-      failure = outputError(error, join(dir, name));
-      if (!options.onFailure) throw failure;
-      options.onFailure(failure);
-    });
+  const noteFailure = (error: unknown, name: string) => {
+    if (failure) return;
+    failure = outputError(error, join(dir, name));
+    if (!options.onFailure) throw failure;
+    options.onFailure(failure);
+  };
+  const log = (name: string) => openAppendLog(join(dir, name), (error) => noteFailure(error, name));
   const samples = log(RUN_FILES.samples);
+  const loadSamples = openLoadSampleLog(join(dir, RUN_FILES.loadSamples), join(dir, RUN_FILES.dictionary), (error) =>
+    noteFailure(error, RUN_FILES.loadSamples),
+  );
   const series = log(RUN_FILES.series);
   const intervals = log(RUN_FILES.intervals);
   intervals.append(intervalLogHeader(Date.parse(manifest.startedAt)));
@@ -94,6 +98,9 @@ export function createRunWriter(header: RunHeader, options: RunWriterOptions): R
       // Records arrive redacted (store/redact.ts recordRedactor, applied where they fan out).
       switch (record.type) {
         case 'sample':
+          if (record.kind === 'load') loadSamples.append(record);
+          else samples.append(sampleLine(record));
+          break;
         case 'checkpoint':
           samples.append(sampleLine(record));
           break;
@@ -114,6 +121,7 @@ export function createRunWriter(header: RunHeader, options: RunWriterOptions): R
       if (closed) return;
       closed = true;
       samples.close();
+      loadSamples.close();
       series.close();
       intervals.close();
       manifest = {

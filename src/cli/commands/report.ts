@@ -11,5 +11,12 @@ export function reportCommand(args: { runDir: string; json: boolean; html: boole
   printResult(summary, args.runDir, args.json);
   const incomplete = incompleteRun(summary.status);
   if (incomplete && !args.allowIncomplete) throw new CbError('CB_RUN_INCOMPLETE', incomplete);
+  const damaged = summary.incomplete.find((reason) => reason.startsWith('CB_SAMPLES_DAMAGED: '));
+  if (damaged && !args.allowIncomplete) {
+    throw new CbError(
+      'CB_SAMPLES_DAMAGED',
+      `${damaged.slice('CB_SAMPLES_DAMAGED: '.length)}: the figures above are of the samples before it; --allow-incomplete reports them anyway`,
+    );
+  }
   return exitCodeFor(summary.verdicts);
 }
