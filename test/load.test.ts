@@ -249,12 +249,13 @@ verdicts:
   it('judges an interrupted stage by the rate it sent while it ran', async () => {
     const url = await serve((_, res) => res.end('ok'));
     const stop = new AbortController();
-    setTimeout(() => stop.abort(), 2000);
+    // After the warm-up (1.5 s of its own schedule against a sink inside coldbench), a few seconds of the stage.
+    setTimeout(() => stop.abort(), 4000);
     const text = `name: cut\ntargets:\n  t: { url: "${url}" }\nprobes:\n  - { kind: load, stages: [{ name: s, rate: 50/s, duration: 20s }] }\n`;
     const { summary, exitCode } = await runScenario(parseScenario(text, 'cut.yaml'), { outDir: tempDir(), signal: stop.signal });
     const stage = summary.targets.t!.load!.s!;
     assert.equal(exitCode, 4);
-    assert.ok(stage.requests > 40 && stage.requests < 150, `${stage.requests} requests before the interrupt`);
+    assert.ok(stage.requests > 40 && stage.requests < 200, `${stage.requests} requests before the interrupt`);
     assert.ok(stage.achievedRate > 45 && stage.achievedRate <= 51, `achieved ${stage.achievedRate}/s while it ran, not over the planned 20 s`);
   });
 

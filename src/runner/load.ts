@@ -45,7 +45,7 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal, se
   const stop = new AbortController();
   const stopSignal = AbortSignal.any([signal, stop.signal]);
   const drivers = targets.map(([name, target]) => createLoadTarget(name, target, probe, probeName, emit));
-  await warmUpLoadPath(probe, targets[0]![1], rehearse());
+  await warmUpLoadPath(probe, targets[0]![1], rehearse(), signal);
   await Promise.all(drivers.map((driver) => driver.preconnect(preconnectCount(stages))));
   const start = now() + LEAD_MS;
   const stageAt = (offset: number) => [...stages].reverse().find((s) => s.offsetMs <= offset) ?? stages[0]!;

@@ -4,7 +4,6 @@
  * once with its own intended time, so lateness shows up in the latency (no coordinated
  * omission) instead of silently thinning the schedule.
  */
-import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { now } from './http.js';
 
 export interface Arrival {
@@ -16,24 +15,38 @@ export interface Arrival {
 /** setTimeout can fire up to a millisecond early or late; below this, yield to the loop instead. */
 const TIMER_GRANULARITY_MS = 1.5;
 
-export async function runSchedule<T extends { at: number }>(arrivals: Iterable<T>, fire: (arrival: T) => void, signal: AbortSignal): Promise<void> {
-  const iterator = arrivals[Symbol.iterator]();
-  let next = iterator.next();
-  while (!next.done && !signal.aborted) {
-    const wait = next.value.at - now();
-    if (wait > TIMER_GRANULARITY_MS) {
-      try {
-        await sleep(wait - TIMER_GRANULARITY_MS / 2, undefined, { signal });
-      } catch {
-        return;
+/**
+ * Resolves when every arrival has fired, or at the abort. Callbacks, not promises: waiting for
+ * an arrival under a millisecond away turns the event loop once per check, and an awaited
+ * setImmediate per turn made ~70 kB of garbage a request at 2,000/s, whose collections every
+ * 60 ms were the schedule lag's p99.
+ */
+export function runSchedule<T extends { at: number }>(arrivals: Iterable<T>, fire: (arrival: T) => void, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const iterator = arrivals[Symbol.iterator]();
+    let next = iterator.next();
+    let timer: NodeJS.Timeout | undefined;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', finish);
+      resolve();
+    };
+    const step = () => {
+      if (finished) return;
+      const current = now();
+      while (!next.done && next.value.at <= current && !signal.aborted) {
+        fire(next.value);
+        next = iterator.next();
       }
-    } else if (wait > 0) {
-      await yieldToLoop();
-    }
-    const current = now();
-    while (!next.done && next.value.at <= current && !signal.aborted) {
-      fire(next.value);
-      next = iterator.next();
-    }
-  }
+      if (next.done || signal.aborted) return finish();
+      const wait = next.value.at - now();
+      if (wait > TIMER_GRANULARITY_MS) timer = setTimeout(step, wait - TIMER_GRANULARITY_MS / 2);
+      else setImmediate(step);
+    };
+    signal.addEventListener('abort', finish, { once: true });
+    step();
+  });
 }
