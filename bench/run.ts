@@ -11,7 +11,7 @@
  *   BENCH_ONLY      comma-separated sections to run: throughput, lag, segments, stream-open, streams, memory (default all)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,9 +68,9 @@ interface FreshRun {
 }
 
 /** One stage in a fresh, pinned `coldbench run` process, as a user's first run. */
-function freshRun(url: string, rate: number, seconds: number): FreshRun {
+function freshRun(url: string, rate: number, seconds: number, client: 'lean' | 'undici' = 'lean'): FreshRun {
   let first: Tick | undefined;
-  const summary = freshSummary(scenarioText(url, rate, seconds), (dir) => {
+  const summary = freshSummary(scenarioText(url, rate, seconds, client), (dir) => {
     const series = readFileSync(join(dir, 'series.jsonl'), 'utf8')
       .split('\n')
       .filter(Boolean)
@@ -102,7 +102,7 @@ function freshSummary(scenarioYaml: string, inspect?: (runDir: string) => void):
   }
 }
 
-function scenarioText(url: string, rate: number, seconds: number): string {
+function scenarioText(url: string, rate: number, seconds: number, client: 'lean' | 'undici' = 'lean'): string {
   return `name: bench
 targets:
   server: { url: "${url}" }
@@ -111,6 +111,7 @@ probes:
     stages: [{ name: s, rate: ${rate}/s, duration: ${seconds}s }]
     maxInFlight: ${CONNECTIONS * 4}
     connections: ${CONNECTIONS}
+    client: ${client}
 `;
 }
 
@@ -263,14 +264,19 @@ async function main(): Promise<void> {
     let ours = 10_000;
     if (section('throughput')) {
       line('\n## Max throughput (same server, same run)');
+      line(
+        "coldbench records everything a run records: a 64-byte sample a request (samples.bin), four HDR histograms a request, the interval log, ticks and the client's loop delay; autocannon and wrk keep one histogram in memory",
+      );
       const autocannonRps = autocannonThroughput(server.url);
       // Drive well above what autocannon reached: the executor sends what maxInFlight allows and counts the rest dropped.
       ours = freshRun(server.url, Math.ceil(autocannonRps * 1.5), SECONDS).stage.achievedRate;
+      const undiciRps = freshRun(server.url, Math.ceil(autocannonRps * 1.5), SECONDS, 'undici').stage.achievedRate;
       const wrkRps = wrkThroughput(server.url);
-      line(`autocannon            ${Math.round(autocannonRps)} req/s`);
-      line(`coldbench open model  ${Math.round(ours)} req/s   ratio to autocannon ${(ours / autocannonRps).toFixed(2)}`);
-      if (wrkRps) line(`wrk (1 thread)        ${Math.round(wrkRps)} req/s   coldbench/wrk ${(ours / wrkRps).toFixed(2)}`);
-      else line('wrk                   not installed (apt-get install wrk)');
+      line(`autocannon                          ${Math.round(autocannonRps)} req/s`);
+      line(`coldbench open model                ${Math.round(ours)} req/s   ratio to autocannon ${(ours / autocannonRps).toFixed(2)}`);
+      line(`coldbench open model, client undici ${Math.round(undiciRps)} req/s   ratio to autocannon ${(undiciRps / autocannonRps).toFixed(2)}`);
+      if (wrkRps) line(`wrk (1 thread)                      ${Math.round(wrkRps)} req/s   coldbench/wrk ${(ours / wrkRps).toFixed(2)}`);
+      else line('wrk                                 not installed (apt-get install wrk)');
     }
 
     if (section('lag')) lagRun(server.url);
@@ -325,16 +331,19 @@ async function segmentsRun(url: string): Promise<void> {
 function lagRun(url: string): void {
   line(`\n## A fresh process's schedule (lag: socket write − intended start; first second on its own)`);
   let clean = 0;
+  let withinOneMs = 0;
   for (const rate of [500, 1000, 2000, 3000, 5000, 7000, 10000]) {
     const { stage, first } = freshRun(url, rate, SECONDS);
     const lag = stage.scheduleLagMs;
     if (stage.dropped === 0 && lag !== null && lag.p99 <= CLEAN_LAG_P99_MS) clean = Math.max(clean, rate);
+    if (stage.dropped === 0 && lag !== null && lag.p99 <= 1) withinOneMs = Math.max(withinOneMs, rate);
     line(
       `${String(rate).padStart(5)}/s  achieved ${Math.round(stage.achievedRate)}/s  dropped ${stage.dropped}  lag p50 ${lag?.p50.toFixed(3)}ms p99 ${lag?.p99.toFixed(3)}ms max ${lag?.max.toFixed(1)}ms  loop p99 ${stage.eventLoopDelayMs?.p99}ms  ` +
         `| first second: sent ${first.sent}, dropped ${first.dropped}`,
     );
   }
   line(`highest rate a fresh process holds with 0 drops and lag p99 ≤ ${CLEAN_LAG_P99_MS} ms: ${clean ? `${clean}/s` : 'none of those tried'}`);
+  line(`highest rate a fresh process holds with 0 drops and lag p99 ≤ 1 ms: ${withinOneMs ? `${withinOneMs}/s` : 'none of those tried'}`);
 }
 
 /**
@@ -362,6 +371,8 @@ async function memoryRun(url: string, maxRate: number): Promise<void> {
   });
   const at = (values: number[], share: number) => values[Math.min(values.length - 1, Math.floor(values.length * share))] ?? 0;
   line(`${stage.requests.toLocaleString('en')} requests at ${rate}/s, sampled every second of the run:`);
+  const stored = statSync(join(runDir, 'samples.bin')).size + statSync(join(runDir, 'samples.dict.jsonl')).size;
+  line(`  samples stored:     ${mb(stored)}, ${(stored / (stage.requests + stage.dropped)).toFixed(1)} bytes a request (samples.bin and its dictionary)`);
   if (heap.length)
     line(`  live heap after GC: ${mb(at(heap, 0.1))} at 10%, ${mb(heap.at(-1)!)} at the end, growth ×${(heap.at(-1)! / at(heap, 0.1)).toFixed(2)}`);
   line(`  RSS:                ${mb(at(rss, 0.1))} at 10%, ${mb(rss.at(-1)!)} at the end (max ${mb(Math.max(...rss))})`);
