@@ -4,9 +4,11 @@
  * is added to every figure the probe measures, whatever the server did. Sampled by a
  * timer every RESOLUTION_MS (as perf_hooks.monitorEventLoopDelay does) into an HDR
  * histogram in µs, corrected for the samples a stall swallowed, and emitted once a second
- * (and at each stage change) as a `client` tick, so a crash keeps what was measured.
+ * as a `client` tick per stage that ran in that second, so a crash keeps what was measured.
+ * A stage change only switches histograms: encoding at the change held the loop for 3–4 ms
+ * just as a load stage began, and showed as that stage's first schedule lag.
  */
-import { newHistogram, msToUs, encodeHistogram } from '../model/histogram.js';
+import { newHistogram, msToUs, encodeHistogram, type Histogram } from '../model/histogram.js';
 import { now, toEpochMs } from './http.js';
 import type { Emit } from '../model/records.js';
 
@@ -19,32 +21,49 @@ export interface ClientDelayMonitor {
   stop(): void;
 }
 
+interface StageWindow {
+  histogram: Histogram;
+  /** Monotonic ms: from when this stage's delays in the open window were recorded, and until (when it was switched away from). */
+  startedAt: number;
+  endedAt?: number;
+}
+
 export function monitorClientDelay(probe: string, initialStage: string, emit: Emit): ClientDelayMonitor {
+  const windows = new Map<string, StageWindow>();
+  const windowOf = (stage: string, at: number) => {
+    let window = windows.get(stage);
+    if (!window) windows.set(stage, (window = { histogram: newHistogram(), startedAt: at }));
+    if (window.histogram.totalCount === 0) window.startedAt = at;
+    window.endedAt = undefined;
+    return window;
+  };
   let stage = initialStage;
-  const histogram = newHistogram();
+  let current = windowOf(stage, now());
   let windowStart = now();
   let expected = windowStart + RESOLUTION_MS;
   let stopped = false;
 
   const flush = (at: number) => {
-    if (histogram.totalCount > 0) {
+    for (const [name, window] of windows) {
+      if (window.histogram.totalCount === 0) continue;
       emit({
         type: 'client',
         probe,
-        stage,
-        startedAt: toEpochMs(windowStart),
-        endedAt: toEpochMs(at),
-        loopDelayHistogram: encodeHistogram(histogram),
+        stage: name,
+        startedAt: toEpochMs(window.startedAt),
+        endedAt: toEpochMs(window.endedAt ?? at),
+        loopDelayHistogram: encodeHistogram(window.histogram),
       });
+      window.histogram.reset();
+      window.startedAt = at;
     }
-    histogram.reset();
     windowStart = at;
   };
 
   const sample = () => {
     const at = now();
     // A stall of N ms also swallowed the samples due during it: count them (HDR's expected-interval correction).
-    histogram.recordValueWithExpectedInterval(msToUs(Math.max(0, at - expected)), RESOLUTION_MS * 1000);
+    current.histogram.recordValueWithExpectedInterval(msToUs(Math.max(0, at - expected)), RESOLUTION_MS * 1000);
     if (at - windowStart >= FLUSH_EVERY_MS) flush(at);
     expected = at + RESOLUTION_MS;
     if (!stopped) timer = setTimeout(sample, RESOLUTION_MS).unref();
@@ -54,8 +73,10 @@ export function monitorClientDelay(probe: string, initialStage: string, emit: Em
   return {
     setStage(next) {
       if (next === stage) return;
-      flush(now());
+      const at = now();
+      current.endedAt = at;
       stage = next;
+      current = windowOf(next, at);
     },
     stop() {
       stopped = true;
