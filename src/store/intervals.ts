@@ -23,7 +23,7 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
   // Load samples come by the tens of thousands a second: their histograms are found by three
   // lookups with no key built and no array allocated (target → probe → stage → LOAD_METRICS order).
   const loadHistograms = new Map<string, Map<string, Map<string, Histogram[]>>>();
-  const loadHistogramsFor = ({ target, probe, stage }: LoadSample) => {
+  const loadHistogramsFor = ({ target, probe, stage }: Pick<LoadSample, 'target' | 'probe' | 'stage'>) => {
     let byProbe = loadHistograms.get(target);
     if (!byProbe) loadHistograms.set(target, (byProbe = new Map()));
     let byStage = byProbe.get(probe);
@@ -117,6 +117,10 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
         for (const [key, ms] of sampleMetrics(record)) histogramFor(key).recordValue(msToUs(ms));
       } else if (record.type === 'client') {
         histogramFor({ target: CLIENT_TARGET, probe: record.probe, stage: record.stage, metric: 'loop' }).add(decodeHistogram(record.loopDelayHistogram));
+      } else if (record.type === 'probe' && record.kind === 'load') {
+        // Every stage's histograms exist before its first request: made at its start, their making
+        // deoptimised the request path's code there (a 16 ms callback as a stage began).
+        for (const target of record.targets) for (const { name } of record.stages ?? []) loadHistogramsFor({ target, probe: record.probe, stage: name });
       }
     },
     stop() {

@@ -26,6 +26,8 @@ const MAX_SMALL_ID = 0xffff;
 
 export interface LoadSampleLog {
   append(sample: LoadSample): void;
+  /** Gives these strings their dictionary ids ahead of the first record that names them (a probe's targets and stages). */
+  declare(values: readonly string[]): void;
   flush(): void;
   close(): void;
 }
@@ -119,6 +121,9 @@ export function openLoadSampleLog(
         timer = setTimeout(flush, flushMs);
         timer.unref();
       }
+    },
+    declare(values) {
+      for (const value of values) smallId(value, 'name');
     },
     flush,
     close() {

@@ -108,6 +108,10 @@ export function createRunWriter(header: RunHeader, options: RunWriterOptions): R
           intervals.append(intervalLogLine(record));
           break;
         case 'probe':
+          // A stage's first request then adds no dictionary entry in the middle of the schedule.
+          if (record.kind === 'load') loadSamples.declare([record.probe, ...record.targets, ...(record.stages ?? []).map((stage) => stage.name)]);
+          series.append(JSON.stringify(record) + '\n');
+          break;
         case 'tick':
         case 'stage':
         case 'abort':
