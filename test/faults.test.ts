@@ -5,10 +5,10 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ColdstartSample } from '../src/model/records.js';
+import type { ColdstartSample, LoadSample } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/read.js';
-import { readJsonLines, tempDir } from './helpers.js';
+import { readJsonLines, runOneProbe, tempDir } from './helpers.js';
 
 async function listen(server: Server | ReturnType<typeof createTcpServer>): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -166,5 +166,24 @@ describe('TLS targets', () => {
       samples.every((s) => s.error?.class === 'tls'),
       JSON.stringify(samples.map((s) => s.error)),
     );
+  });
+
+  it('sends a load probe over TLS with either client, and both record an untrusted certificate as a TLS error', async () => {
+    const port = await httpsServer();
+    for (const client of ['lean', 'undici']) {
+      const probe = `client: ${client}\nstages: [{ name: s, rate: 20/s, duration: 1s }]`;
+      const trusted = await runOneProbe<LoadSample>(`https://localhost:${port}`, 'load', probe, '', ', insecureSkipTLSVerify: true');
+      assert.deepEqual(
+        trusted.samples.map((s) => [s.ok, s.status, s.bytes]),
+        trusted.samples.map(() => [true, 200, 2]),
+        client,
+      );
+      assert.equal(trusted.samples.length, 20, client);
+      const untrusted = await runOneProbe<LoadSample>(`https://localhost:${port}`, 'load', probe);
+      assert.ok(
+        untrusted.samples.length === 20 && untrusted.samples.every((s) => s.error?.class === 'tls' && s.error.code === 'DEPTH_ZERO_SELF_SIGNED_CERT'),
+        `${client}: ${JSON.stringify(untrusted.samples.map((s) => s.error))}`,
+      );
+    }
   });
 });
