@@ -65,8 +65,14 @@ export function readBinarySamples(run: RunDirectory, onSample: (sample: LoadSamp
   const path = join(run.dir, RUN_FILES.loadSamples);
   if (!existsSync(path)) return undefined;
   const damage = readLoadSampleFile(path, join(run.dir, RUN_FILES.dictionary), onSample);
-  const code: ErrorCode = 'CB_SAMPLES_DAMAGED';
-  return damage && `${code}: ${RUN_FILES.loadSamples} is damaged at byte ${damage.offset} (${damage.reason}); read up to there`;
+  return damage && `${SAMPLES_DAMAGED}${RUN_FILES.loadSamples} is damaged at byte ${damage.offset} (${damage.reason}); read up to there`;
+}
+
+const SAMPLES_DAMAGED = `${'CB_SAMPLES_DAMAGED' satisfies ErrorCode}: `;
+
+/** What readBinarySamples said of a damaged samples.bin, among a run's incomplete reasons, without its code. */
+export function samplesDamage(incomplete: readonly string[]): string | undefined {
+  return incomplete.find((reason) => reason.startsWith(SAMPLES_DAMAGED))?.slice(SAMPLES_DAMAGED.length);
 }
 
 function readJsonSamples(run: RunDirectory, onSample: (sample: StoredSample) => void): void {
