@@ -2,9 +2,12 @@
  * The main job as a library call: plan → runner → redaction → sinks (run directory, live
  * progress, …) → analysis → reports. The CLI and the demo are thin shells around this.
  */
-import { devNull, hostname } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { exitCodeFor } from './analysis/outcome.js';
 import type { Summary } from './model/summary.js';
+import type { RunHeader } from './model/manifest.js';
 import { CbError, ExitCode } from './model/errors.js';
 import { loadRun } from './analysis/run-data.js';
 import type { StoredRun } from './analysis/stored-run.js';
@@ -12,18 +15,15 @@ import { summarize } from './analysis/summarize.js';
 import { writeReportFiles } from './report/write-reports.js';
 import { runProbes } from './runner/run.js';
 import type { Rehearsal } from './runner/warm-up.js';
-import type { RunRecord } from './model/records.js';
+import type { Emit, RunRecord } from './model/records.js';
 import { applyOverrides, PROBE_PLANS, runHeader, type Overrides, type Plan } from './scenario/plan.js';
 import { WHOLE, type Segment } from './model/segment.js';
 import type { Sink, SinkReport } from './model/sink.js';
-import { openSinks } from './sinks/sink.js';
+import { openSinks, type SinkFanOut } from './sinks/sink.js';
 import { createIntervalRecorder } from './store/intervals.js';
-import { intervalLogLine } from './store/interval-log.js';
-import { sampleLine } from './store/sample-line.js';
 import { recordRedactor, redact } from './model/redact.js';
 import { isOutputFull, outputError } from './store/output.js';
 import { createRunWriter } from './store/run-writer.js';
-import { openLoadSampleLog } from './store/load-sample-file.js';
 
 /** How long the sinks get, after the last probe, to deliver what they hold and close. */
 const SINK_CLOSE_DEADLINE_MS = 10_000;
@@ -70,7 +70,8 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   };
   const signal = AbortSignal.any([options.signal ?? new AbortController().signal, outputFailed.signal]);
   const runner = options.runner ?? hostname();
-  const writer = createRunWriter(runHeader(plan, scenario), {
+  const header = runHeader(plan, scenario);
+  const writer = createRunWriter(header, {
     outDir: options.outDir,
     runner,
     segment,
@@ -88,20 +89,15 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
   };
   options.onStart?.({ runId: writer.runId, dir: writer.dir });
   const sinks = await openSinks([writer, ...(options.sinks ?? [])], { runId: writer.runId, dir: writer.dir, scenario: scenario.name, runner });
-  const intervals = createIntervalRecorder((interval) => sinks.record(interval));
-  // Redacted once, before the records fan out: the files and every live sink see the same.
   const redactRecord = recordRedactor(plan.substitutions);
+  const { intervals, emit } = recordPath(sinks, redactRecord);
   let error: string | undefined;
   try {
     await runProbes(scenario, {
       signal,
       segment,
-      emit: (record) => {
-        const safe = redactRecord(record);
-        intervals.add(safe);
-        sinks.record(safe);
-      },
-      rehearse: () => rehearsal(redactRecord),
+      emit,
+      rehearse: () => rehearsal(header, redactRecord),
     });
   } catch (thrown) {
     error = redact((thrown as Error).stack ?? String(thrown), plan.substitutions);
@@ -132,27 +128,47 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
 }
 
 /**
- * A warm-up's records take the path a run's records take (redaction, interval histograms,
- * their encoding and sums, sample and series lines) and are dropped there: a fresh process
- * otherwise compiled that code in its first measured seconds, which stalled the schedule by
- * 5–40 ms at each of the first interval boundaries. Not the totals file: that is written after
- * the measuring, and the garbage of rehearsing it cost a stream probe's first opens a GC.
+ * Where the probes' records go: redacted once, before they fan out, so that the files and
+ * every live sink see the same; the interval histograms see them too, and send each closed
+ * interval to the sinks.
  */
-function rehearsal(redactRecord: (record: RunRecord) => RunRecord): Rehearsal {
-  const intervals = createIntervalRecorder((interval) => void intervalLogLine(interval));
-  const loadSamples = openLoadSampleLog(devNull, devNull, () => undefined);
-  return {
-    emit(record) {
-      const safe = redactRecord(record);
-      intervals.add(safe);
-      if (safe.type === 'sample' && safe.kind === 'load') loadSamples.append(safe);
-      else void (safe.type === 'sample' || safe.type === 'checkpoint' ? sampleLine(safe) : JSON.stringify(safe));
-    },
-    end() {
-      intervals.stop();
-      loadSamples.close();
-    },
+function recordPath(sinks: SinkFanOut, redactRecord: (record: RunRecord) => RunRecord) {
+  const intervals = createIntervalRecorder((interval) => sinks.record(interval));
+  const emit: Emit = (record) => {
+    const safe = redactRecord(record);
+    intervals.add(safe);
+    sinks.record(safe);
   };
+  return { intervals, emit };
+}
+
+/**
+ * A warm-up's records take the path a run's records take, built by the same code (redaction,
+ * interval histograms, the sink fan-out, a run writer and its files) into a throwaway run
+ * directory that is removed at the end: a fresh process otherwise compiled that code in its
+ * first measured seconds, and recompiled whatever then met a second instance of a closure.
+ * Not the totals file: that is written after the measuring, and the garbage of rehearsing it
+ * cost a stream probe's first opens a GC.
+ */
+async function rehearsal(header: RunHeader, redactRecord: (record: RunRecord) => RunRecord): Promise<Rehearsal> {
+  const outDir = mkdtempSync(join(tmpdir(), 'coldbench-rehearsal-'));
+  try {
+    const writer = createRunWriter(header, { outDir, runner: 'rehearsal', segment: WHOLE });
+    const sinks = await openSinks([writer], { runId: writer.runId, dir: writer.dir, scenario: header.scenarioName, runner: 'rehearsal' });
+    const { intervals, emit } = recordPath(sinks, redactRecord);
+    return {
+      emit,
+      async end() {
+        intervals.stop();
+        await sinks
+          .close({ deadline: Date.now() + SINK_CLOSE_DEADLINE_MS, status: 'completed' })
+          .finally(() => rmSync(outDir, { recursive: true, force: true }));
+      },
+    };
+  } catch (thrown) {
+    rmSync(outDir, { recursive: true, force: true });
+    throw thrown;
+  }
 }
 
 /**

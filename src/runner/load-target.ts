@@ -12,6 +12,8 @@ import { buildRequest } from '../scenario/request.js';
 
 export interface LoadTarget {
   readonly name: string;
+  /** How long one of its requests may take. */
+  readonly timeoutMs: number;
   fire(intendedAt: number, stage: string): void;
   /** Aggregates since the last call into one tick, and starts a new second. */
   tick(second: number, at: number, stage: string): Tick;
@@ -74,6 +76,7 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
 
   return {
     name,
+    timeoutMs: probe.timeout ?? target.timeout,
     fire(intendedAt, stage) {
       if (inFlight >= probe.maxInFlight) {
         second.dropped += 1;

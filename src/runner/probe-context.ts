@@ -13,7 +13,7 @@ export interface ProbeContext<P> {
   /** This runner's share of the schedule; a request or stream keeps its number in the whole schedule. */
   segment: Segment;
   /** A fresh rehearsal for the warm-up's records. */
-  rehearse(): Rehearsal;
+  rehearse(): Promise<Rehearsal>;
   /** Called when the warm-up is over and the measured schedule starts. */
   warmedUp(): void;
 }

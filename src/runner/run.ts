@@ -3,7 +3,7 @@ import type { ProbeKind } from '../model/probe-kinds.js';
 import { declareProbes, probeName } from '../scenario/plan.js';
 import type { Probe, Scenario } from '../scenario/schema.js';
 import { runCapacityProbe } from './capacity.js';
-import { monitorClientDelay } from './client-delay.js';
+import { monitorClientDelay, type ClientDelayMonitor } from './client-delay.js';
 import { runColdstartProbe } from './coldstart.js';
 import { runLoadProbe } from './load.js';
 import type { Emit } from '../model/records.js';
@@ -17,7 +17,7 @@ export interface RunProbesOptions {
   signal: AbortSignal;
   segment?: Segment;
   /** Where a probe's warm-up sends its records: through the store's code and then dropped. */
-  rehearse: () => Rehearsal;
+  rehearse: () => Promise<Rehearsal>;
 }
 
 export async function runProbes(scenario: Scenario, { emit, signal, segment = WHOLE, rehearse }: RunProbesOptions): Promise<void> {
@@ -31,13 +31,13 @@ export async function runProbes(scenario: Scenario, { emit, signal, segment = WH
       probe,
       probeName: name,
       targets: names.map((target) => [target, scenario.targets[target]!] as const),
-      emit: (record) => {
-        if (record.type === 'stage') client.setStage(record.stage);
-        emit(record);
-      },
+      emit: probeEmit(client, emit),
       signal,
       segment,
-      rehearse,
+      rehearse: async () => {
+        const rehearsal = await rehearse();
+        return { ...rehearsal, emit: probeEmit(client, rehearsal.emit) };
+      },
       // A load probe's stage records move the monitor on; a stream probe says when its schedule starts.
       warmedUp: () => client.setStage(probe.kind),
     };
@@ -47,6 +47,17 @@ export async function runProbes(scenario: Scenario, { emit, signal, segment = WH
       client.stop();
     }
   }
+}
+
+/**
+ * A probe's records, its stage records moving the client-delay monitor on. A warm-up's go
+ * through this same function, so the measured path calls nothing it has not called before.
+ */
+function probeEmit(client: ClientDelayMonitor, emit: Emit): Emit {
+  return (record) => {
+    if (record.type === 'stage') client.setStage(record.stage);
+    emit(record);
+  };
 }
 
 /**

@@ -58,7 +58,7 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal, 
   const checkpointEvery = Math.max(1, Math.round(probe.checkpoint / 1000));
   const stopAll = () => held.forEach((stream) => stream.open?.stop(signal.reason));
   signal.addEventListener('abort', stopAll, { once: true });
-  await warmUpStreamPath(probe, targets[0]![1], ADAPTERS[probe.protocol], rehearse());
+  await warmUpStreamPath(probe, targets[0]![1], ADAPTERS[probe.protocol], await rehearse());
   warmedUp();
   const start = now() + LEAD_MS;
   const ticker = startTicker(start, (second, at) => {

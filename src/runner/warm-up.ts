@@ -12,59 +12,20 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
-import type { LoadProbe, StreamProbe, Target } from '../scenario/schema.js';
+import type { StreamProbe, Target } from '../scenario/schema.js';
 import type { StreamAdapter } from './http-stream.js';
 import { now } from './http.js';
-import { createLoadTarget } from './load-target.js';
-import { constantArrivals } from './constant-arrival-rate.js';
-import { runSchedule } from './open-model.js';
 import { buildRequest } from '../scenario/request.js';
 import { createStreamTracker, trackerOptions } from './stream-tracker.js';
 import type { Emit } from '../model/records.js';
 
-/** Where warm-up records go: through the store's code, then nowhere. `end` closes their intervals, as a second's boundary does. */
+/**
+ * Where warm-up records go: the path a run's records take, built by the same code into a
+ * throwaway run directory, then nowhere. `end` closes it and removes what it wrote.
+ */
 export interface Rehearsal {
   emit: Emit;
-  end(): void;
-}
-
-/**
- * Enough requests for V8 to optimise the hot path, sent by the open-model scheduler itself:
- * a warm-up of batches left the scheduler cold, and a fresh run's first two seconds then had a
- * schedule-lag p99 of 3–8 ms where the seconds after had under 0.6 ms (measured at 2,000/s and 5,000/s).
- */
-const WARM_UP_RATE = 4000;
-const WARM_UP_MS = 1500;
-const WARM_UP_IN_FLIGHT = 64;
-const WARM_UP_TICK_EVERY = 200;
-
-export async function warmUpLoadPath(probe: LoadProbe, target: Target, rehearsal: Rehearsal, signal: AbortSignal): Promise<void> {
-  await withSink(
-    (req, res) => {
-      req.resume();
-      res.end('ok');
-    },
-    async (url) => {
-      const inFlight = Math.min(WARM_UP_IN_FLIGHT, probe.connections ?? probe.maxInFlight, probe.maxInFlight);
-      const driver = createLoadTarget('warm-up', { ...target, url }, { ...probe, connections: inFlight, maxInFlight: inFlight }, 'warm-up', rehearsal.emit);
-      const start = now();
-      let fired = 0;
-      try {
-        await runSchedule(
-          offsetsFrom(start, constantArrivals(WARM_UP_RATE, WARM_UP_MS)),
-          (arrival) => {
-            driver.fire(arrival.at, 'warm-up');
-            if (++fired % WARM_UP_TICK_EVERY === 0) rehearsal.emit(driver.tick(0, now(), 'warm-up'));
-          },
-          signal,
-        );
-        await driver.drained();
-      } finally {
-        await driver.close();
-        rehearsal.end();
-      }
-    },
-  );
+  end(): Promise<void>;
 }
 
 const WARM_UP_STREAMS = 200;
@@ -78,7 +39,7 @@ const SINK_STREAMS: Partial<Record<StreamProbe['protocol'], { contentType: strin
 /** Opens and ends WARM_UP_STREAMS streams through the probe's adapter and tracker. */
 export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapter: StreamAdapter, rehearsal: Rehearsal): Promise<void> {
   const sink = SINK_STREAMS[probe.protocol];
-  await withSink(
+  await withSinkServer(
     (req, res) => {
       req.resume();
       if (sink) res.writeHead(200, { 'content-type': sink.contentType }).end(sink.body);
@@ -113,17 +74,14 @@ export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapt
         }
       } finally {
         sockets?.close();
-        rehearsal.end();
+        await rehearsal.end();
       }
     },
   );
 }
 
-function* offsetsFrom(start: number, offsets: Iterable<number>): Generator<{ at: number }> {
-  for (const offset of offsets) yield { at: start + offset };
-}
-
-async function withSink(handler: RequestListener, use: (url: string, server: Server) => Promise<void>): Promise<void> {
+/** A loopback server inside coldbench for a warm-up to send to, closed when `use` is done. */
+export async function withSinkServer(handler: RequestListener, use: (url: string, server: Server) => Promise<void>): Promise<void> {
   const sink = createServer(handler);
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   try {

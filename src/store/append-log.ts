@@ -19,6 +19,23 @@ export interface AppendLog {
  * `onError` hears the first write that fails (a full disk); the log then keeps what it wrote
  * and drops the rest, never throwing into the code that appends.
  */
+/**
+ * What open logs still hold is written when the process exits. One listener for all of them:
+ * a run and its warm-up's rehearsal hold a dozen logs at once, past Node's warning at ten listeners.
+ */
+const flushesAtExit = new Set<() => void>();
+const flushAll = () => flushesAtExit.forEach((flush) => flush());
+
+/** Runs `flush` at process exit until the returned function is called. */
+export function flushAtExit(flush: () => void): () => void {
+  if (flushesAtExit.size === 0) process.on('exit', flushAll);
+  flushesAtExit.add(flush);
+  return () => {
+    flushesAtExit.delete(flush);
+    if (flushesAtExit.size === 0) process.off('exit', flushAll);
+  };
+}
+
 export function openAppendLog(path: string, onError: (error: unknown) => void, { flushMs = 50, maxBufferBytes = 64 * 1024 } = {}): AppendLog {
   const fd = openSync(path, 'a');
   let buffer: string[] = [];
@@ -43,7 +60,7 @@ export function openAppendLog(path: string, onError: (error: unknown) => void, {
       onError(error);
     }
   };
-  process.on('exit', flush);
+  const stopFlushingAtExit = flushAtExit(flush);
 
   return {
     append(line) {
@@ -78,7 +95,7 @@ export function openAppendLog(path: string, onError: (error: unknown) => void, {
     close() {
       flush();
       closed = true;
-      process.off('exit', flush);
+      stopFlushingAtExit();
       closeSync(fd);
     },
   };

@@ -15,7 +15,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import type { LoadSample, SampleError } from '../model/records.js';
-import { openAppendLog, type AppendLog } from './append-log.js';
+import { flushAtExit, openAppendLog, type AppendLog } from './append-log.js';
 
 export const LOAD_SAMPLE_BYTES = 64;
 const HEADER_BYTES = 16;
@@ -94,7 +94,7 @@ export function openLoadSampleLog(
     }
     used = 0;
   };
-  process.on('exit', flush);
+  const stopFlushingAtExit = flushAtExit(flush);
 
   return {
     append(sample) {
@@ -129,7 +129,7 @@ export function openLoadSampleLog(
     close() {
       flush();
       closed = true;
-      process.off('exit', flush);
+      stopFlushingAtExit();
       closeSync(fd);
       dictionary.close();
     },
