@@ -8,6 +8,7 @@ const rooms = {
   scenario: ['model'],
   runner: ['model', 'scenario'],
   k6: ['model', 'scenario'],
+  manifests: ['model', 'scenario'],
   store: ['model'],
   importers: ['model', 'store'],
   sinks: ['model', 'store'],

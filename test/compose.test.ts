@@ -69,7 +69,7 @@ describe('docker-compose.yml, Dockerfile and Grafana provisioning', () => {
     const dockerfile = read('Dockerfile');
     assert.deepEqual(
       [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]),
-      ['node:20-bookworm-slim', 'node:20-bookworm-slim'],
+      ['node:20-bookworm-slim', 'node:20-bookworm-slim', 'node:20-bookworm-slim'],
     );
     assert.match(dockerfile, /^RUN npm ci /m);
     assert.match(dockerfile, /^USER node$/m);

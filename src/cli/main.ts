@@ -233,6 +233,14 @@ export async function main(argv: string[]): Promise<void> {
       },
     )
     .command(
+      'manifests check <paths..>',
+      'Check Kubernetes manifests (deploy/, k6-operator TestRuns, your edited copies) against the schemas a cluster applies: every problem as file:line object path',
+      (y) => y.positional('paths', { type: 'string', array: true, demandOption: true, describe: 'YAML files, or directories of them' }),
+      async (args) => {
+        exitCode = await (await import('./commands/manifests.js')).manifestsCheckCommand(args.paths);
+      },
+    )
+    .command(
       'platform <kind>',
       'Run an embedded platform in the foreground (a stand-in for Cloud Run or Kubernetes)',
       (y) =>

@@ -70,7 +70,8 @@ function start(): void {
     if (new URL(req.url ?? '/', 'http://instance').pathname !== '/ws') return socket.destroy();
     handleWebSocket(req, socket, head, identityHeaders).catch(() => socket.destroy());
   });
-  server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  // Loopback unless told: in a container, HOST=0.0.0.0 (deploy/reference-app/).
+  server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const ready: ReadyMessage = { type: 'ready', port, instanceId };

@@ -118,7 +118,7 @@ function plainMessage(zodIssue: z.core.$ZodIssue): string {
   return zodIssue.message.replace(/^Invalid input: /, '');
 }
 
-function locateNode(doc: Document, lines: LineCounter, path: Path, atKey: boolean): { line: number; column: number } {
+export function locateNode(doc: Document, lines: LineCounter, path: Path, atKey: boolean): { line: number; column: number } {
   // Walk as deep as the document goes; a missing key is reported at its parent.
   let node: unknown = doc.contents;
   let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
