@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -152,6 +152,43 @@ describe('import k6', () => {
     const log = readFileSync(join(runDir, 'intervals.hlog'), 'utf8');
     for (const metric of ['uncorrected', 'waiting', 'connecting', 'tls', 'blocked']) assert.match(log, new RegExp(`^Tag=k8s/load/10x/${metric},`, 'm'));
     assert.equal(spawnSync(process.execPath, [CLI, 'report', runDir, '--json'], { encoding: 'utf8' }).status, 0);
+  });
+
+  it('judges --slo on k6 durations, labelled uncorrected everywhere, and a gate passes and fails where the data says', () => {
+    const dir = tempDir();
+    // 1,000 requests 10 ms apart: durations 300–1,299 ms, so p95 is ~1,250 ms; the first 500 alone stay under 800 ms.
+    const all = Array.from({ length: 1000 }, (_, i) => ({ ...requests(1, 'k8s', i * 10)[0]!, duration: 300 + ((i * 617) % 1000) }));
+    const fast = all.filter((r) => r.duration < 760);
+    const results: Record<string, { status: number | null; stdout: string; gate: { status: number | null; stdout: string } }> = {};
+    for (const [name, data] of Object.entries({ fast, all })) {
+      const file = join(dir, `${name}.json`);
+      writeFileSync(file, jsonLines(data, []));
+      const out = join(dir, name);
+      const imported = spawnSync(process.execPath, [CLI, 'import', 'k6', file, '--out', out, '--slo', 'p95=< 800ms', '--slo', 'successRate=>= 99%'], {
+        encoding: 'utf8',
+      });
+      const runDir = join(out, readdirSync(out)[0]!);
+      const gate = spawnSync(process.execPath, [CLI, 'gate', runDir, '--junit', join(dir, `${name}.xml`)], { encoding: 'utf8' });
+      results[name] = { status: imported.status, stdout: imported.stdout, gate: { status: gate.status, stdout: gate.stdout } };
+      const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary;
+      const p95 = summary.targets.k8s!.load!['10x']!.slo.find((c) => c.metric === 'p95 uncorrected')!;
+      assert.equal(p95.uncorrected, true);
+      assert.match(p95.detail, /^k6 records no intended send time; latency from the send: p95 /);
+      assert.equal(summary.targets.k8s!.load!['10x']!.latencyMs, null, 'no corrected latency is made up');
+      for (const output of [gate.stdout, readFileSync(join(runDir, 'report.md'), 'utf8'), readFileSync(join(dir, `${name}.xml`), 'utf8')])
+        assert.match(output, /p95 uncorrected/);
+    }
+    assert.equal(results.fast!.status, 0, results.fast!.stdout);
+    assert.equal(results.fast!.gate.status, 0, results.fast!.gate.stdout);
+    assert.equal(results.all!.status, 1, results.all!.stdout);
+    assert.equal(results.all!.gate.status, 1, results.all!.gate.stdout);
+    assert.match(results.all!.gate.stdout, /p95 uncorrected < 800ms: FAIL/);
+    const wrong = spawnSync(process.execPath, [CLI, 'import', 'k6', join(dir, 'fast.json'), '--out', dir, '--slo', 'p96=< 1s', '--slo', 'p95=fast'], {
+      encoding: 'utf8',
+    });
+    assert.equal(wrong.status, 3);
+    assert.match(wrong.stderr, /^CB_USAGE: --slo .*unknown SLO p96 .*write each as NAME=LIMIT/);
+    assert.match(wrong.stderr, /p95: expected a latency limit like "< 800ms"/);
   });
 
   it('names a file it cannot read, and refuses files with no request', () => {

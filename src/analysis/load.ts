@@ -3,7 +3,7 @@ import type { LoadSample, ProbeAborted, ProbeDeclared, StageStarted, Tick } from
 import { shareOf } from '../model/segment.js';
 import { clientLagReason, eventLoopDelay, tightestLatencyLimit } from './client.js';
 import { newReservoir } from './reservoir.js';
-import { stageKey, type StoredRun } from './stored-run.js';
+import { stageKey, windowKey, type StoredRun } from './stored-run.js';
 import { checkSlos } from './slo.js';
 import { distribution, round3 } from './stats.js';
 import type { LoadStageSummary } from '../model/summary.js';
@@ -58,6 +58,8 @@ export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: stri
         : null);
 
     const successes = data?.successes ?? 0;
+    // A run with no intended send time (an import) has no corrected latency: its SLOs are judged on latency from the send, and say so.
+    const judgedOn = hist('latency') || !hist('uncorrected') ? 'latency' : 'uncorrected';
     out[stage.name] = {
       probe: probe.probe,
       targetRate: round3(stage.targetRate),
@@ -81,13 +83,17 @@ export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: stri
       slo: checkSlos(probe.slo, {
         sent,
         successes,
-        latency: hist('latency'),
-        windows: run.windows?.get(stageKey(probe.probe, target, stage.name)) ?? (run.windows && []),
+        latency: hist(judgedOn),
+        windows: run.windows?.get(windowKey(probe.probe, target, stage.name, judgedOn)) ?? (run.windows && []),
+        ...(judgedOn === 'uncorrected' && { uncorrected: `${toolOf(run)} records no intended send time` }),
       }),
     };
   }
   return out;
 }
+
+/** What produced the run's samples: k6 for an import of k6, else the run's own tool. */
+const toolOf = (run: StoredRun): string => run.manifest.provenance.runners.find((r) => r.tool?.name)?.tool.name ?? 'this run';
 
 /** Ms from the stage start until an instance unseen before the stage first answered; then adds this stage's instances to `seen`. */
 function firstNewInstance(instances: ReadonlyMap<string, number> | undefined, seen: Set<string>, stageStart: number): number | null {

@@ -13,7 +13,7 @@ import type { Sample } from '../model/records.js';
 import { readRun } from '../store/read-run.js';
 import { addLoadSample } from './load.js';
 import { LATENCY_SLO_METRICS, quantileOf, SLO_WINDOW_MS } from './slo.js';
-import { stageKey, type StoredRun } from './stored-run.js';
+import { stageKey, windowKey, type StoredRun } from './stored-run.js';
 import { addStreamCheckpoint, addStreamSample } from './stream.js';
 
 /** A stage of a probe, across its targets: where its start is found. */
@@ -38,7 +38,8 @@ export function loadRun(dir: string): StoredRun {
       windows = windowAccumulator(run, stageStarts);
       return {
         interval(interval, histogram) {
-          if (interval.metric === 'latency' && stageStarts.has(stageStartKey(interval))) windows!.add(interval, histogram);
+          const { metric } = interval;
+          if ((metric === 'latency' || metric === 'uncorrected') && stageStarts.has(stageStartKey(interval))) windows!.add({ ...interval, metric }, histogram);
         },
         sample(record) {
           if (record.type === 'checkpoint') addStreamCheckpoint(run, record);
@@ -67,9 +68,10 @@ function intervalLogDisagreements(run: StoredRun): string[] {
 }
 
 /**
- * Adds a load stage's latency intervals into 10-second windows from the stage start (by the
- * interval's start) and into per-second points; one live histogram per stage, since the log
- * is in time order.
+ * Adds a load stage's latency intervals (corrected, and from the send: an import judges its
+ * SLOs on that) into 10-second windows from the stage start (by the interval's start), and
+ * the corrected ones into per-second points; one live histogram per stage and metric, since
+ * the log is in time order.
  */
 function windowAccumulator(run: StoredRun, stageStarts: Map<string, number>) {
   const open = new Map<string, { index: number; histogram: Histogram }>();
@@ -84,8 +86,8 @@ function windowAccumulator(run: StoredRun, stageStarts: Map<string, number>) {
     entry.histogram.reset();
   };
   return {
-    add(interval: HistogramKey & { startedAt: number }, histogram: Histogram) {
-      const key = stageKey(interval.probe, interval.target, interval.stage);
+    add(interval: HistogramKey & { metric: 'latency' | 'uncorrected'; startedAt: number }, histogram: Histogram) {
+      const key = windowKey(interval.probe, interval.target, interval.stage, interval.metric);
       const start = stageStarts.get(stageStartKey(interval))!;
       const index = Math.max(0, Math.floor((interval.startedAt - start) / SLO_WINDOW_MS));
       let entry = open.get(key);
@@ -93,9 +95,11 @@ function windowAccumulator(run: StoredRun, stageStarts: Map<string, number>) {
       if (!entry) open.set(key, (entry = { index, histogram: newHistogram() }));
       entry.index = index;
       entry.histogram.add(histogram);
-      const seconds = run.seconds.get(key) ?? [];
+      if (interval.metric !== 'latency') return;
+      const stage = stageKey(interval.probe, interval.target, interval.stage);
+      const seconds = run.seconds.get(stage) ?? [];
       seconds.push({ at: interval.startedAt, count: histogram.totalCount, p95Ms: usToMs(histogram.getValueAtPercentile(95)) });
-      run.seconds.set(key, seconds);
+      run.seconds.set(stage, seconds);
     },
     close() {
       for (const key of open.keys()) finish(key);

@@ -30,10 +30,12 @@ export interface LatencyWindow {
 export interface StageData {
   sent: number;
   successes: number;
-  /** Corrected latency of successful requests. */
+  /** Corrected latency of successful requests, or, where `uncorrected` says why, latency from the send. */
   latency: Histogram | undefined;
-  /** The stage's 10-second windows; undefined when they could not be read (no interval log). */
+  /** The stage's 10-second windows of that latency; undefined when they could not be read (no interval log). */
   windows: readonly LatencyWindow[] | undefined;
+  /** Why the latency is from the send, e.g. "k6 records no intended send time": every latency check then says so. */
+  uncorrected?: string;
 }
 
 export function checkSlos(slo: SloLimits | undefined, data: StageData): SloCheck[] {
@@ -43,7 +45,12 @@ export function checkSlos(slo: SloLimits | undefined, data: StageData): SloCheck
   for (const metric of LATENCY_SLO_METRICS) {
     const limit = slo[metric];
     if (!limit) continue;
-    checks.push(checkPercentile(metric, quantileOf(metric), limit, data.latency, data.windows && windowsMissing(metric, limit, data.windows)));
+    const check = checkPercentile(metric, quantileOf(metric), limit, data.latency, data.windows && windowsMissing(metric, limit, data.windows));
+    checks.push(
+      data.uncorrected
+        ? { ...check, metric: `${metric} uncorrected`, detail: `${data.uncorrected}; latency from the send: ${check.detail}`, uncorrected: true }
+        : check,
+    );
   }
   return checks;
 }

@@ -49,7 +49,7 @@ export interface StreamData {
 export interface StoredRun extends RunContents {
   /** Per load stage (probe/target/stage key): p95 of each interval, for the timeline. */
   seconds: Map<string, Array<{ at: number; count: number; p95Ms: number }>>;
-  /** Per load stage: 10-second windows; undefined when the interval log is missing. */
+  /** Per load stage and latency metric (windowKey): 10-second windows; undefined when the interval log is missing. */
   windows: Map<string, LatencyWindow[]> | undefined;
   coldstart: ColdstartSample[];
   capacity: CapacitySample[];
@@ -60,3 +60,7 @@ export interface StoredRun extends RunContents {
 // JSON arrays: names may hold any character.
 export const stageKey = (probe: string, target: string, stage: string) => JSON.stringify([probe, target, stage]);
 export const streamKey = (probe: string, target: string) => JSON.stringify([probe, target]);
+
+/** The 10-second windows of one stage's latency (`latency`, or `uncorrected` for a run with no intended send time). */
+export const windowKey = (probe: string, target: string, stage: string, metric: 'latency' | 'uncorrected'): string =>
+  `${stageKey(probe, target, stage)}|${metric}`;

@@ -209,9 +209,20 @@ export async function main(argv: string[]): Promise<void> {
     .command(
       'import k6 <files..>',
       'Read k6 JSON or CSV output (.gz too; one file per runner) into a run directory',
-      (y) => y.positional('files', { type: 'string', array: true, demandOption: true }).option('out', runOptions.out).option('json', runOptions.json),
+      (y) =>
+        y
+          .positional('files', { type: 'string', array: true, demandOption: true })
+          .option('out', runOptions.out)
+          .option('json', runOptions.json)
+          .option('slo', {
+            type: 'string',
+            array: true,
+            default: [] as string[],
+            describe:
+              'An SLO to judge every imported stage by, as a scenario\'s slo: ("p95=< 800ms", "successRate=>= 99.9%"); latency ones on k6\'s uncorrected durations',
+          }),
       async (args) => {
-        exitCode = await (await import('./commands/import.js')).importK6Command({ files: args.files, out: args.out, json: args.json });
+        exitCode = await (await import('./commands/import.js')).importK6Command({ files: args.files, out: args.out, json: args.json, slo: args.slo });
       },
     )
     .command(

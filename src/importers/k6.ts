@@ -18,7 +18,7 @@ import { createGunzip } from 'node:zlib';
 import { CbError } from '../model/errors.js';
 import { statusError } from '../model/error-class.js';
 import { msToUs, newHistogram, type Histogram } from '../model/histogram.js';
-import type { LoadSample, SampleError, StagePlan, Tick } from '../model/records.js';
+import type { LoadSample, SampleError, SloLimits, StagePlan, Tick } from '../model/records.js';
 import { WHOLE } from '../model/segment.js';
 import { encodeIntervals, type IntervalSpan } from '../store/interval-log.js';
 import { createRunWriter, newRunId } from '../store/run-writer.js';
@@ -48,7 +48,12 @@ export interface ImportResult {
   skipped: string[];
 }
 
-export async function importK6(files: readonly string[], outDir: string): Promise<ImportResult> {
+export interface ImportOptions {
+  /** SLOs to judge every imported stage by, as a load probe's `slo:`: k6's output holds no thresholds. */
+  slo?: SloLimits;
+}
+
+export async function importK6(files: readonly string[], outDir: string, { slo }: ImportOptions = {}): Promise<ImportResult> {
   if (files.length === 0) throw new CbError('CB_USAGE', 'import k6 needs at least one k6 JSON or CSV output file');
   const skipped: string[] = [];
   const samples: LoadSample[] = [];
@@ -87,7 +92,7 @@ export async function importK6(files: readonly string[], outDir: string): Promis
     const place = lastSent.get(sample.target) ?? samples.find((s) => s.target === sample.target && !unplaced.has(s));
     if (place) Object.assign(sample, { probe: place.probe, stage: place.stage });
   }
-  return writeImportedRun(samples, phases, files, sanitize(scenarioName ?? 'k6-import'), outDir, skipped);
+  return writeImportedRun(samples, phases, files, sanitize(scenarioName ?? 'k6-import'), outDir, skipped, slo);
 }
 
 /** A tag as a name coldbench prints: control characters (a terminal escape, a line break) shown as �, never sent raw. */
@@ -286,6 +291,7 @@ function writeImportedRun(
   scenarioName: string,
   outDir: string,
   skipped: string[],
+  slo: SloLimits | undefined,
 ): ImportResult {
   // Stages and targets in the order they first appear; a stage spans its first to last request.
   const targets: string[] = [];
@@ -325,7 +331,7 @@ function writeImportedRun(
       const rate = span.sent / targets.length / (durationMs / 1000);
       return { name, offsetMs: span.first - probeStart, durationMs, fromRate: rate, toRate: rate, targetRate: rate };
     });
-    writer.record({ type: 'probe', probe, kind: 'load', targets, stages: plans });
+    writer.record({ type: 'probe', probe, kind: 'load', targets, stages: plans, ...(slo && { slo }) });
     for (const p of plans)
       writer.record({ type: 'stage', probe, stage: p.name, at: probeStart + p.offsetMs, targetRate: p.targetRate, durationMs: p.durationMs });
   }

@@ -55,6 +55,10 @@ const sloCheck = z.object({
   bound: z.number().nullable().meta({ description: 'The 95% one-sided confidence bound the pass decision used' }),
   samples: z.int().nonnegative(),
   detail: z.string(),
+  uncorrected: z
+    .literal(true)
+    .optional()
+    .meta({ description: 'A latency check judged on latency from the send: the run (an import) holds no intended send time' }),
 });
 
 const loadStage = z.object({

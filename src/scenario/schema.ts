@@ -5,6 +5,7 @@
  * change a benchmark.
  */
 import { z } from 'zod';
+import { CbError } from '../model/errors.js';
 import type { Comparison } from '../model/records.js';
 import type { ProbeKind } from '../model/probe-kinds.js';
 import type { VerdictKind, VerdictSpec, VerdictSpecs } from '../model/verdict-specs.js';
@@ -151,7 +152,7 @@ function comparison(what: string, example: string, ops: readonly Comparison[], p
 
 const latencyLimit = () => comparison('a latency limit', '< 800ms', ['<', '<='], parseDuration);
 
-const slo = z
+export const slo = z
   .strictObject({
     successRate: comparison('a success-rate floor', '>= 99.9%', ['>', '>='], parsePercent).optional(),
     p50: latencyLimit().optional(),
@@ -349,4 +350,23 @@ function isValidRegExp(text: string): boolean {
 
 export function scenarioJsonSchema(): object {
   return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' });
+}
+
+/**
+ * SLOs given on a command line (`--slo p95='< 800ms' --slo successRate='>= 99.9%'`), for a
+ * run that has no scenario (an import): checked as a scenario's `slo:` is, every problem at once.
+ */
+export function parseSloFlags(flags: readonly string[]): z.output<typeof slo> {
+  const entries = flags.map((flag) => {
+    const at = flag.indexOf('=');
+    return at > 0 ? [flag.slice(0, at).trim(), flag.slice(at + 1).trim()] : [flag, undefined];
+  });
+  const parsedSlo = slo.safeParse(Object.fromEntries(entries));
+  if (parsedSlo.success) return parsedSlo.data;
+  const problems = parsedSlo.error.issues.map((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? `unknown SLO ${issue.keys.join(', ')} (successRate, p50, p75, p90, p95, p99, p999)`
+      : `${issue.path.join('.')}: ${issue.message}`,
+  );
+  throw new CbError('CB_USAGE', `--slo ${problems.join('; ')}; write each as NAME=LIMIT, e.g. --slo "p95=< 800ms" --slo "successRate=>= 99.9%"`);
 }

@@ -29,11 +29,12 @@ function judgeStage(stage: LoadStageSummary | undefined): { status: VerdictStatu
 export function sloVerdict(spec: SloVerdictSpec, targets: Summary['targets']): VerdictResult {
   const stage = targets[spec.target]?.load?.[spec.stage];
   const judged = judgeStage(stage);
+  const uncorrected = stage?.slo.some((check) => check.uncorrected) ?? false;
   return {
     id: 'slo',
     title: `${spec.target} holds stage ${spec.stage} within its SLOs`,
     claim: 'within SLO',
-    metric: `slo ${spec.stage}, p95`,
+    metric: `slo ${spec.stage}, p95${uncorrected ? ' uncorrected' : ''}`,
     status: judged.status,
     observed: stage ? round3(stage.achievedRate) : null,
     threshold: stage ? stage.targetRate : 0,
@@ -41,7 +42,7 @@ export function sloVerdict(spec: SloVerdictSpec, targets: Summary['targets']): V
     unit: 'ms' as const,
     observedUnit: 'per-second' as const,
     samples: { [spec.target]: stage?.requests ?? 0 },
-    values: { [spec.target]: stage?.latencyMs?.p95 ?? null },
+    values: { [spec.target]: (uncorrected ? stage?.uncorrectedLatencyMs : stage?.latencyMs)?.p95 ?? null },
     detail: judged.detail,
   };
 }
