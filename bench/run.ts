@@ -8,10 +8,11 @@
  *   BENCH_SECONDS   length of each throughput and lag run (default 5)
  *   BENCH_REQUESTS  requests for the memory run (default 1,000,000)
  *   BENCH_STREAMS   concurrent SSE streams for the stream run (default 10,000)
- *   BENCH_ONLY      comma-separated sections to run: throughput, lag, segments, stream-open, streams, memory (default all)
+ *   BENCH_K6_BYTES  size of the k6 JSON output the k6-import section generates and imports (default 1 GB)
+ *   BENCH_ONLY      comma-separated sections to run: throughput, lag, segments, stream-open, streams, memory, k6-import (default all)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,12 +20,14 @@ import type { LoadStageSummary, Summary } from '../src/model/summary.js';
 import type { Tick } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/read.js';
+import { K6_HTTP_METRICS } from '../test/helpers.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const MEMORY_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1_000_000);
 const CONNECTIONS = 64;
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 10_000);
 const STREAM_HOLD_S = 20;
+const K6_BYTES = Number(process.env.BENCH_K6_BYTES ?? 1e9);
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const section = (name: string) => !ONLY || ONLY.includes(name);
 
@@ -284,6 +287,7 @@ async function main(): Promise<void> {
     if (section('stream-open')) streamOpenRun(server.url);
     if (section('streams')) await streamRun(server.url);
     if (section('memory')) await memoryRun(server.url, ours);
+    if (section('k6-import')) k6ImportRun();
   } finally {
     server.stop();
   }
@@ -382,6 +386,74 @@ async function memoryRun(url: string, maxRate: number): Promise<void> {
       `${stage.requests.toLocaleString('en')} requests ${report.seconds.toFixed(1)}s, peak RSS ${mb(report.maxRss)} (+${mb(report.maxRss - smallReport.maxRss)} for ${(stage.requests / small.stage.requests).toFixed(0)}× the requests)`,
   );
   cleanup();
+}
+
+/**
+ * `coldbench import k6` on a k6 JSON output of K6_BYTES from two runners (written as k6 writes
+ * it: a request's nine http_* points when it ends), in a fresh process: its peak RSS must not
+ * grow with the input, and its throughput in lines a second.
+ */
+function k6ImportRun(): void {
+  line(`\n## Importing ${mb(K6_BYTES)} of k6 JSON output (two runners)`);
+  const dir = mkdtempSync(join(tmpdir(), 'coldbench-bench-k6-'));
+  try {
+    const files = [0, 1].map((runner) => join(dir, `runner-${runner}.json`));
+    let lines = 0;
+    for (const [runner, file] of files.entries()) lines += writeK6Output(file, K6_BYTES / files.length, runner);
+    const script = `const t = performance.now(); const m = await import(${JSON.stringify(new URL('../src/importers/k6.js', import.meta.url).href)});
+const r = await m.importK6(${JSON.stringify(files)}, ${JSON.stringify(join(dir, 'out'))});
+console.log(JSON.stringify({ seconds: (performance.now() - t) / 1000, maxRss: process.resourceUsage().maxRSS * 1024, requests: r.requests }));`;
+    const [command, args] = pinned(CLIENT_CORE, process.execPath, ['--input-type=module', '-e', script]);
+    const result = JSON.parse(execFileSync(command, args, { encoding: 'utf8' })) as { seconds: number; maxRss: number; requests: number };
+    line(
+      `${lines.toLocaleString('en')} lines, ${result.requests.toLocaleString('en')} requests: ${result.seconds.toFixed(1)} s, ` +
+        `${Math.round(lines / result.seconds).toLocaleString('en')} lines/s, peak RSS ${mb(result.maxRss)}`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes k6 JSON output of about `bytes`: requests every 100 µs, durations 5–305 ms, each written when it ends. Returns its lines. */
+function writeK6Output(file: string, bytes: number, runner: number): number {
+  const start = Date.parse('2026-12-01T12:00:00Z');
+  const tags = (status: number) => ({
+    target: 'k8s',
+    probe: 'load',
+    stage: '10x',
+    scenario: 'k8s',
+    url: 'http://k8s.example/api/chat',
+    method: 'GET',
+    status: String(status),
+    expected_response: 'true',
+    testid: 'bench',
+  });
+  const fd = openSync(file, 'w');
+  let written = 0;
+  let lines = 0;
+  let batch: string[] = [];
+  try {
+    for (let i = 0; written < bytes; i++) {
+      const duration = 5 + ((i * 7919) % 300);
+      // Ends in order, as k6 writes them; starts (end − duration) out of order by up to 300 ms.
+      const time = new Date(start + runner * 0.05 + i * 0.1 + 300).toISOString();
+      for (const metric of K6_HTTP_METRICS) {
+        const value = metric === 'http_reqs' ? 1 : metric === 'http_req_duration' ? duration : metric === 'http_req_failed' ? 0 : 0.01;
+        const text = JSON.stringify({ type: 'Point', data: { time, value, tags: tags(200) }, metric }) + '\n';
+        batch.push(text);
+        written += text.length;
+        lines += 1;
+      }
+      if (batch.length >= 9000) {
+        writeSync(fd, batch.join(''));
+        batch = [];
+      }
+    }
+    writeSync(fd, batch.join(''));
+  } finally {
+    closeSync(fd);
+  }
+  return lines;
 }
 
 void main();

@@ -140,3 +140,16 @@ export function readIntervalLog(path: string) {
     .split('\n')
     .flatMap((line) => parseIntervalLogLine(line) ?? []);
 }
+
+/** k6's http_* metrics, in the order k6 writes a request's points (http_reqs opens it): for k6 output made in tests and the bench. */
+export const K6_HTTP_METRICS = [
+  'http_reqs',
+  'http_req_duration',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_waiting',
+  'http_req_receiving',
+  'http_req_failed',
+];

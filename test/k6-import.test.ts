@@ -16,20 +16,11 @@ import { distribution } from '../src/analysis/stats.js';
 import type { Summary } from '../src/model/summary.js';
 import { msToUs, newHistogram } from '../src/model/histogram.js';
 import type { RunManifest } from '../src/model/manifest.js';
-import { CLI, tempDir } from './helpers.js';
+import type { LoadSample } from '../src/model/records.js';
+import { CLI, K6_HTTP_METRICS, storedSamples, tempDir } from './helpers.js';
 
 const START = Date.parse('2026-11-27T12:00:00Z');
-const HTTP_METRICS = [
-  'http_reqs',
-  'http_req_duration',
-  'http_req_blocked',
-  'http_req_connecting',
-  'http_req_tls_handshaking',
-  'http_req_sending',
-  'http_req_waiting',
-  'http_req_receiving',
-  'http_req_failed',
-];
+const HTTP_METRICS = K6_HTTP_METRICS;
 
 interface Request {
   at: number;
@@ -152,6 +143,39 @@ describe('import k6', () => {
     const log = readFileSync(join(runDir, 'intervals.hlog'), 'utf8');
     for (const metric of ['uncorrected', 'waiting', 'connecting', 'tls', 'blocked']) assert.match(log, new RegExp(`^Tag=k8s/load/10x/${metric},`, 'm'));
     assert.equal(spawnSync(process.execPath, [CLI, 'report', runDir, '--json'], { encoding: 'utf8' }).status, 0);
+  });
+
+  it('merges runners in start order as it streams, and refuses a runner file out of time order beyond its longest request, naming the line', () => {
+    const dir = tempDir();
+    // Two runners whose requests interleave; k6 writes each when it ends, so within a file starts are out of order by up to a duration.
+    const runners = [0, 1].map((r) => requests(400, 'k8s', r * 3).map((q, i) => ({ ...q, duration: 20 + ((i * 37) % 300) })));
+    const byEnd = (list: Request[]) => list.map((q) => ({ ...q, at: q.at + q.duration })).sort((a, b) => a.at - b.at);
+    const files = runners.map((_, r) => join(dir, `runner-${r}.json`));
+    files.forEach((file, r) => writeFileSync(file, jsonLines(byEnd(runners[r]!), [])));
+    const result = spawnSync(process.execPath, [CLI, 'import', 'k6', ...files, '--out', join(dir, 'out')], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const runDir = /into (\S+)/.exec(result.stderr)![1]!;
+    const starts = storedSamples<LoadSample>(runDir).map((s) => s.intendedAt);
+    assert.equal(starts.length, 800);
+    assert.deepEqual(
+      starts,
+      [...starts].sort((a, b) => a - b),
+      'every sample in start order',
+    );
+    assert.deepEqual(
+      starts,
+      [...runners[0]!, ...runners[1]!].map((q) => q.at).sort((a, b) => a - b),
+    );
+    // A request written a minute after the ones around it (with durations under a second) is no reordering k6 does.
+    const late = byEnd(runners[0]!);
+    late.splice(300, 0, { ...late[0]!, at: late[299]!.at - 60_000, duration: 30 });
+    writeFileSync(join(dir, 'late.json'), jsonLines(late, []));
+    const refused = spawnSync(process.execPath, [CLI, 'import', 'k6', join(dir, 'late.json'), '--out', join(dir, 'out2')], { encoding: 'utf8' });
+    assert.equal(refused.status, 3, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /^CB_IMPORT_UNORDERED: \S+late\.json:\d+: a request that started at \S+ comes after requests that started [\d.]+ s later; the file is not in time order/,
+    );
   });
 
   it('judges --slo on k6 durations, labelled uncorrected everywhere, and a gate passes and fails where the data says', () => {

@@ -11,17 +11,21 @@
  * k6` writes set them; else the k6 scenario and `k6`). dropped_iterations are dropped samples.
  * A malformed line is named by file and line, and the rest is imported.
  */
-import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { CbError } from '../model/errors.js';
 import { statusError } from '../model/error-class.js';
-import { msToUs, newHistogram, type Histogram } from '../model/histogram.js';
-import type { LoadSample, SampleError, SloLimits, StagePlan, Tick } from '../model/records.js';
-import { WHOLE } from '../model/segment.js';
-import { encodeIntervals, type IntervalSpan } from '../store/interval-log.js';
-import { createRunWriter, newRunId } from '../store/run-writer.js';
+import type { LoadSample, SampleError, SloLimits } from '../model/records.js';
+import { checkTime, linesOf, readable, refuseOtherFormat } from './lines.js';
+import {
+  importProvenance,
+  inStartOrder,
+  mergedByStart,
+  newSurvey,
+  printable,
+  refuseTooManyNames,
+  writeImportedRun,
+  type ImportedRequest,
+  type ReadRequest,
+} from './imported-run.js';
 
 /** One k6 metric point, from either format. */
 interface K6Point {
@@ -53,50 +57,80 @@ export interface ImportOptions {
   slo?: SloLimits;
 }
 
+/**
+ * Two passes over the files, neither holding the requests: the first learns the names and
+ * stage spans the run declares, the second writes the requests in start order, each file put
+ * in order within a bounded window and the files merged.
+ */
 export async function importK6(files: readonly string[], outDir: string, { slo }: ImportOptions = {}): Promise<ImportResult> {
   if (files.length === 0) throw new CbError('CB_USAGE', 'import k6 needs at least one k6 JSON or CSV output file');
-  const skipped: string[] = [];
-  const samples: LoadSample[] = [];
-  const phases = new Map<LoadSample, Record<string, number>>();
-  /** Dropped iterations carry only k6's scenario tag: placed by time, in the stage their target was in. */
-  const unplaced = new Set<LoadSample>();
-  let scenarioName: string | undefined;
   for (const file of files) {
-    let open: { point: K6Point; sample: LoadSample } | undefined;
-    const finish = () => open && samples.push(open.sample);
-    await forEachPoint(file, skipped, (point) => {
-      scenarioName ??= point.tags.testid;
-      if (point.metric === 'http_reqs') {
-        finish();
-        open = { point, sample: requestSample(point) };
-      } else if (point.metric === 'dropped_iterations') {
-        const drop: LoadSample = { type: 'sample', kind: 'load', ...placeOf(point.tags), intendedAt: point.time, dropped: true, ok: false, bytes: 0 };
-        if (point.tags.stage === undefined) unplaced.add(drop);
-        samples.push(drop);
-      } else if (open && point.metric.startsWith('http_req') && sameRequest(open.point, point)) {
-        addToRequest(open.sample, point, phases);
-      }
-    });
-    finish();
+    await readable(file, 'k6');
+    refuseOtherFormat(file, 'k6');
   }
-  refuseTooManyNames(samples);
-  if (samples.length === 0)
-    throw new CbError('CB_IMPORT_EMPTY', `no k6 requests in ${files.join(', ')}${skipped.length ? ` (${skipped.length} lines skipped: ${skipped[0]})` : ''}`);
-  samples.sort((a, b) => a.intendedAt - b.intendedAt);
-  const lastSent = new Map<string, LoadSample>();
-  for (const sample of samples) {
-    if (!unplaced.has(sample)) {
-      if (!sample.dropped) lastSent.set(sample.target, sample);
-      continue;
+  const skipped: string[] = [];
+  const survey = newSurvey();
+  /** Per target, its earliest placed request: where a dropped iteration before any request of it goes. */
+  const firstPlace = new Map<string, LoadSample>();
+  let scenarioName: string | undefined;
+  for (const file of files)
+    for await (const { sample, unplaced } of requestsIn(file, skipped, (tags) => (scenarioName ??= tags.testid))) {
+      if (unplaced) continue;
+      survey.add(sample);
+      const first = firstPlace.get(sample.target);
+      if (!first || sample.intendedAt < first.intendedAt) firstPlace.set(sample.target, sample);
     }
-    const place = lastSent.get(sample.target) ?? samples.find((s) => s.target === sample.target && !unplaced.has(s));
-    if (place) Object.assign(sample, { probe: place.probe, stage: place.stage });
+  refuseTooManyNames(survey, 'k6');
+  if (survey.requests === 0)
+    throw new CbError('CB_IMPORT_EMPTY', `no k6 requests in ${files.join(', ')}${skipped.length ? ` (${skipped.length} lines skipped: ${skipped[0]})` : ''}`);
+
+  const lastSent = new Map<string, LoadSample>();
+  async function* placed(): AsyncGenerator<ImportedRequest> {
+    for await (const request of mergedByStart(files.map((file) => inStartOrder(requestsIn(file), file)))) {
+      const { sample } = request;
+      if ((request as K6Request).unplaced) {
+        // Dropped iterations carry only k6's scenario tag: placed by time, in the stage their target was in.
+        const place = lastSent.get(sample.target) ?? firstPlace.get(sample.target);
+        if (place) Object.assign(sample, { probe: place.probe, stage: place.stage });
+      } else if (!sample.dropped) lastSent.set(sample.target, sample);
+      yield request;
+    }
   }
-  return writeImportedRun(samples, phases, files, sanitize(scenarioName ?? 'k6-import'), outDir, skipped, slo);
+  const { runId, dir } = await writeImportedRun(survey, placed(), {
+    outDir,
+    scenarioName: sanitize(scenarioName ?? 'k6-import'),
+    slo,
+    provenance: importProvenance('k6', files),
+  });
+  return { runId, dir, requests: survey.requests, skipped };
 }
 
-/** A tag as a name coldbench prints: control characters (a terminal escape, a line break) shown as �, never sent raw. */
-const printable = (tag: string) => tag.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+interface K6Request extends ReadRequest {
+  /** A dropped iteration with no stage tag: its place is found in time order. */
+  unplaced?: boolean;
+}
+
+/**
+ * A file's requests in file order: k6 writes a request's http_* points together, opened by its
+ * http_reqs point. Lines left out go to `skipped` (the first pass only: the second reads the same lines).
+ */
+async function* requestsIn(file: string, skipped?: string[], onTags?: (tags: Record<string, string>) => void): AsyncGenerator<K6Request> {
+  let open: { point: K6Point; request: K6Request } | undefined;
+  for await (const { point, line } of pointsIn(file, skipped)) {
+    onTags?.(point.tags);
+    if (point.metric === 'http_reqs') {
+      if (open) yield open.request;
+      open = { point, request: { sample: requestSample(point), end: point.time, line } };
+    } else if (point.metric === 'dropped_iterations') {
+      const sample: LoadSample = { type: 'sample', kind: 'load', ...placeOf(point.tags), intendedAt: point.time, dropped: true, ok: false, bytes: 0 };
+      yield { sample, end: point.time, line, ...(point.tags.stage === undefined && { unplaced: true }) };
+    } else if (open && point.metric.startsWith('http_req') && sameRequest(open.point, point)) {
+      addToRequest(open.request, point);
+    }
+  }
+  if (open) yield open.request;
+}
+
 const placeOf = (tags: Record<string, string>) => ({
   target: printable(tags.target ?? tags.scenario ?? 'default'),
   probe: printable(tags.probe ?? 'k6'),
@@ -117,7 +151,8 @@ function requestSample(point: K6Point): LoadSample {
   };
 }
 
-function addToRequest(sample: LoadSample, point: K6Point, phases: Map<LoadSample, Record<string, number>>): void {
+function addToRequest(request: ImportedRequest, point: K6Point): void {
+  const { sample } = request;
   if (point.metric === 'http_req_duration') {
     // k6 stamps a request's points at its end: it was sent `duration` before.
     sample.uncorrectedLatencyMs = point.value;
@@ -129,116 +164,28 @@ function addToRequest(sample: LoadSample, point: K6Point, phases: Map<LoadSample
     const base: SampleError = status > 0 ? statusError(status) : { code: 'K6_ERROR', class: 'other', message: '' };
     sample.error = { ...base, code: point.tags.error_code ?? base.code, message: point.tags.error ?? `k6: status ${point.tags.status ?? 'none'}` };
   } else if (PHASE_METRICS[point.metric]) {
-    phases.set(sample, { ...phases.get(sample), [PHASE_METRICS[point.metric]!]: point.value });
+    request.phases = { ...request.phases, [PHASE_METRICS[point.metric]!]: point.value };
   }
 }
 
-/** Every point of a file, read a line at a time, in file order; malformed lines go to `skipped` as file:line: reason. */
-async function forEachPoint(file: string, skipped: string[], onPoint: (point: K6Point) => void): Promise<void> {
-  try {
-    await access(file);
-  } catch (error) {
-    throw new CbError(
-      'CB_USAGE',
-      `cannot read k6 output ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-    );
-  }
-  const raw = createReadStream(file);
-  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  raw.on('error', (error) => input.destroy(error));
+/** Every point of a file, in file order; malformed lines go to `skipped` (when given) as file:line: reason. */
+async function* pointsIn(file: string, skipped?: string[]): AsyncGenerator<{ point: K6Point; line: number }> {
   let columns: string[] | undefined;
-  try {
-    for await (const { line, number, tooLong } of boundedLines(input, MAX_LINE_BYTES)) {
-      if (tooLong) {
-        skipped.push(`${file}:${number}: a line longer than ${MAX_LINE_BYTES} bytes; skipped`);
-        continue;
-      }
-      if (number === 1 && /^metric_name,timestamp,metric_value/.test(line)) {
-        columns = line.split(',');
-        continue;
-      }
-      if (!line.trim()) continue;
-      try {
-        const point = columns ? csvPoint(line, columns) : jsonPoint(line);
-        if (point && (point.time < EARLIEST_MS || point.time > latestMs()))
-          throw new Error(`time ${new Date(point.time).toISOString()} is not one a k6 run had`);
-        if (point) onPoint(point);
-      } catch (error) {
-        skipped.push(`${file}:${number}: ${(error as Error).message}`);
-      }
+  for await (const { line, number } of linesOf(file, skipped)) {
+    if (number === 1 && /^metric_name,timestamp,metric_value/.test(line)) {
+      columns = line.split(',');
+      continue;
     }
-  } catch (error) {
-    const what = (error as NodeJS.ErrnoException).code?.startsWith('Z_') ? 'is not gzip data, or is damaged' : 'cannot be read';
-    throw new CbError('CB_IMPORT_UNREADABLE', `${file} ${what}: ${(error as Error).message}`);
+    let point: K6Point | undefined;
+    try {
+      point = columns ? csvPoint(line, columns) : jsonPoint(line);
+      if (point) checkTime(point.time, 'a k6 run');
+    } catch (error) {
+      skipped?.push(`${file}:${number}: ${(error as Error).message}`);
+      continue;
+    }
+    if (point) yield { point, line: number };
   }
-}
-
-/** Beyond these an import is many tests at once, or tags that vary per request: each name costs histograms and table rows. */
-const MAX_TARGETS = 100;
-const MAX_STAGES = 1000;
-
-function refuseTooManyNames(samples: readonly LoadSample[]): void {
-  const targets = new Set(samples.map((s) => s.target));
-  const stages = new Set(samples.map((s) => JSON.stringify([s.probe, s.stage])));
-  if (targets.size > MAX_TARGETS)
-    throw new CbError(
-      'CB_IMPORT_TOO_MANY',
-      `the k6 output names ${targets.size} targets (its target tag, else its scenario), more than ${MAX_TARGETS}: import one test's runs at a time`,
-    );
-  if (stages.size > MAX_STAGES)
-    throw new CbError(
-      'CB_IMPORT_TOO_MANY',
-      `the k6 output names ${stages.size} stages (its probe and stage tags), more than ${MAX_STAGES}: import one test's runs at a time`,
-    );
-}
-
-/** The times a k6 run can have: a point outside them is damage, and would put the run's histograms in another era. */
-const EARLIEST_MS = Date.UTC(2000, 0, 1);
-const latestMs = () => Date.now() + 24 * 3_600_000;
-
-/** k6 writes a point a line, a few hundred bytes: a longer line is damage (or a gzip bomb), skipped without being held. */
-const MAX_LINE_BYTES = 1 << 20;
-
-/**
- * The lines of a byte stream, CR LF or LF, each decoded once it is whole; a line that grows
- * past `maxBytes` is dropped as it streams by (only its number is kept), so memory stays
- * bounded whatever the input holds.
- */
-async function* boundedLines(input: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<{ line: string; number: number; tooLong: boolean }> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let tooLong = false;
-  let number = 0;
-  const finish = () => {
-    number += 1;
-    const whole = Buffer.concat(pending).toString('utf8');
-    const result = { line: whole.endsWith('\r') ? whole.slice(0, -1) : whole, number, tooLong };
-    pending = [];
-    pendingBytes = 0;
-    tooLong = false;
-    return result;
-  };
-  const keep = (part: Buffer) => {
-    if (tooLong) return;
-    if (pendingBytes + part.length > maxBytes) {
-      tooLong = true;
-      pending = [];
-      pendingBytes = 0;
-    } else {
-      pending.push(part);
-      pendingBytes += part.length;
-    }
-  };
-  for await (const chunk of input) {
-    let start = 0;
-    for (let end = chunk.indexOf(10, start); end >= 0; end = chunk.indexOf(10, start)) {
-      keep(chunk.subarray(start, end));
-      yield finish();
-      start = end + 1;
-    }
-    keep(chunk.subarray(start));
-  }
-  if (pendingBytes > 0 || tooLong) yield finish();
 }
 
 /** grafana/k6 internal/output/json: {"type":"Point","metric":…,"data":{"time":RFC 3339,"value":…,"tags":{…}}}; Metric lines describe metrics. */
@@ -283,112 +230,3 @@ const stringTags = (tags: unknown): Record<string, string> =>
   Object.fromEntries(Object.entries(tags && typeof tags === 'object' ? tags : {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
 
 const sanitize = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'k6-import';
-
-function writeImportedRun(
-  samples: LoadSample[],
-  phases: Map<LoadSample, Record<string, number>>,
-  files: readonly string[],
-  scenarioName: string,
-  outDir: string,
-  skipped: string[],
-  slo: SloLimits | undefined,
-): ImportResult {
-  // Stages and targets in the order they first appear; a stage spans its first to last request.
-  const targets: string[] = [];
-  const probes = new Map<string, Map<string, { first: number; last: number; sent: number }>>();
-  for (const s of samples) {
-    if (!targets.includes(s.target)) targets.push(s.target);
-    const stages = probes.get(s.probe) ?? new Map();
-    probes.set(s.probe, stages);
-    const span = stages.get(s.stage) ?? { first: s.intendedAt, last: s.intendedAt, sent: 0 };
-    stages.set(s.stage, { first: Math.min(span.first, s.intendedAt), last: Math.max(span.last, s.intendedAt), sent: span.sent + (s.dropped ? 0 : 1) });
-  }
-  const writer = createRunWriter(
-    { scenarioName, targets, verdicts: [] },
-    {
-      outDir,
-      runId: newRunId(`${scenarioName}-k6`),
-      runner: '',
-      segment: WHOLE,
-      startedAt: samples[0]!.intendedAt,
-      provenance: {
-        producer: 'import k6',
-        // Several files are the runners of one distributed k6 run, each a segment of it.
-        runners: files.map((file, i) => ({
-          name: basename(file),
-          host: '',
-          tool: { name: 'k6', version: '' },
-          segment: files.length === 1 ? '0:1' : `${i}/${files.length}:${i + 1}/${files.length}`,
-        })),
-      },
-    },
-  );
-  for (const [probe, stages] of probes) {
-    const probeStart = Math.min(...[...stages.values()].map((s) => s.first));
-    const plans: StagePlan[] = [...stages].map(([name, span]) => {
-      const durationMs = Math.max(1000, Math.ceil((span.last - span.first + 1) / 1000) * 1000);
-      // k6's output holds what was sent, not the schedule asked for: the rate is the one observed.
-      const rate = span.sent / targets.length / (durationMs / 1000);
-      return { name, offsetMs: span.first - probeStart, durationMs, fromRate: rate, toRate: rate, targetRate: rate };
-    });
-    writer.record({ type: 'probe', probe, kind: 'load', targets, stages: plans, ...(slo && { slo }) });
-    for (const p of plans)
-      writer.record({ type: 'stage', probe, stage: p.name, at: probeStart + p.offsetMs, targetRate: p.targetRate, durationMs: p.durationMs });
-  }
-  for (const tick of ticksOf(samples)) writer.record(tick);
-
-  const intervals = new Map<string, { span: IntervalSpan; histogram: Histogram }>();
-  const record = (s: LoadSample, metric: string, ms: number) => {
-    const second = Math.floor(s.intendedAt / 1000) * 1000;
-    const key = JSON.stringify([second, s.target, s.probe, s.stage, metric]);
-    let entry = intervals.get(key);
-    if (!entry) {
-      const span: IntervalSpan = { type: 'interval', target: s.target, probe: s.probe, stage: s.stage, metric, startedAt: second, endedAt: second + 1000 };
-      intervals.set(key, (entry = { span, histogram: newHistogram() }));
-    }
-    entry.histogram.recordValue(msToUs(ms));
-  };
-  for (const sample of samples) {
-    if (sample.ok && sample.uncorrectedLatencyMs !== undefined) record(sample, 'uncorrected', sample.uncorrectedLatencyMs);
-    if (sample.ok) for (const [metric, ms] of Object.entries(phases.get(sample) ?? {})) record(sample, metric, ms);
-    writer.record(sample);
-  }
-  const { records, totals } = encodeIntervals([...intervals.values()]);
-  for (const interval of records) writer.record(interval);
-  writer.writeTotals(totals);
-  writer.close({ deadline: Date.now(), status: 'completed', endedAt: samples.at(-1)!.intendedAt });
-  return { runId: writer.runId, dir: writer.dir, requests: samples.filter((s) => !s.dropped).length, skipped };
-}
-
-/** One tick per second of each target's stage, counted from the requests. */
-function ticksOf(samples: readonly LoadSample[]): Tick[] {
-  const ticks = new Map<string, Tick>();
-  const starts = new Map<string, number>();
-  for (const s of samples) starts.set(s.probe, Math.min(starts.get(s.probe) ?? Infinity, s.intendedAt));
-  for (const s of samples) {
-    const second = Math.floor((s.intendedAt - starts.get(s.probe)!) / 1000);
-    const key = JSON.stringify([s.probe, s.target, s.stage, second]);
-    const tick = ticks.get(key) ?? {
-      type: 'tick' as const,
-      probe: s.probe,
-      target: s.target,
-      stage: s.stage,
-      at: starts.get(s.probe)! + second * 1000,
-      second,
-      sent: 0,
-      completed: 0,
-      errors: 0,
-      dropped: 0,
-      inFlight: 0,
-      instances: 0,
-    };
-    if (s.dropped) tick.dropped += 1;
-    else {
-      tick.sent += 1;
-      tick.completed += 1;
-      if (!s.ok) tick.errors += 1;
-    }
-    ticks.set(key, tick);
-  }
-  return [...ticks.values()].sort((a, b) => a.at - b.at);
-}

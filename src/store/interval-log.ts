@@ -63,9 +63,11 @@ export function parseIntervalLogLine(line: string): { interval: IntervalRecord; 
 /** An interval's key and time span, before its histogram is encoded. */
 export type IntervalSpan = Omit<IntervalRecord, 'count' | 'maxUs' | 'histogram'>;
 
-/** Histograms gathered whole (a merge, an import) as interval records in time order, and their sums. */
-export function encodeIntervals(intervals: Array<{ span: IntervalSpan; histogram: Histogram }>): { records: IntervalRecord[]; totals: HistogramSet } {
-  const totals = new HistogramSet();
+/** Histograms gathered whole (a merge, an import) as interval records in time order, and their sums (added to `totals` when given). */
+export function encodeIntervals(
+  intervals: Array<{ span: IntervalSpan; histogram: Histogram }>,
+  totals = new HistogramSet(),
+): { records: IntervalRecord[]; totals: HistogramSet } {
   const records = [...intervals]
     .sort((a, b) => a.span.startedAt - b.span.startedAt)
     .map(({ span, histogram }) => {
