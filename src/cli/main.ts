@@ -70,6 +70,18 @@ export async function main(argv: string[]): Promise<void> {
     },
     runner: { type: 'string', describe: "This runner's name in the manifest and its tag on InfluxDB points (default: this host name)" },
   } as const;
+  /** What every `import` takes: where the run goes, the summary as JSON, and SLOs to judge it by (another tool's output holds none). */
+  const importOptions = {
+    out: runOptions.out,
+    json: runOptions.json,
+    slo: {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'An SLO to judge every imported stage by, as a scenario\'s slo: ("p95=< 800ms", "successRate=>= 99.9%")',
+    },
+  } as const;
+
   const cli = yargs(argv)
     .scriptName('coldbench')
     .version(TOOL_VERSION)
@@ -207,22 +219,17 @@ export async function main(argv: string[]): Promise<void> {
       },
     )
     .command(
-      'import k6 <files..>',
-      'Read k6 JSON or CSV output (.gz too; one file per runner) into a run directory',
+      'import <tool> <files..>',
+      "Read another tool's per-request results into a run directory: k6 JSON or CSV output (one file per runner), or Vegeta's results (vegeta encode --to json or --to csv; one target per attack name); .gz too",
       (y) =>
         y
+          .positional('tool', { choices: ['k6', 'vegeta'] as const, demandOption: true })
           .positional('files', { type: 'string', array: true, demandOption: true })
-          .option('out', runOptions.out)
-          .option('json', runOptions.json)
-          .option('slo', {
-            type: 'string',
-            array: true,
-            default: [] as string[],
-            describe:
-              'An SLO to judge every imported stage by, as a scenario\'s slo: ("p95=< 800ms", "successRate=>= 99.9%"); latency ones on k6\'s uncorrected durations',
-          }),
+          .options(importOptions)
+          .option('stage', { type: 'string', describe: 'vegeta: the stage name the requests go under (default vegeta); k6 output carries its own stage tags' }),
       async (args) => {
-        exitCode = await (await import('./commands/import.js')).importK6Command({ files: args.files, out: args.out, json: args.json, slo: args.slo });
+        if (args.tool === 'k6' && args.stage !== undefined) throw new CbError('CB_USAGE', '--stage is for import vegeta: k6 output carries its own stage tags');
+        exitCode = await (await import('./commands/import.js')).importCommand(args);
       },
     )
     .command(
