@@ -18,5 +18,6 @@ export function summarizeCapacity(run: Pick<StoredRun, 'capacity' | 'histograms'
     non2xx: sample.non2xx,
     requestsPerSecond: round3(sample.requestsPerSecond),
     latencyMs: distribution(run.histograms.get({ target, probe: probeName, stage: 'capacity', metric: 'latency' })) ?? null,
+    ...(sample.reportedLatencyMs && { reportedLatencyMs: sample.reportedLatencyMs }),
   };
 }

@@ -220,15 +220,14 @@ export async function main(argv: string[]): Promise<void> {
     )
     .command(
       'import <tool> <files..>',
-      "Read another tool's per-request results into a run directory: k6 JSON or CSV output (one file per runner), or Vegeta's results (vegeta encode --to json or --to csv; one target per attack name); .gz too",
+      "Read another tool's per-request results into a run directory: k6 JSON or CSV output (one file per runner), Vegeta's results (vegeta encode --to json or --to csv; one target per attack name), or autocannon's JSON result (autocannon -j; one file per target, its percentiles only); .gz too",
       (y) =>
         y
-          .positional('tool', { choices: ['k6', 'vegeta'] as const, demandOption: true })
+          .positional('tool', { choices: ['k6', 'vegeta', 'autocannon'] as const, demandOption: true })
           .positional('files', { type: 'string', array: true, demandOption: true })
           .options(importOptions)
           .option('stage', { type: 'string', describe: 'vegeta: the stage name the requests go under (default vegeta); k6 output carries its own stage tags' }),
       async (args) => {
-        if (args.tool === 'k6' && args.stage !== undefined) throw new CbError('CB_USAGE', '--stage is for import vegeta: k6 output carries its own stage tags');
         exitCode = await (await import('./commands/import.js')).importCommand(args);
       },
     )

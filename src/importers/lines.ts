@@ -99,19 +99,20 @@ const FORMATS: ReadonlyArray<{ tool: string; what: string; test: (start: string)
     what: "vegeta's binary (gob) results: convert them with `vegeta encode --to json results.bin > results.json`",
     test: (start) => /^[\s\S]{0,16}Result[\s\S]{0,16}Attack/.test(start),
   },
-  { tool: 'autocannon', what: "autocannon's JSON result (a histogram summary, no requests)", test: (start) => /^\{[\s\S]*"latency":\s*\{/.test(start) },
+  { tool: 'autocannon', what: "autocannon's JSON result (use coldbench import autocannon)", test: (start) => /^\{[\s\S]*"latency":\s*\{/.test(start) },
 ];
 
 const READS: Record<string, string> = {
   k6: "k6's JSON or CSV output (k6 run --out json=… or --out csv=…)",
   vegeta: "vegeta's JSON or CSV encoding (vegeta encode --to json or --to csv)",
+  autocannon: "autocannon's JSON result (autocannon -j)",
 };
 
 /**
  * A file another importer reads, or vegeta's gob, is refused with what it is and what this
  * importer reads; a file of no known format is left to the line reader, which names its lines.
  */
-export function refuseOtherFormat(file: string, tool: 'k6' | 'vegeta'): void {
+export function refuseOtherFormat(file: string, tool: 'k6' | 'vegeta' | 'autocannon'): void {
   const start = firstBytes(file)?.toString('latin1').trimStart();
   const format = start ? FORMATS.find((f) => f.test(start)) : undefined;
   if (!format || format.tool === tool) return;

@@ -14,7 +14,7 @@ export interface Runner {
 }
 
 export interface Provenance {
-  producer: 'coldbench run' | 'import k6' | 'import vegeta' | 'merge';
+  producer: 'coldbench run' | 'import k6' | 'import vegeta' | 'import autocannon' | 'merge';
   runners: Runner[];
 }
 

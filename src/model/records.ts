@@ -108,8 +108,23 @@ export interface CapacitySample {
   non2xx: number;
   bytes: number;
   requestsPerSecond: number;
-  /** autocannon's latency histogram (integer ms), re-encoded in µs. */
-  latencyHistogram: string;
+  /** autocannon's latency histogram (integer ms), re-encoded in µs; absent in an import of autocannon's JSON result, which keeps none. */
+  latencyHistogram?: string;
+  /** autocannon's own latency percentiles (ms), from an imported JSON result: all there is of its latency then. */
+  reportedLatencyMs?: ReportedPercentiles;
+}
+
+/** Percentiles a tool reported of its own samples, which coldbench never saw: autocannon's JSON result keeps these and no histogram. */
+export interface ReportedPercentiles {
+  count: number;
+  mean: number;
+  max: number;
+  p50: number;
+  p75: number;
+  p90: number;
+  p97_5: number;
+  p99: number;
+  p99_9: number;
 }
 
 /**

@@ -127,6 +127,23 @@ const capacity = z.object({
   non2xx: z.int().nonnegative(),
   requestsPerSecond: z.number().meta({ description: 'Maximum throughput found (closed model)' }),
   latencyMs: distribution.meta({ description: "autocannon's latency of 2xx responses (closed model: uncorrected, whole ms)" }),
+  reportedLatencyMs: z
+    .object({
+      count: z.int().nonnegative(),
+      mean: z.number(),
+      max: z.number(),
+      p50: z.number(),
+      p75: z.number(),
+      p90: z.number(),
+      p97_5: z.number(),
+      p99: z.number(),
+      p99_9: z.number(),
+    })
+    .optional()
+    .meta({
+      description:
+        "An import of autocannon's JSON result: the percentiles autocannon reported (ms, closed model, uncorrected); it keeps no samples and no histogram, so latencyMs is null",
+    }),
 });
 
 const verdict = z.object({

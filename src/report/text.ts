@@ -189,7 +189,11 @@ export function capacityTable(summary: Summary): Table {
             String(c.connections),
             String(c.requests),
             String(c.errors + c.non2xx),
-            c.latencyMs ? `${formatMs(c.latencyMs.p50)} / ${formatMs(c.latencyMs.p99)} (n=${c.latencyMs.count})` : 'no data',
+            c.latencyMs
+              ? `${formatMs(c.latencyMs.p50)} / ${formatMs(c.latencyMs.p99)} (n=${c.latencyMs.count})`
+              : c.reportedLatencyMs
+                ? `${formatMs(c.reportedLatencyMs.p50)} / ${formatMs(c.reportedLatencyMs.p99)} (n=${c.reportedLatencyMs.count}, as autocannon reported them: no samples)`
+                : 'no data',
           ],
         ]
       : [],

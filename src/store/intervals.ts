@@ -111,7 +111,8 @@ export function createIntervalRecorder(emit: (interval: IntervalRecord) => void,
         }
       } else if (record.type === 'sample' || record.type === 'checkpoint') {
         if (record.type === 'sample' && record.kind === 'capacity') {
-          histogramFor({ target: record.target, probe: record.probe, stage: 'capacity', metric: 'latency' }).add(decodeHistogram(record.latencyHistogram));
+          if (record.latencyHistogram)
+            histogramFor({ target: record.target, probe: record.probe, stage: 'capacity', metric: 'latency' }).add(decodeHistogram(record.latencyHistogram));
           return;
         }
         for (const [key, ms] of sampleMetrics(record)) histogramFor(key).recordValue(msToUs(ms));

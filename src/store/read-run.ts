@@ -65,7 +65,7 @@ export function readRun<R extends RunContents>(dir: string, extend: (contents: R
   const connectionKey = (r: StreamSample | StreamCheckpoint) => JSON.stringify([r.probe, r.target, r.stream, r.attempt]);
   readSamples(run, (sample) => {
     if (!fromLog) {
-      if (sample.type === 'sample' && sample.kind === 'capacity')
+      if (sample.type === 'sample' && sample.kind === 'capacity' && sample.latencyHistogram)
         run.histograms.merge(
           { target: sample.target, probe: sample.probe, stage: 'capacity', metric: 'latency' },
           decodeHistogram(sample.latencyHistogram),

@@ -108,12 +108,13 @@ export function readIntervals(run: RunDirectory, onInterval: (interval: Interval
   return true;
 }
 
-/** Every time field (…Ms, …At) present holds a number (gapsMs a list of them): analysis does arithmetic on them. */
+/** Every time field (…Ms, …At) present holds a number (gapsMs a list of them, reportedLatencyMs a map of them): analysis does arithmetic on them. */
 function timesAreNumbers(record: Record<string, unknown>): boolean {
   for (const key in record) {
     const value = record[key];
     if (value === undefined || !(key.endsWith('Ms') || key.endsWith('At'))) continue;
-    if (Array.isArray(value) ? !value.every(isFiniteNumber) : !isFiniteNumber(value)) return false;
+    const numbers = Array.isArray(value) ? value : isObject(value) ? Object.values(value) : [value];
+    if (!numbers.every(isFiniteNumber)) return false;
   }
   return true;
 }
