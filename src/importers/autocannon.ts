@@ -14,7 +14,7 @@ import { WHOLE } from '../model/segment.js';
 import { HistogramSet } from '../store/histograms.js';
 import { createRunWriter, newRunId } from '../store/run-writer.js';
 import { printable } from './imported-run.js';
-import { checkTime, readable, refuseOtherFormat } from './lines.js';
+import { checkResultFiles, checkTime } from './lines.js';
 
 /** A result is a few kilobytes: anything past this is not one. */
 const MAX_RESULT_BYTES = 10 * 1024 * 1024;
@@ -22,13 +22,9 @@ const MAX_RESULT_BYTES = 10 * 1024 * 1024;
 const PERCENTILES = ['p50', 'p75', 'p90', 'p97_5', 'p99', 'p99_9'] as const;
 
 export async function importAutocannon(files: readonly string[], outDir: string): Promise<{ runId: string; dir: string; requests: number; skipped: string[] }> {
-  if (files.length === 0) throw new CbError('CB_USAGE', 'import autocannon needs at least one result file (autocannon -j …)');
+  await checkResultFiles(files, 'autocannon');
   const samples: CapacitySample[] = [];
-  for (const file of files) {
-    await readable(file, 'autocannon');
-    refuseOtherFormat(file, 'autocannon');
-    samples.push(capacitySample(file, await readResult(file)));
-  }
+  for (const file of files) samples.push(capacitySample(file, await readResult(file)));
   const targets = samples.map((s) => s.target);
   const twice = targets.find((t, i) => targets.indexOf(t) !== i);
   if (twice) throw new CbError('CB_USAGE', `two results name the target "${twice}" (its title, else its file's name): one result per target`);

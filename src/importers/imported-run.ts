@@ -60,7 +60,17 @@ export const printable = (name: string): string => name.replace(/[\u0000-\u001f\
 const MAX_TARGETS = 100;
 const MAX_STAGES = 1000;
 
-export function refuseTooManyNames(survey: ImportSurvey, tool: string): void {
+/** What the first pass found is importable: some requests, and not more names than one test has. */
+export function checkSurvey(survey: ImportSurvey, tool: string, files: readonly string[], skipped: readonly string[]): void {
+  refuseTooManyNames(survey, tool);
+  if (survey.requests === 0)
+    throw new CbError(
+      'CB_IMPORT_EMPTY',
+      `no ${tool} requests in ${files.join(', ')}${skipped.length ? ` (${skipped.length} lines skipped: ${skipped[0]})` : ''}`,
+    );
+}
+
+function refuseTooManyNames(survey: ImportSurvey, tool: string): void {
   const stages = [...survey.stages.values()].reduce((sum, s) => sum + s.size, 0);
   if (survey.targets.length > MAX_TARGETS)
     throw new CbError(

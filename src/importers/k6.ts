@@ -11,17 +11,16 @@
  * k6` writes set them; else the k6 scenario and `k6`). dropped_iterations are dropped samples.
  * A malformed line is named by file and line, and the rest is imported.
  */
-import { CbError } from '../model/errors.js';
 import { statusError } from '../model/error-class.js';
 import type { LoadSample, SampleError, SloLimits } from '../model/records.js';
-import { checkTime, linesOf, readable, refuseOtherFormat } from './lines.js';
+import { checkResultFiles, checkTime, linesOf } from './lines.js';
 import {
+  checkSurvey,
   importProvenance,
   inStartOrder,
   mergedByStart,
   newSurvey,
   printable,
-  refuseTooManyNames,
   writeImportedRun,
   type ImportedRequest,
   type ReadRequest,
@@ -63,11 +62,7 @@ export interface ImportOptions {
  * in order within a bounded window and the files merged.
  */
 export async function importK6(files: readonly string[], outDir: string, { slo }: ImportOptions = {}): Promise<ImportResult> {
-  if (files.length === 0) throw new CbError('CB_USAGE', 'import k6 needs at least one k6 JSON or CSV output file');
-  for (const file of files) {
-    await readable(file, 'k6');
-    refuseOtherFormat(file, 'k6');
-  }
+  await checkResultFiles(files, 'k6');
   const skipped: string[] = [];
   const survey = newSurvey();
   /** Per target, its earliest placed request: where a dropped iteration before any request of it goes. */
@@ -80,9 +75,7 @@ export async function importK6(files: readonly string[], outDir: string, { slo }
       const first = firstPlace.get(sample.target);
       if (!first || sample.intendedAt < first.intendedAt) firstPlace.set(sample.target, sample);
     }
-  refuseTooManyNames(survey, 'k6');
-  if (survey.requests === 0)
-    throw new CbError('CB_IMPORT_EMPTY', `no k6 requests in ${files.join(', ')}${skipped.length ? ` (${skipped.length} lines skipped: ${skipped[0]})` : ''}`);
+  checkSurvey(survey, 'k6', files, skipped);
 
   const lastSent = new Map<string, LoadSample>();
   async function* placed(): AsyncGenerator<ImportedRequest> {

@@ -11,14 +11,21 @@ import { CbError } from '../model/errors.js';
 /** A result is a line of a few hundred bytes: a longer line is damage (or a gzip bomb), skipped without being held. */
 const MAX_LINE_BYTES = 1 << 20;
 
-export async function readable(file: string, tool: string): Promise<void> {
-  try {
-    await access(file);
-  } catch (error) {
-    throw new CbError(
-      'CB_USAGE',
-      `cannot read ${tool} output ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-    );
+export type ImportTool = 'k6' | 'vegeta' | 'autocannon';
+
+/** Before anything is read: there are files, each can be opened, and none is another tool's (or vegeta's gob). */
+export async function checkResultFiles(files: readonly string[], tool: ImportTool): Promise<void> {
+  if (files.length === 0) throw new CbError('CB_USAGE', `import ${tool} needs at least one file of ${READS[tool]}`);
+  for (const file of files) {
+    try {
+      await access(file);
+    } catch (error) {
+      throw new CbError(
+        'CB_USAGE',
+        `cannot read ${tool} output ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      );
+    }
+    refuseOtherFormat(file, tool);
   }
 }
 
@@ -102,7 +109,7 @@ const FORMATS: ReadonlyArray<{ tool: string; what: string; test: (start: string)
   { tool: 'autocannon', what: "autocannon's JSON result (use coldbench import autocannon)", test: (start) => /^\{[\s\S]*"latency":\s*\{/.test(start) },
 ];
 
-const READS: Record<string, string> = {
+const READS: Record<ImportTool, string> = {
   k6: "k6's JSON or CSV output (k6 run --out json=… or --out csv=…)",
   vegeta: "vegeta's JSON or CSV encoding (vegeta encode --to json or --to csv)",
   autocannon: "autocannon's JSON result (autocannon -j)",
@@ -112,7 +119,7 @@ const READS: Record<string, string> = {
  * A file another importer reads, or vegeta's gob, is refused with what it is and what this
  * importer reads; a file of no known format is left to the line reader, which names its lines.
  */
-export function refuseOtherFormat(file: string, tool: 'k6' | 'vegeta' | 'autocannon'): void {
+function refuseOtherFormat(file: string, tool: ImportTool): void {
   const start = firstBytes(file)?.toString('latin1').trimStart();
   const format = start ? FORMATS.find((f) => f.test(start)) : undefined;
   if (!format || format.tool === tool) return;

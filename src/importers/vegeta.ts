@@ -13,11 +13,10 @@
  * the timestamp with it. It is stored as corrected latency, the run labelled as Vegeta's.
  */
 import { basename } from 'node:path';
-import { CbError } from '../model/errors.js';
 import { statusError } from '../model/error-class.js';
 import type { LoadSample, SloLimits } from '../model/records.js';
-import { importProvenance, inStartOrder, mergedByStart, newSurvey, printable, refuseTooManyNames, writeImportedRun, type ReadRequest } from './imported-run.js';
-import { checkTime, linesOf, readable, refuseOtherFormat } from './lines.js';
+import { checkSurvey, importProvenance, inStartOrder, mergedByStart, newSurvey, printable, writeImportedRun, type ReadRequest } from './imported-run.js';
+import { checkResultFiles, checkTime, linesOf } from './lines.js';
 
 export interface VegetaImportOptions {
   /** SLOs to judge the imported stage by, as a load probe's `slo:`. */
@@ -31,20 +30,11 @@ export async function importVegeta(
   outDir: string,
   { slo, stage = 'vegeta' }: VegetaImportOptions = {},
 ): Promise<{ runId: string; dir: string; requests: number; skipped: string[] }> {
-  if (files.length === 0) throw new CbError('CB_USAGE', 'import vegeta needs at least one results file (vegeta encode --to json or --to csv)');
-  for (const file of files) {
-    await readable(file, 'vegeta');
-    refuseOtherFormat(file, 'vegeta');
-  }
+  await checkResultFiles(files, 'vegeta');
   const skipped: string[] = [];
   const survey = newSurvey();
   for (const file of files) for await (const { sample } of resultsIn(file, stage, skipped)) survey.add(sample);
-  refuseTooManyNames(survey, 'vegeta');
-  if (survey.requests === 0)
-    throw new CbError(
-      'CB_IMPORT_EMPTY',
-      `no vegeta results in ${files.join(', ')}${skipped.length ? ` (${skipped.length} lines skipped: ${skipped[0]})` : ''}`,
-    );
+  checkSurvey(survey, 'vegeta', files, skipped);
   const { runId, dir } = await writeImportedRun(survey, mergedByStart(files.map((file) => inStartOrder(resultsIn(file, stage), file))), {
     outDir,
     scenarioName: 'vegeta-import',
