@@ -166,6 +166,15 @@ describe('import k6', () => {
       starts,
       [...runners[0]!, ...runners[1]!].map((q) => q.at).sort((a, b) => a - b),
     );
+    // Dropped iterations of a target that sent nothing (no stage tag, nothing to place them by) are still that target's drops.
+    writeFileSync(
+      join(dir, 'drops.json'),
+      jsonLines(byEnd(runners[0]!), [START + 3900, START + 3950]).replaceAll('"scenario":"k8s"}', '"scenario":"cloudrun"}'),
+    );
+    const drops = spawnSync(process.execPath, [CLI, 'import', 'k6', join(dir, 'drops.json'), '--out', join(dir, 'out3'), '--json'], { encoding: 'utf8' });
+    assert.equal(drops.status, 0, drops.stderr);
+    const cloudrun = (JSON.parse(drops.stdout) as Summary).targets.cloudrun!.load!.k6!;
+    assert.deepEqual([cloudrun.requests, cloudrun.dropped], [0, 2]);
     // A request written a minute after the ones around it (with durations under a second) is no reordering k6 does.
     const late = byEnd(runners[0]!);
     late.splice(300, 0, { ...late[0]!, at: late[299]!.at - 60_000, duration: 30 });

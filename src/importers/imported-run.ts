@@ -26,28 +26,47 @@ export interface ImportedRequest {
 export interface ImportSurvey {
   targets: string[];
   /** probe → stage → first and last start, requests sent. */
-  stages: Map<string, Map<string, { first: number; last: number; sent: number }>>;
+  stages: Map<string, Map<string, Span>>;
   requests: number;
   first: number;
   last: number;
 }
 
-export function newSurvey(): ImportSurvey & { add(sample: LoadSample): void } {
-  const survey = {
-    targets: [] as string[],
-    stages: new Map<string, Map<string, { first: number; last: number; sent: number }>>(),
+type Span = { first: number; last: number; sent: number };
+
+export interface Surveying extends ImportSurvey {
+  add(sample: LoadSample): void;
+  /** Adds what another survey found (requests set aside in the first pass, whose place was only known after it). */
+  absorb(other: ImportSurvey): void;
+}
+
+export function newSurvey(): Surveying {
+  const widen = (probe: string, stage: string, { first, last, sent }: Span) => {
+    const stages = survey.stages.get(probe) ?? new Map<string, Span>();
+    survey.stages.set(probe, stages);
+    const span = stages.get(stage);
+    stages.set(stage, span ? { first: Math.min(span.first, first), last: Math.max(span.last, last), sent: span.sent + sent } : { first, last, sent });
+    survey.first = Math.min(survey.first, first);
+    survey.last = Math.max(survey.last, last);
+  };
+  const addTarget = (target: string) => {
+    if (!survey.targets.includes(target)) survey.targets.push(target);
+  };
+  const survey: Surveying = {
+    targets: [],
+    stages: new Map(),
     requests: 0,
     first: Infinity,
     last: -Infinity,
-    add(s: LoadSample) {
-      if (!survey.targets.includes(s.target)) survey.targets.push(s.target);
-      const stages = survey.stages.get(s.probe) ?? new Map<string, { first: number; last: number; sent: number }>();
-      survey.stages.set(s.probe, stages);
-      const span = stages.get(s.stage) ?? { first: s.intendedAt, last: s.intendedAt, sent: 0 };
-      stages.set(s.stage, { first: Math.min(span.first, s.intendedAt), last: Math.max(span.last, s.intendedAt), sent: span.sent + (s.dropped ? 0 : 1) });
+    add(s) {
+      addTarget(s.target);
+      widen(s.probe, s.stage, { first: s.intendedAt, last: s.intendedAt, sent: s.dropped ? 0 : 1 });
       if (!s.dropped) survey.requests += 1;
-      survey.first = Math.min(survey.first, s.intendedAt);
-      survey.last = Math.max(survey.last, s.intendedAt);
+    },
+    absorb(other) {
+      other.targets.forEach(addTarget);
+      for (const [probe, stages] of other.stages) for (const [stage, span] of stages) widen(probe, stage, span);
+      survey.requests += other.requests;
     },
   };
   return survey;

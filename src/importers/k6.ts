@@ -24,6 +24,7 @@ import {
   writeImportedRun,
   type ImportedRequest,
   type ReadRequest,
+  type Surveying,
 } from './imported-run.js';
 
 /** One k6 metric point, from either format. */
@@ -67,14 +68,22 @@ export async function importK6(files: readonly string[], outDir: string, { slo }
   const survey = newSurvey();
   /** Per target, its earliest placed request: where a dropped iteration before any request of it goes. */
   const firstPlace = new Map<string, LoadSample>();
+  /** Dropped iterations with no stage tag, per target: declared where they are, for a target that has nothing else. */
+  const unplacedDrops = new Map<string, Surveying>();
   let scenarioName: string | undefined;
   for (const file of files)
     for await (const { sample, unplaced } of requestsIn(file, skipped, (tags) => (scenarioName ??= tags.testid))) {
-      if (unplaced) continue;
+      if (unplaced) {
+        const drops = unplacedDrops.get(sample.target) ?? newSurvey();
+        unplacedDrops.set(sample.target, drops);
+        drops.add(sample);
+        continue;
+      }
       survey.add(sample);
       const first = firstPlace.get(sample.target);
       if (!first || sample.intendedAt < first.intendedAt) firstPlace.set(sample.target, sample);
     }
+  for (const [target, drops] of unplacedDrops) if (!firstPlace.has(target)) survey.absorb(drops);
   checkSurvey(survey, 'k6', files, skipped);
 
   const lastSent = new Map<string, LoadSample>();
