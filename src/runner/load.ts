@@ -149,7 +149,7 @@ async function drive(
     );
     if (!signal.aborted) {
       // Let in-flight requests finish (each is bounded by its timeout) unless the run is interrupted.
-      const longest = probe.timeout ?? Math.max(...drivers.map((d) => d.timeoutMs));
+      const longest = Math.max(...drivers.map((d) => d.timeoutMs));
       const giveUp = AbortSignal.any([signal, AbortSignal.timeout(longest + 1000)]);
       await Promise.race([Promise.all(drivers.map((d) => d.drained())), new Promise((resolve) => giveUp.addEventListener('abort', resolve, { once: true }))]);
     }
