@@ -331,23 +331,44 @@ async function segmentsRun(url: string): Promise<void> {
   line(`highest clean rate: one runner ${clean.one ? `${clean.one}/s` : 'none tried'}, two segment runners ${clean.two ? `${clean.two}/s` : 'none tried'}`);
 }
 
-/** Fresh processes at rising rates: schedule lag, the first second on its own, the highest clean rate. */
+/**
+ * Fresh processes at rising rates: schedule lag, the first second on its own, the highest clean
+ * rate; next to each, a fresh raw reference client (raw-http-client.ts: plain sockets, the same
+ * schedule, connections and in-flight bound, pinned the same way) run just before, so what the
+ * machine and the server cost a fresh process shows apart from what coldbench adds.
+ */
 function lagRun(url: string): void {
-  line(`\n## A fresh process's schedule (lag: socket write − intended start; first second on its own)`);
+  line(`\n## A fresh process's schedule (lag: socket write − intended start; first second on its own; raw: the reference client)`);
   let clean = 0;
   let withinOneMs = 0;
+  let rawClean = 0;
   for (const rate of [500, 1000, 2000, 3000, 5000, 7000, 10000]) {
+    const raw = rawLag(url, rate);
     const { stage, first } = freshRun(url, rate, SECONDS);
     const lag = stage.scheduleLagMs;
     if (stage.dropped === 0 && lag !== null && lag.p99 <= CLEAN_LAG_P99_MS) clean = Math.max(clean, rate);
     if (stage.dropped === 0 && lag !== null && lag.p99 <= 1) withinOneMs = Math.max(withinOneMs, rate);
+    if (raw.dropped === 0 && raw.p99 <= CLEAN_LAG_P99_MS) rawClean = Math.max(rawClean, rate);
     line(
       `${String(rate).padStart(5)}/s  achieved ${Math.round(stage.achievedRate)}/s  dropped ${stage.dropped}  lag p50 ${lag?.p50.toFixed(3)}ms p99 ${lag?.p99.toFixed(3)}ms max ${lag?.max.toFixed(1)}ms  loop p99 ${stage.eventLoopDelayMs?.p99}ms  ` +
-        `| first second: sent ${first.sent}, dropped ${first.dropped}`,
+        `| first second: sent ${first.sent}, dropped ${first.dropped}  | raw: lag p99 ${raw.p99.toFixed(3)}ms max ${raw.max.toFixed(1)}ms dropped ${raw.dropped}`,
     );
   }
-  line(`highest rate a fresh process holds with 0 drops and lag p99 ≤ ${CLEAN_LAG_P99_MS} ms: ${clean ? `${clean}/s` : 'none of those tried'}`);
+  line(
+    `highest rate a fresh process holds with 0 drops and lag p99 ≤ ${CLEAN_LAG_P99_MS} ms: ${clean ? `${clean}/s` : 'none of those tried'} (raw client: ${rawClean ? `${rawClean}/s` : 'none of those tried'})`,
+  );
   line(`highest rate a fresh process holds with 0 drops and lag p99 ≤ 1 ms: ${withinOneMs ? `${withinOneMs}/s` : 'none of those tried'}`);
+}
+
+function rawLag(url: string, rate: number): { p99: number; max: number; dropped: number } {
+  const script = fileURLToPath(new URL('./raw-http-client.js', import.meta.url));
+  const args = [script, url, String(rate), String(SECONDS), String(CONNECTIONS), String(CONNECTIONS * 4)];
+  const { lagMs, dropped } = JSON.parse(execFileSync(...pinned(CLIENT_CORE, process.execPath, args), { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as {
+    lagMs: number[];
+    dropped: number;
+  };
+  const sorted = lagMs.sort((a, b) => a - b);
+  return { p99: sorted[Math.ceil(0.99 * sorted.length) - 1] ?? NaN, max: sorted.at(-1) ?? NaN, dropped };
 }
 
 /**
