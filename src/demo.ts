@@ -31,6 +31,8 @@ const DEMO_MAX_INSTANCES = 10;
 export interface DemoOptions extends RunScenarioOptions {
   platforms?: DemoPlatformOptions;
   maxRate?: number;
+  /** Another scenario than scenarios/demo.yaml, run against the same platforms. */
+  scenarioFile?: string;
   onPlatforms?: (urls: Record<string, string>) => void;
 }
 
@@ -53,7 +55,7 @@ export async function runDemo(options: DemoOptions): Promise<RunOutcome> {
     const alwaysOn = await startPlatformProcess({ kind: 'always-on', options: { replicas: 2 } });
     started.push(alwaysOn);
     options.onPlatforms?.({ 'scale-to-zero': scaleToZero.url, 'always-on': alwaysOn.url });
-    const plan = await loadScenarioFile(DEMO_SCENARIO, {
+    const plan = await loadScenarioFile(options.scenarioFile ?? DEMO_SCENARIO, {
       env: {
         ...process.env,
         DEMO_SCALE_TO_ZERO_URL: scaleToZero.url,

@@ -97,6 +97,7 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
       signal,
       segment,
       emit,
+      flowData: plan.flowData,
       rehearse: () => rehearsal(header, redactRecord),
     });
   } catch (thrown) {

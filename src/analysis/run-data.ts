@@ -11,6 +11,7 @@ import type { ProbeKind } from '../model/probe-kinds.js';
 import { RUN_FILES } from '../model/files.js';
 import type { Sample } from '../model/records.js';
 import { readRun } from '../store/read-run.js';
+import { addFlowSample } from './flow.js';
 import { addLoadSample } from './load.js';
 import { LATENCY_SLO_METRICS, quantileOf, SLO_WINDOW_MS } from './slo.js';
 import { stageKey, windowKey, type StoredRun } from './stored-run.js';
@@ -25,13 +26,23 @@ const ACCUMULATORS: { [K in ProbeKind]: (run: StoredRun, sample: Extract<Sample,
   capacity: (run, sample) => run.capacity.push(sample),
   load: addLoadSample,
   stream: addStreamSample,
+  flow: addFlowSample,
 };
 
 export function loadRun(dir: string): StoredRun {
   let windows: ReturnType<typeof windowAccumulator> | undefined;
   const run = readRun(
     dir,
-    (contents): StoredRun => ({ ...contents, seconds: new Map(), windows: new Map(), coldstart: [], capacity: [], load: new Map(), streams: new Map() }),
+    (contents): StoredRun => ({
+      ...contents,
+      seconds: new Map(),
+      windows: new Map(),
+      coldstart: [],
+      capacity: [],
+      load: new Map(),
+      streams: new Map(),
+      flows: new Map(),
+    }),
     (run) => {
       const stageStarts = new Map<string, number>();
       for (const record of run.series) if (record.type === 'stage') stageStarts.set(stageStartKey(record), record.at);

@@ -46,6 +46,23 @@ export interface StreamData {
   gaps: Reservoir;
 }
 
+export interface FlowStepData {
+  requests: number;
+  successes: number;
+  errorsByClass: Record<string, number>;
+  /** Ms from the flow's intended start to the step's send. */
+  startsAfter: Reservoir;
+}
+
+export interface FlowData {
+  due: number;
+  dropped: number;
+  flows: number;
+  successes: number;
+  steps: Map<string, FlowStepData>;
+  thinkMs: number;
+}
+
 export interface StoredRun extends RunContents {
   /** Per load stage (probe/target/stage key): p95 of each interval, for the timeline. */
   seconds: Map<string, Array<{ at: number; count: number; p95Ms: number }>>;
@@ -55,6 +72,8 @@ export interface StoredRun extends RunContents {
   capacity: CapacitySample[];
   load: Map<string, LoadStageData>;
   streams: Map<string, StreamData>;
+  /** Per flow probe and target (streamKey). */
+  flows: Map<string, FlowData>;
 }
 
 // JSON arrays: names may hold any character.

@@ -6,6 +6,7 @@ import type { StoredRun } from './stored-run.js';
 import { summarizeCapacity } from './capacity.js';
 import { clientSummary } from './client.js';
 import { summarizeColdStart } from './coldstart.js';
+import { summarizeFlow } from './flow.js';
 import { summarizeLoad } from './load.js';
 import { summarizeStream } from './stream.js';
 import type { Summary, VerdictResult } from '../model/summary.js';
@@ -26,6 +27,9 @@ const SECTIONS: { [K in ProbeKind]: (run: StoredRun, probe: ProbeDeclared, targe
   },
   stream: (run, probe, target, entry) => {
     entry.stream = summarizeStream(run, probe, target);
+  },
+  flow: (run, probe, target, entry) => {
+    entry.flow = { ...entry.flow, [probe.probe]: summarizeFlow(run, probe, target) };
   },
 };
 

@@ -200,10 +200,15 @@ export async function main(argv: string[]): Promise<void> {
     )
     .command(
       'demo',
-      'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml against them',
-      (y) => y.options(runOptions).options(LIVE_SINK_FLAGS),
+      'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml (or --scenario) against them',
+      (y) =>
+        y.options(runOptions).options(LIVE_SINK_FLAGS).option('scenario', {
+          type: 'string',
+          describe:
+            'Another scenario to run against the platforms (their URLs in DEMO_SCALE_TO_ZERO_URL and DEMO_ALWAYS_ON_URL), e.g. scenarios/llm-chat-flow.yaml',
+        }),
       async (args) => {
-        exitCode = await (await import('./commands/demo.js')).demoCommand(runArgs(args));
+        exitCode = await (await import('./commands/demo.js')).demoCommand({ ...runArgs(args), scenario: args.scenario });
       },
     )
     .command(

@@ -7,6 +7,8 @@ import {
   capacityTable,
   clientTable,
   coldStartTable,
+  flowTable,
+  flowWaterfall,
   loadTable,
   renderAligned,
   streamTable,
@@ -32,6 +34,9 @@ function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream)
   if (capacity.rows.length) lines.push('capacity', renderAligned(capacity), '');
   const streams = streamTable(summary);
   if (streams.rows.length) lines.push('streams', renderAligned(streams), ...survivalSketch(summary), '');
+  const flows = flowTable(summary);
+  if (flows.rows.length)
+    lines.push("flows (latency from each flow's intended start, think time excluded)", renderAligned(flows), ...flowWaterfall(summary), '');
   const client = clientTable(summary);
   if (client.rows.length) lines.push("coldbench's own client (timer delay sampled every 10ms)", renderAligned(client), '');
   for (const verdict of summary.verdicts) lines.push(verdictLine(verdict), `  ${verdict.detail}`);

@@ -12,7 +12,7 @@ import type { ProbeKind } from '../model/probe-kinds.js';
 import type { Limit, ProbeDeclared, StagePlan } from '../model/records.js';
 import { buildRequest } from '../scenario/request.js';
 import { declareProbes, type Plan } from '../scenario/plan.js';
-import type { LoadProbe, Probe, Scenario, StreamProbe, Target } from '../scenario/schema.js';
+import type { FlowProbe, LoadProbe, Probe, Scenario, StreamProbe, Target } from '../scenario/schema.js';
 import { isSecretVariable, SECRET_HEADER } from '../model/redact.js';
 import { TOOL_VERSION } from '../model/version.js';
 
@@ -113,9 +113,9 @@ function withEnvLookups(value: string, variables: ReadonlyArray<readonly [string
  * for a constant stage, ramping-arrival-rate for a ramp. The stage is then a tag of the
  * scenario itself, as coldbench files its samples.
  */
-function stageScenario(target: string, probe: string, stage: StagePlan, sizing: { preAllocatedVUs: number; maxVUs: number }) {
+function stageScenario(target: string, probe: string, stage: StagePlan, sizing: { preAllocatedVUs: number; maxVUs: number }, exec = 'send') {
   const common = {
-    exec: 'send',
+    exec,
     startTime: `${stage.offsetMs}ms`,
     timeUnit: '1s',
     ...sizing,
@@ -176,6 +176,10 @@ const K6_TRANSLATIONS: { [K in ProbeKind]: Translation<Extract<Probe, { kind: K 
     probe.protocol === 'websocket'
       ? { script: websocketScript(plan, probe, name, targets), what: 'k6/websockets' }
       : { unsupported: `k6 has no ${probe.protocol.toUpperCase()} stream client (only WebSocket, in k6/websockets)` },
+  flow: ({ plan, probe, name, targets, declared }) => ({
+    script: flowScript(plan, probe, name, targets, declared.stages!),
+    what: 'a group per step in an arrival-rate scenario per target and stage',
+  }),
 };
 
 function loadScript(plan: Plan, probe: LoadProbe, name: string, targets: ReadonlyArray<readonly [string, Target]>, stages: readonly StagePlan[]): string {
@@ -271,6 +275,212 @@ export function hold(): void {
 }
 
 ${SUMMARY}`;
+}
+
+/**
+ * A flow as k6 runs it: each step a `group` whose request carries the step as a tag, the
+ * same checks and extracts (k6's gjson selectors for JSON paths), think times drawn the same
+ * way, the scenario's vars and the data file (opened beside the script: JSON through
+ * SharedArray, CSV through k6/experimental/csv). Flow latency and failures are custom
+ * metrics with the flow's SLO as thresholds; a step's SLO is a threshold on its requests.
+ * Rows are picked by the iteration's number in its k6 scenario (one per target and stage).
+ */
+function flowScript(plan: Plan, probe: FlowProbe, name: string, targets: ReadonlyArray<readonly [string, Target]>, stages: readonly StagePlan[]): string {
+  const secrets = new Set<string>();
+  const targetsText = targetsLiteral(plan, targets, { method: 'GET', path: '/' }, secrets);
+  const timeoutMs = probe.timeout ?? Math.max(...targets.map(([, t]) => t.timeout));
+  const expectedMs = probe.slo?.p99?.value ?? probe.slo?.p95?.value ?? probe.steps.length * 1000;
+  const scenarios = Object.fromEntries(
+    targets.flatMap(([target]) =>
+      stages.map((stage) => [
+        `${target}-${stage.name}`,
+        stageScenario(target, name, stage, vus(Math.max(stage.fromRate, stage.toRate), expectedMs, timeoutMs * probe.steps.length), 'flow'),
+      ]),
+    ),
+  );
+  const flowThresholds = thresholds(probe.slo);
+  const thresholdEntries = targets.flatMap(([target]) => [
+    ...(flowThresholds.failed.length ? [[`flow_failed{target:${target}}`, flowThresholds.failed]] : []),
+    ...(flowThresholds.duration.length ? [[`flow_duration{target:${target}}`, flowThresholds.duration]] : []),
+    ...probe.steps.flatMap((step) => {
+      const limits = thresholds(step.slo);
+      return [
+        ...(limits.failed.length ? [[`http_req_failed{target:${target},step:${step.name}}`, limits.failed]] : []),
+        ...(limits.duration.length ? [[`http_req_duration{target:${target},step:${step.name}}`, limits.duration]] : []),
+      ];
+    }),
+  ]);
+  const steps = probe.steps.map((step) => ({
+    name: step.name,
+    method: step.request.method,
+    path: step.request.path,
+    headers: { ...(step.stream === 'sse' && { accept: 'text/event-stream' }), ...step.request.headers },
+    body: step.request.body === undefined ? null : typeof step.request.body === 'string' ? step.request.body : JSON.stringify(step.request.body),
+    json: typeof step.request.body === 'object',
+    stream: step.stream ?? null,
+    status: step.check?.status === undefined ? null : [step.check.status].flat(),
+    bodyContains: step.check?.bodyContains ?? null,
+    jsonChecks: Object.entries(step.check?.json ?? {}).map(([path, value]) => ({ selector: gjson(path), value })),
+    extract: Object.entries(step.extract ?? {}).map(([variable, spec]) =>
+      spec.from === 'json'
+        ? { variable, from: 'json', selector: gjson(spec.path) }
+        : spec.from === 'header'
+          ? { variable, from: 'header', header: spec.name }
+          : { variable, from: 'event', event: spec.event ?? null, selector: spec.path === undefined ? null : gjson(spec.path) },
+    ),
+    think: step.think ?? null,
+  }));
+  const data = probe.data;
+  const dataImports = !data
+    ? ''
+    : data.file.toLowerCase().endsWith('.json')
+      ? `import { SharedArray } from 'k6/data';\n`
+      : `import { open } from 'k6/experimental/fs';\nimport csv from 'k6/experimental/csv';\n`;
+  const rows = !data
+    ? 'const ROWS: Array<Record<string, string>> | null = null;'
+    : data.file.toLowerCase().endsWith('.json')
+      ? `const ROWS = new SharedArray('${name} data', () => JSON.parse(open(${JSON.stringify(data.file)})) as Array<Record<string, string>>);`
+      : `const ROWS = (await csv.parse(await open(${JSON.stringify(data.file)}), { asObjects: true })) as unknown as Array<Record<string, string>>;`;
+  return `${header(plan, name, [...secrets])}${data ? `// Copy ${data.file} beside this script.\n` : ''}
+import http from 'k6/http';
+import type { RefinedResponse, ResponseType } from 'k6/http';
+import exec from 'k6/execution';
+import { check, group, sleep } from 'k6';
+import { Rate, Trend } from 'k6/metrics';
+import type { Options } from 'k6/options';
+${dataImports}
+const PROBE = ${JSON.stringify(name)};
+${targetsText}
+const VARS: Record<string, string> = ${JSON.stringify(plan.scenario.vars)};
+${rows}
+const UNIQUE_ROWS = ${data?.mode === 'unique'};
+
+type Think = { kind: 'fixed'; ms: number } | { kind: 'uniform'; minMs: number; maxMs: number } | { kind: 'exponential'; meanMs: number };
+type Extract =
+  | { variable: string; from: 'json'; selector: string }
+  | { variable: string; from: 'header'; header: string }
+  | { variable: string; from: 'event'; event: string | null; selector: string | null };
+interface Step {
+  name: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string | null;
+  json: boolean;
+  stream: 'sse' | 'ndjson' | null;
+  status: number[] | null;
+  bodyContains: string | null;
+  jsonChecks: Array<{ selector: string; value: unknown }>;
+  extract: Extract[];
+  think: Think | null;
+}
+const STEPS: Step[] = ${JSON.stringify(steps, null, 2)};
+
+const flowDuration = new Trend('flow_duration', true);
+const flowFailed = new Rate('flow_failed');
+
+export const options: Options = {
+  scenarios: ${JSON.stringify(scenarios, null, 2).replace(/\n/g, '\n  ')},
+  thresholds: ${JSON.stringify(Object.fromEntries(thresholdEntries), null, 2).replace(/\n/g, '\n  ')},
+};
+
+/** \`\${name}\` and \`\${name:-default}\` from the flow's variables, as coldbench fills them. */
+function fill(text: string, vars: Record<string, string>): string {
+  return text.replace(/\\$\\$|\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\\}/g, (whole: string, name?: string, fallback?: string) =>
+    whole === '$$' ? '$' : (vars[name!] ?? fallback ?? ''),
+  );
+}
+
+function fillBody(step: Step, vars: Record<string, string>): string | null {
+  if (step.body === null) return null;
+  // A JSON body's strings are filled one by one, so a value with a quote stays JSON.
+  if (!step.json) return fill(step.body, vars);
+  return JSON.stringify(JSON.parse(step.body), (_key: string, value: unknown) => (typeof value === 'string' ? fill(value, vars) : value));
+}
+
+function drawThink(think: Think): number {
+  if (think.kind === 'fixed') return think.ms;
+  if (think.kind === 'uniform') return think.minMs + Math.random() * (think.maxMs - think.minMs);
+  return Math.min(-think.meanMs * Math.log(1 - Math.random()), 10 * think.meanMs);
+}
+
+/** The last event of a whole stream body (SSE: of the given type), as coldbench reads it. */
+function lastEvent(body: string, stream: 'sse' | 'ndjson', type: string | null): string | undefined {
+  if (stream === 'ndjson') return body.split('\\n').filter((line) => line.trim()).at(-1);
+  let found: string | undefined;
+  for (const block of body.split(/\\r?\\n\\r?\\n/)) {
+    const lines = block.split(/\\r?\\n/);
+    const event = lines.find((l) => l.startsWith('event:'))?.slice(6).trim();
+    const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, ''));
+    if (data.length && (type === null || event === type)) found = data.join('\\n');
+  }
+  return found;
+}
+
+function runStep(step: Step, target: (typeof TARGETS)[string], tags: Record<string, string>, vars: Record<string, string>): boolean {
+  const headers: Record<string, string> = { ...target.headers };
+  for (const [key, value] of Object.entries(step.headers)) headers[key] = fill(value, vars);
+  if (step.json && !Object.keys(headers).some((key) => key.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  const res: RefinedResponse<ResponseType> = http.request(step.method, target.url.replace(/\\/$/, '') + fill(step.path, vars), fillBody(step, vars), {
+    headers,
+    timeout: '${timeoutMs}ms',
+    tags: { ...tags, step: step.name },
+  });
+  const body = typeof res.body === 'string' ? res.body : '';
+  const passed = check(res, {
+    status: (r) => (step.status ? step.status.includes(r.status) : r.status > 0 && r.status < 400),
+    ...(step.bodyContains !== null && { 'body contains': () => body.includes(step.bodyContains!) }),
+    ...Object.fromEntries(step.jsonChecks.map(({ selector, value }) => [selector, (r: RefinedResponse<ResponseType>) => JSON.stringify(r.json(selector)) === JSON.stringify(value)])),
+  });
+  if (!passed) return false;
+  for (const extract of step.extract) {
+    let value: unknown;
+    if (extract.from === 'json') value = res.json(extract.selector);
+    else if (extract.from === 'header') value = Object.entries(res.headers).find(([key]) => key.toLowerCase() === extract.header)?.[1];
+    else {
+      const data = lastEvent(body, step.stream ?? 'sse', extract.event);
+      value = data === undefined || extract.selector === null ? data : extract.selector.split('.').reduce<any>((v, key) => v?.[key], JSON.parse(data));
+    }
+    if (!check(value, { [\`extract \${extract.variable}\`]: (v) => v !== undefined && v !== null })) return false;
+    vars[extract.variable] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return true;
+}
+
+export function flow(): void {
+  const name = __ENV.TARGET ?? '';
+  const tags = { target: name, probe: PROBE, stage: __ENV.STAGE ?? '' };
+  const target = TARGETS[name]!;
+  const iteration = exec.scenario.iterationInTest;
+  if (ROWS && UNIQUE_ROWS && iteration >= ROWS.length) return;
+  const vars: Record<string, string> = { ...VARS, ...(ROWS ? ROWS[iteration % ROWS.length] : {}) };
+  const started = Date.now();
+  let thinkMs = 0;
+  let ok = true;
+  for (const [index, step] of STEPS.entries()) {
+    if (!group(step.name, () => runStep(step, target, tags, vars))) {
+      ok = false;
+      break;
+    }
+    if (step.think && index < STEPS.length - 1) {
+      const pause = drawThink(step.think);
+      sleep(pause / 1000);
+      thinkMs += pause;
+    }
+  }
+  flowFailed.add(!ok, tags);
+  if (ok) flowDuration.add(Date.now() - started - thinkMs, tags);
+}
+
+${SUMMARY}`;
+}
+
+/** A JSON path of a scenario ($.a.b[0]) as the gjson selector k6's Response.json takes (a.b.0). */
+function gjson(path: string): string {
+  return path
+    .slice(2)
+    .replace(/\[(\d+)\]/g, '.$1')
+    .replace(/^\./, '');
 }
 
 /** A k6-operator TestRun whose runners each write their k6 JSON output to their own directory of a shared volume. */

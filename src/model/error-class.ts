@@ -10,6 +10,8 @@ export type OwnSampleErrorCode =
   | 'CB_TRIGGER_TIMEOUT'
   | 'CB_WAIT_FOR_TIMEOUT'
   | 'CB_CHECK_FAILED'
+  | 'CB_EXTRACT_FAILED'
+  | 'CB_DATA_EXHAUSTED'
   | 'CB_MESSAGE_TOO_LARGE';
 
 /** A sample error of coldbench's own: its code is checked where it is made. */

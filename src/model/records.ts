@@ -7,7 +7,22 @@
 import type { ProbeKind } from './probe-kinds.js';
 
 export type ErrorClass =
-  'refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'aborted' | 'trigger' | 'status-429' | 'status-5xx' | 'status-other' | 'malformed' | 'other';
+  | 'refused'
+  | 'dns'
+  | 'timeout'
+  | 'reset'
+  | 'tls'
+  | 'aborted'
+  | 'trigger'
+  | 'status-429'
+  | 'status-5xx'
+  | 'status-other'
+  | 'malformed'
+  /** A flow step's extract found no value. */
+  | 'extract'
+  /** A flow step's check failed on a response that was otherwise a success. */
+  | 'check'
+  | 'other';
 
 export interface SampleError {
   /** The OS or library code as thrown (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, …) or one of coldbench's own. */
@@ -128,6 +143,42 @@ export interface ReportedPercentiles {
 }
 
 /**
+ * One step of a flow (a scripted user journey), or the whole flow (`step` absent), written
+ * when it ends. Latency counts from the flow's intended start plus the think time planned
+ * before the step, so a stalled step shows in every later step (open model, no coordinated
+ * omission); `uncorrectedLatencyMs` is the step's own request, from its send.
+ */
+export interface FlowSample {
+  type: 'sample';
+  kind: 'flow';
+  probe: string;
+  target: string;
+  stage: string;
+  /** The flow's number in the whole schedule. */
+  flow: number;
+  /** The step's name; absent for the whole flow. */
+  step?: string;
+  /** Epoch ms of the flow's schedule slot. */
+  intendedAt: number;
+  /** Epoch ms the step's request was sent (the flow's first request for the whole flow). */
+  startedAt?: number;
+  /** Corrected, think time excluded: see above. For the whole flow, its last step's. */
+  latencyMs?: number;
+  uncorrectedLatencyMs?: number;
+  /** From the step's corrected start to its response headers. */
+  ttfbMs?: number;
+  /** Think time spent before this step (the whole flow: all of it). */
+  thinkMs?: number;
+  ok: boolean;
+  status?: number;
+  bytes: number;
+  /** `dropped`: maxInFlight flows were running when it was due; nothing was sent. */
+  dropped?: true;
+  error?: SampleError;
+  instanceId?: string;
+}
+
+/**
  * One connection of a held stream, written when it ends. A dropped stream that reconnects
  * continues as the next `attempt` of the same `stream`. A connection held longer than the
  * probe's `checkpoint` period also wrote StreamCheckpoints while open: its counts here are
@@ -225,7 +276,7 @@ export interface StreamCheckpoint extends Pick<
 /** The target name under which coldbench's own client measurements are stored (scenario targets start with a letter). */
 export const CLIENT_TARGET = '@coldbench';
 
-export type Sample = ColdstartSample | LoadSample | CapacitySample | StreamSample;
+export type Sample = ColdstartSample | LoadSample | CapacitySample | StreamSample | FlowSample;
 
 /** One second of one target in a load probe. */
 export interface Tick {
@@ -320,6 +371,8 @@ export interface ProbeDeclared {
   /** Load probes: the stages in order. */
   stages?: StagePlan[];
   slo?: SloLimits;
+  /** Flow probes: the steps in order, with their own SLOs. */
+  steps?: Array<{ name: string; slo?: SloLimits }>;
   /** Stream probes. */
   protocol?: 'sse' | 'ndjson' | 'websocket';
   holdMs?: number;

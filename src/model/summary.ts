@@ -115,6 +115,39 @@ const stream = z.object({
   slo: z.array(sloCheck),
 });
 
+const flowStep = z.object({
+  name: z.string(),
+  requests: z.int().nonnegative().meta({ description: 'Times the step ran: successes plus errors' }),
+  successes: z.int().nonnegative(),
+  errors: z.int().nonnegative(),
+  errorsByClass: z.record(z.string(), z.int().nonnegative()).meta({ description: 'extract, check, timeout, status-5xx, …' }),
+  latencyMs: distribution.meta({ description: "Corrected: from the flow's intended start plus the think time before the step, to the step's end" }),
+  uncorrectedLatencyMs: distribution.meta({ description: "The step's own request, from its send" }),
+  ttfbMs: distribution,
+  startsAfterMs: z
+    .number()
+    .nullable()
+    .meta({ description: "Median time from the flow's intended start to the step's send (think time included): the waterfall" }),
+  slo: z.array(sloCheck),
+});
+
+const flow = z.object({
+  probe: z.string(),
+  targetRate: z.number().meta({ description: 'Mean scheduled rate of flow starts over the stages, per second' }),
+  achievedRate: z.number().meta({ description: 'Flows started (not dropped) per second of the stages' }),
+  flows: z.int().nonnegative().meta({ description: 'Flows started: successes plus errors' }),
+  successes: z.int().nonnegative().meta({ description: 'Flows whose every step succeeded' }),
+  errors: z.int().nonnegative(),
+  dropped: z.int().nonnegative().meta({ description: 'Due while maxInFlight flows were running: never started' }),
+  latencyMs: distribution.meta({ description: "Whole flow, corrected, think time excluded: from its intended start to its last step's end" }),
+  meanThinkMs: z.number().nullable().meta({ description: 'Mean think time of the flows that ended (not in latencyMs)' }),
+  eventLoopDelayMs: distribution.meta({ description: "coldbench's own event-loop delay during the flow's stages (worst stage)" }),
+  valid: z.boolean().meta({ description: 'False when the load generator, not the server, was the limit' }),
+  invalidReason: z.string().nullable(),
+  steps: z.array(flowStep),
+  slo: z.array(sloCheck),
+});
+
 const capacity = z.object({
   probe: z.string(),
   connections: z.int(),
@@ -181,6 +214,7 @@ const summarySchema = z.object({
       load: z.record(z.string(), loadStage).optional().meta({ description: 'Per stage name' }),
       capacity: capacity.optional(),
       stream: stream.optional(),
+      flow: z.record(z.string(), flow).optional().meta({ description: 'Per flow probe name' }),
     }),
   ),
   client: z
@@ -214,6 +248,8 @@ export type LoadStageSummary = z.infer<typeof loadStage>;
 export type SloCheck = z.infer<typeof sloCheck>;
 export type CapacitySummary = z.infer<typeof capacity>;
 export type StreamSummary = z.infer<typeof stream>;
+export type FlowSummary = z.infer<typeof flow>;
+export type FlowStepSummary = z.infer<typeof flowStep>;
 export type Distribution = z.infer<typeof distribution>;
 
 export function summaryJsonSchema(): object {

@@ -33,6 +33,13 @@ export interface SloVerdictSpec {
   stage: string;
 }
 
+/** A flow's SLOs on one target (its own and every step's), or one step's. */
+export interface FlowSloSpec {
+  target: string;
+  flow: string;
+  step?: string;
+}
+
 export interface StreamSurvivalSpec {
   target: string;
   baseline?: string;
@@ -47,6 +54,7 @@ export interface VerdictSpecs {
   loadMultiplier: LoadMultiplierSpec;
   slo: SloVerdictSpec;
   streamSurvival: StreamSurvivalSpec;
+  flowSlo: FlowSloSpec;
 }
 
 export type VerdictKind = keyof VerdictSpecs;

@@ -5,11 +5,13 @@
  * once. Either way it waits the startup delay before listening, standing for image pull and
  * model load, then reports its port (over IPC, or on stdout).
  * Every response carries the identity headers coldbench uses to tell cold from warm.
- * Routes: /health, /api/work?ms=N, /api/chat (SSE), /api/generate (NDJSON), /ws (WebSocket).
+ * Routes: /health, /api/work?ms=N, /api/chat (SSE), /api/generate (NDJSON), /ws (WebSocket),
+ * and the chat journey of chat-api.ts (/api/signin, /api/conversations…).
  * Kept to node:http at startup, so that the process itself starts as fast as Node can.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { handleChat } from './chat-api.js';
 import { streamTokens, tokenStreamOptions } from './token-stream.js';
 import { handleWebSocket } from './ws-endpoint.js';
 
@@ -51,7 +53,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.on('close', () => clearTimeout(timer));
   } else if (url.pathname === '/api/chat' || url.pathname === '/api/generate') {
     streamTokens(req, res, url.pathname === '/api/chat' ? 'sse' : 'ndjson', tokenStreamOptions(url));
-  } else {
+  } else if (!handleChat(req, res, url, sendJson)) {
     sendJson(res, 404, { error: 'not found', path: url.pathname });
   }
   req.resume();

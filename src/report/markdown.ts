@@ -1,6 +1,18 @@
 /** report.md: what a person reads first in a run directory. */
 import type { Summary } from '../model/summary.js';
-import { capacityTable, clientTable, coldStartTable, loadTable, renderMarkdownTable, streamTable, survivalSketch, unjudgedLine, verdictLine } from './text.js';
+import {
+  capacityTable,
+  clientTable,
+  coldStartTable,
+  flowTable,
+  flowWaterfall,
+  loadTable,
+  renderMarkdownTable,
+  streamTable,
+  survivalSketch,
+  unjudgedLine,
+  verdictLine,
+} from './text.js';
 
 export function renderMarkdownReport(summary: Summary): string {
   const out: string[] = [`# coldbench run ${summary.runId}`, ''];
@@ -28,6 +40,13 @@ export function renderMarkdownReport(summary: Summary): string {
   if (capacity.rows.length) out.push('', '## Capacity (closed model, autocannon)', '', renderMarkdownTable(capacity), '');
   const streams = streamTable(summary);
   if (streams.rows.length) out.push('', '## Streams', '', renderMarkdownTable(streams), '', '```', ...survivalSketch(summary), '```', '');
+  const flows = flowTable(summary);
+  if (flows.rows.length) {
+    out.push('', '## Flows', '', renderMarkdownTable(flows), '', '```', ...flowWaterfall(summary), '```', '');
+    out.push(
+      "A step's latency runs from its flow's intended start plus the think time before it (no coordinated omission); `own` is the step's request alone.",
+    );
+  }
   const client = clientTable(summary);
   if (client.rows.length) {
     out.push('', "## coldbench's own client", '', renderMarkdownTable(client), '');

@@ -161,6 +161,75 @@ export function streamTable(summary: Summary): Table {
   };
 }
 
+/** Each flow and each of its steps per target: counts, errors by class, corrected latency (from the flow's intended start), the step's own time. */
+export function flowTable(summary: Summary): Table {
+  const rows: string[][] = [];
+  const errors = (n: number, byClass: Record<string, number>) =>
+    n
+      ? `${n} (${Object.entries(byClass)
+          .map(([c, count]) => `${c}×${count}`)
+          .join(', ')})`
+      : '0';
+  const p = (d: { p50: number; p95: number; p99: number; count: number } | null) =>
+    d ? `${formatMs(d.p50)} / ${formatMs(d.p95)} / ${formatMs(d.p99)} (n=${d.count})` : 'no data';
+  for (const [target, { flow }] of Object.entries(summary.targets)) {
+    for (const [name, f] of Object.entries(flow ?? {})) {
+      const stepErrors: Record<string, number> = {};
+      for (const step of f.steps) if (step.errors) stepErrors[step.name] = step.errors;
+      rows.push([
+        target,
+        name,
+        'whole flow',
+        `${f.flows}${f.dropped ? ` (+${f.dropped} dropped)` : ''}`,
+        errors(f.errors, stepErrors),
+        p(f.latencyMs),
+        f.meanThinkMs === null ? '–' : `think ${formatMs(f.meanThinkMs)}`,
+        f.valid ? 'yes' : `NO: ${f.invalidReason}`,
+        f.slo.map((c) => `${c.metric} ${c.status}`).join(', ') || '–',
+      ]);
+      for (const step of f.steps) {
+        rows.push([
+          '',
+          '',
+          step.name,
+          String(step.requests),
+          errors(step.errors, step.errorsByClass),
+          p(step.latencyMs),
+          maybeMs(step.uncorrectedLatencyMs?.p50),
+          '',
+          step.slo.map((c) => `${c.metric} ${c.status}`).join(', ') || '–',
+        ]);
+      }
+    }
+  }
+  return { header: ['target', 'flow', 'step', 'runs', 'errors', 'latency p50/p95/p99', 'own p50', 'valid', 'slo'], rows };
+}
+
+const WATERFALL_WIDTH = 40;
+
+/** The median flow per target as a text waterfall: each step from its median start to start + its own median time. */
+export function flowWaterfall(summary: Summary): string[] {
+  return Object.entries(summary.targets).flatMap(([target, { flow }]) =>
+    Object.entries(flow ?? {}).flatMap(([name, f]) => {
+      const bars = f.steps.flatMap((step) =>
+        step.startsAfterMs === null || !step.uncorrectedLatencyMs ? [] : [{ name: step.name, start: step.startsAfterMs, own: step.uncorrectedLatencyMs.p50 }],
+      );
+      const end = Math.max(...bars.map((b) => b.start + b.own));
+      if (bars.length === 0 || !(end > 0)) return [];
+      const width = Math.max(...bars.map((b) => b.name.length));
+      return [
+        `${target} ${name}: median step starts and own times (0 to ${formatMs(end)}, think time included)`,
+        ...bars.map((b) => {
+          const from = Math.round((b.start / end) * WATERFALL_WIDTH);
+          const length = Math.max(1, Math.round((b.own / end) * WATERFALL_WIDTH));
+          const bar = `${' '.repeat(from)}${'█'.repeat(length)}`.slice(0, WATERFALL_WIDTH).padEnd(WATERFALL_WIDTH);
+          return `  ${b.name.padEnd(width)} |${bar}| ${formatMs(b.start)} +${formatMs(b.own)}`;
+        }),
+      ];
+    }),
+  );
+}
+
 /** The survival curve as a line of text: share alive at tenths of the hold. */
 export function survivalSketch(summary: Summary): string[] {
   return Object.entries(summary.targets).flatMap(([target, { stream: s }]) => {

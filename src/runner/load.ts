@@ -81,9 +81,9 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal, se
   await drive(probe, probeName, planStages(probe), drivers, emit, signal, segment);
 }
 
-/** Sends the stages' schedule to the drivers until its end or the abort, then lets in-flight requests finish. */
-async function drive(
-  probe: LoadProbe,
+/** Sends the stages' schedule to the drivers until its end or the abort, then lets in-flight requests (or flows) finish. */
+export async function drive(
+  probe: Pick<LoadProbe, 'abort'>,
   probeName: string,
   stages: StagePlan[],
   drivers: LoadTarget[],

@@ -6,7 +6,7 @@ export const ndjson: StreamAdapter = (context) => readHttpStream(context, NDJSON
 
 const NDJSON_HEADERS: Record<string, string> = { accept: 'application/x-ndjson' };
 
-class NdjsonParser implements BodyParser {
+export class NdjsonParser implements BodyParser {
   private pending = '';
 
   constructor(private readonly events: StreamEvents) {}

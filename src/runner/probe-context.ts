@@ -1,6 +1,7 @@
 /** What every probe runner is handed: its slice of the plan, where to emit, and when to stop. */
 import type { Emit } from '../model/records.js';
 import type { Segment } from '../model/segment.js';
+import type { DataRow } from '../scenario/flow-data.js';
 import type { Target } from '../scenario/schema.js';
 import type { Rehearsal } from './warm-up.js';
 
@@ -16,4 +17,12 @@ export interface ProbeContext<P> {
   rehearse(): Promise<Rehearsal>;
   /** Called when the warm-up is over and the measured schedule starts. */
   warmedUp(): void;
+  /** What a flow's `${…}` reads besides its extracts: the scenario's vars and the probe's data rows. */
+  inputs: FlowInputs;
+}
+
+export interface FlowInputs {
+  vars: Readonly<Record<string, string>>;
+  rows: readonly DataRow[] | undefined;
+  mode: 'cycle' | 'unique';
 }

@@ -1,10 +1,12 @@
 /** Runs a scenario's probes in order. Emits records; knows nothing of files or reports. */
 import type { ProbeKind } from '../model/probe-kinds.js';
 import { declareProbes, probeName } from '../scenario/plan.js';
+import type { DataRow } from '../scenario/flow-data.js';
 import type { Probe, Scenario } from '../scenario/schema.js';
 import { runCapacityProbe } from './capacity.js';
 import { monitorClientDelay, type ClientDelayMonitor } from './client-delay.js';
 import { runColdstartProbe } from './coldstart.js';
+import { runFlowProbe } from './flow.js';
 import { runLoadProbe } from './load.js';
 import type { Emit } from '../model/records.js';
 import { WHOLE, type Segment } from '../model/segment.js';
@@ -14,13 +16,15 @@ import type { Rehearsal } from './warm-up.js';
 
 export interface RunProbesOptions {
   emit: Emit;
+  /** Each flow probe's data rows, by probe index (scenario/plan.ts Plan.flowData). */
+  flowData?: ReadonlyMap<number, readonly DataRow[]>;
   signal: AbortSignal;
   segment?: Segment;
   /** Where a probe's warm-up sends its records: through the store's code and then dropped. */
   rehearse: () => Promise<Rehearsal>;
 }
 
-export async function runProbes(scenario: Scenario, { emit, signal, segment = WHOLE, rehearse }: RunProbesOptions): Promise<void> {
+export async function runProbes(scenario: Scenario, { emit, signal, segment = WHOLE, rehearse, flowData }: RunProbesOptions): Promise<void> {
   for (const declared of declareProbes(scenario)) emit(declared);
   for (const [index, probe] of scenario.probes.entries()) {
     if (signal.aborted) return;
@@ -40,6 +44,7 @@ export async function runProbes(scenario: Scenario, { emit, signal, segment = WH
       },
       // A load probe's stage records move the monitor on; a stream probe says when its schedule starts.
       warmedUp: () => client.setStage(probe.kind),
+      inputs: { vars: scenario.vars, rows: flowData?.get(index), mode: (probe.kind === 'flow' && probe.data?.mode) || 'cycle' },
     };
     try {
       await runProbe(context);
@@ -69,6 +74,7 @@ const PROBE_RUNNERS: { [K in ProbeKind]: { run(context: ProbeContext<Extract<Pro
   load: { run: runLoadProbe, warmsUp: true },
   capacity: { run: runCapacityProbe, warmsUp: false },
   stream: { run: runStreamProbe, warmsUp: true },
+  flow: { run: runFlowProbe, warmsUp: false },
 };
 
 function runProbe(context: ProbeContext<Probe>): Promise<void> {

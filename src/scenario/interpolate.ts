@@ -25,10 +25,21 @@ function scalarOf(text: string): string | number | boolean {
 
 const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-export function interpolateString(text: string, env: NodeJS.ProcessEnv, onMissing: (name: string) => void): string {
+/**
+ * Where a document has variables of its own (a flow step's extracts, data columns, scenario
+ * vars), those names are left in place for the runner, and a name that is neither one of them
+ * nor set in the environment gets the document's own message.
+ */
+export interface RuntimeVariables {
+  /** Whether a name at this path is resolved when the document runs; undefined: the document has no variables here. */
+  at(path: Path): ((name: string) => boolean) | undefined;
+  missing(path: Path, name: string): string;
+}
+
+export function interpolateString(text: string, env: NodeJS.ProcessEnv, onMissing: (name: string) => void, isRuntime?: (name: string) => boolean): string {
   return text.replace(REFERENCE, (whole, name: string | undefined, fallback: string | undefined) => {
-    if (whole === '$$') return '$';
-    if (RUNTIME_VARIABLES.has(name!)) return whole;
+    if (whole === '$$') return isRuntime ? whole : '$';
+    if (RUNTIME_VARIABLES.has(name!) || isRuntime?.(name!)) return whole;
     const value = env[name!];
     if (value !== undefined && value !== '') return value;
     if (fallback !== undefined) return fallback;
@@ -40,23 +51,37 @@ export function interpolateString(text: string, env: NodeJS.ProcessEnv, onMissin
 export function interpolate(
   value: unknown,
   env: NodeJS.ProcessEnv,
+  runtime?: RuntimeVariables,
   path: Path = [],
   issues: InterpolationIssue[] = [],
 ): { value: unknown; issues: InterpolationIssue[] } {
   if (typeof value === 'string') {
-    const resolved = interpolateString(value, env, (name) =>
-      issues.push({ path, message: `environment variable ${name} is not set (use \${${name}:-default} for a default)` }),
+    const names = runtime?.at(path);
+    const resolved = interpolateString(
+      value,
+      env,
+      (name) =>
+        issues.push({
+          path,
+          message: names ? runtime!.missing(path, name) : `environment variable ${name} is not set (use \${${name}:-default} for a default)`,
+        }),
+      names,
     );
-    return { value: WHOLE_REFERENCE.test(value) ? scalarOf(resolved) : resolved, issues };
+    return { value: WHOLE_REFERENCE.test(value) && !names ? scalarOf(resolved) : resolved, issues };
   }
   if (Array.isArray(value)) {
-    return { value: value.map((item, index) => interpolate(item, env, [...path, index], issues).value), issues };
+    return { value: value.map((item, index) => interpolate(item, env, runtime, [...path, index], issues).value), issues };
   }
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).map(([key, item]) => [key, interpolate(item, env, [...path, key], issues).value]);
+    const entries = Object.entries(value).map(([key, item]) => [key, interpolate(item, env, runtime, [...path, key], issues).value]);
     return { value: Object.fromEntries(entries), issues };
   }
   return { value, issues };
+}
+
+/** `${name}` in a text resolved when it runs, from `values`; `$$` is a literal `$`. Names were checked when the file was read. */
+export function substitute(text: string, values: Readonly<Record<string, string>>): string {
+  return text.replace(REFERENCE, (whole, name: string | undefined, fallback: string | undefined) => (whole === '$$' ? '$' : (values[name!] ?? fallback ?? '')));
 }
 
 /** Names of the environment variables a value refers to (to redact their values later). */

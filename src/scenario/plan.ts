@@ -4,7 +4,8 @@ import type { RunHeader } from '../model/manifest.js';
 import type { ProbeKind } from '../model/probe-kinds.js';
 import type { ProbeDeclared, StagePlan } from '../model/records.js';
 import { redact } from '../model/redact.js';
-import type { LoadProbe, Probe, Scenario } from './schema.js';
+import type { DataRow } from './flow-data.js';
+import type { FlowProbe, LoadProbe, Probe, Scenario } from './schema.js';
 
 export interface Plan {
   /** Path of the scenario file as given. */
@@ -14,6 +15,8 @@ export interface Plan {
   scenario: Scenario;
   /** The environment variables the file refers to and their values, so that secrets among them can be redacted. */
   substitutions: Record<string, string>;
+  /** The rows of each flow probe's data file, by probe index: kept out of the scenario, which the manifest stores. */
+  flowData?: ReadonlyMap<number, readonly DataRow[]>;
 }
 
 /** The manifest's account of what is run: the scenario as run (overrides applied), secrets redacted. */
@@ -57,7 +60,7 @@ export function applyOverrides(scenario: Scenario, overrides: Overrides): Scenar
   return { ...scenario, targets, probes };
 }
 
-export function planStages(probe: LoadProbe): StagePlan[] {
+export function planStages(probe: LoadProbe | FlowProbe): StagePlan[] {
   let offsetMs = 0;
   let previousRate = 0;
   return probe.stages.map((stage) => {
@@ -88,6 +91,16 @@ export const PROBE_PLANS: { [K in ProbeKind]: ProbeKindPlan<K> } = {
   // A closed model has nothing to split.
   capacity: { onePerScenario: true, splits: false, declare: () => ({}) },
   stream: { onePerScenario: true, splits: true, declare: (probe) => ({ protocol: probe.protocol, holdMs: probe.hold, ...(probe.slo && { slo: probe.slo }) }) },
+  // A flow's number picks its data row: split, two runners would use the same rows.
+  flow: {
+    onePerScenario: false,
+    splits: false,
+    declare: (probe) => ({
+      stages: planStages(probe),
+      steps: probe.steps.map((step) => ({ name: step.name, ...(step.slo && { slo: step.slo }) })),
+      ...(probe.slo && { slo: probe.slo }),
+    }),
+  },
 };
 
 /** The probe records a run writes before its first probe (model/records.ts ProbeDeclared). */

@@ -3,9 +3,10 @@
  * each with file, line and path.
  */
 import { readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { CbError } from '../model/errors.js';
-import { referencedVariables, type Path } from './interpolate.js';
+import { formatPath, referencedVariables, type Path, type RuntimeVariables } from './interpolate.js';
+import { readFlowData, type FlowData } from './flow-data.js';
 import { PROBE_KINDS } from '../model/probe-kinds.js';
 import { PROBE_PLANS, type Plan } from './plan.js';
 import { asRecord, verdictReferenceIssues } from './verdict-references.js';
@@ -18,6 +19,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Hard cap on any arrival rate, in requests per second per target (the CLI's --max-rate). */
   maxRate?: number;
+  /** Where data files named in the scenario are found (default: the current directory). */
+  baseDir?: string;
 }
 
 export async function loadScenarioFile(file: string, options: LoadOptions = {}): Promise<Plan> {
@@ -28,17 +31,92 @@ export async function loadScenarioFile(file: string, options: LoadOptions = {}):
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new CbError('CB_SCENARIO_NOT_FOUND', `cannot read scenario ${file}: ${reason}`);
   }
-  return parseScenario(source, displayName(file), options);
+  return parseScenario(source, displayName(file), { baseDir: dirname(file), ...options });
 }
 
 export function parseScenario(source: string, file: string, options: LoadOptions = {}): Plan {
   const env = options.env ?? process.env;
-  const { data, raw } = parseValidated(source, file, scenarioSchema, scenarioJsonSchema(), {
+  const data = new Map<number, FlowData>();
+  let dataError: unknown;
+  const { data: scenario, raw } = parseValidated(source, file, scenarioSchema, scenarioJsonSchema(), {
     env,
     crossCheck: (document) => crossReferenceIssues(document, options.maxRate),
+    runtimeVariables: (document) => {
+      try {
+        for (const [index, name] of flowDataFiles(document)) data.set(index, readFlowData(name, options.baseDir ?? '.'));
+      } catch (error) {
+        dataError = error;
+      }
+      return flowVariables(document, data, dataError !== undefined);
+    },
   });
+  if (dataError) throw dataError;
   const substitutions = Object.fromEntries([...referencedVariables(raw)].flatMap((name) => (env[name] ? [[name, env[name]] as const] : [])));
-  return { file, source, scenario: data, substitutions: { ...substitutions, ...urlCredentials(data) } };
+  return {
+    file,
+    source,
+    scenario,
+    substitutions: { ...substitutions, ...urlCredentials(scenario), ...secretDataCells(data) },
+    flowData: new Map([...data].map(([index, { rows }]) => [index, rows])),
+  };
+}
+
+/** The data file each flow probe names, by probe index. */
+function flowDataFiles(document: unknown): Array<[number, string]> {
+  const probes = asRecord(document).probes;
+  return (Array.isArray(probes) ? probes : []).flatMap((probe, index) => {
+    const { kind, data } = asRecord(probe);
+    const name = typeof data === 'string' ? data : asRecord(data).file;
+    return kind === 'flow' && typeof name === 'string' && name ? [[index, name] as [number, string]] : [];
+  });
+}
+
+/**
+ * What a flow step's `${…}` may name: an extract of an earlier step, a column of the flow's
+ * data file, a scenario var (else the environment, resolved now). Unreadable data accepts any
+ * name, so that the data file's own error is the one reported.
+ */
+function flowVariables(document: unknown, data: ReadonlyMap<number, FlowData>, dataUnreadable: boolean): RuntimeVariables {
+  const doc = asRecord(document);
+  const vars = Object.keys(asRecord(doc.vars));
+  const probes = Array.isArray(doc.probes) ? doc.probes : [];
+  const stepOf = (path: Path) => {
+    const [probes_, i, steps, j] = path;
+    if (probes_ !== 'probes' || steps !== 'steps' || typeof i !== 'number' || typeof j !== 'number') return undefined;
+    const probe = asRecord(probes[i]);
+    return probe.kind === 'flow' && Array.isArray(probe.steps) ? { probe, i, j } : undefined;
+  };
+  return {
+    at(path) {
+      const at = stepOf(path);
+      if (!at) return undefined;
+      const steps = at.probe.steps as unknown[];
+      const extracted = steps.slice(0, at.j).flatMap((step) => Object.keys(asRecord(asRecord(step).extract)));
+      const columns = data.get(at.i)?.columns ?? [];
+      const known = new Set([...extracted, ...columns, ...vars]);
+      return (name) => dataUnreadable || known.has(name);
+    },
+    missing(path, name) {
+      const at = stepOf(path)!;
+      const step = asRecord((at.probe.steps as unknown[])[at.j]).name;
+      const later = (at.probe.steps as unknown[]).slice(at.j).some((s) => name in asRecord(asRecord(s).extract));
+      const hint = later ? ` (step "${step}" or a later one extracts it: only earlier steps' extracts are known here)` : '';
+      return `unknown variable \${${name}} in step "${step}" (${formatPath(path.slice(4))}): not an extract of an earlier step, a data column, a scenario var or a set environment variable${hint}`;
+    },
+  };
+}
+
+/** Data cells of columns named like secrets (password, token, secret, key) are redacted wherever they are echoed. */
+function secretDataCells(data: ReadonlyMap<number, FlowData>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { file, columns, rows } of data.values()) {
+    for (const column of columns.filter((c) => /pass|secret|token|key|auth/i.test(c))) {
+      rows.forEach((row, index) => {
+        if (row[column]) out[`${file} row ${index + 1} ${column}`] = row[column]!;
+      });
+    }
+  }
+  return out;
 }
 
 /**
@@ -86,6 +164,8 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
     if (Array.isArray(selected)) selected.forEach((name, j) => checkTarget(name, ['probes', i, 'targets', j]));
   });
   const stages = loadStageIssues(probes, maxRate, issues);
+  probes.forEach((probe, i) => flowStepIssues(asRecord(probe), i, issues));
+  issues.push(...flowVerdictIssues(doc.verdicts, probes));
   const probeKinds = new Set(probes.map((p) => asRecord(p).kind).filter((kind): kind is string => typeof kind === 'string'));
   issues.push(
     ...verdictReferenceIssues(doc.verdicts, {
@@ -107,14 +187,16 @@ function loadStageIssues(probes: unknown[], maxRate: number | undefined, issues:
   const stages = new Map<string, { hasSlo: boolean }>();
   probes.forEach((probe, i) => {
     const record = asRecord(probe);
-    if (record.kind !== 'load' || !Array.isArray(record.stages)) return;
+    if ((record.kind !== 'load' && record.kind !== 'flow') || !Array.isArray(record.stages)) return;
+    // A flow's stages are its own (its summary is per flow); load stages are named alone by verdicts.
+    const names = record.kind === 'load' ? stages : new Map<string, { hasSlo: boolean }>();
     let previousRate = 0;
     record.stages.forEach((stage, j) => {
       const s = asRecord(stage);
       const path: Path = ['probes', i, 'stages', j];
       if (typeof s.name === 'string') {
-        if (stages.has(s.name)) issues.push({ path: [...path, 'name'], message: `stage name "${s.name}" is used twice` });
-        stages.set(s.name, { hasSlo: record.slo !== undefined });
+        if (names.has(s.name)) issues.push({ path: [...path, 'name'], message: `stage name "${s.name}" is used twice` });
+        names.set(s.name, { hasSlo: record.slo !== undefined });
       }
       const key = s.rate !== undefined ? 'rate' : 'rampTo';
       const rate = typeof s[key] === 'string' ? parseRate(s[key]) : undefined;
@@ -132,6 +214,57 @@ function loadStageIssues(probes: unknown[], maxRate: number | undefined, issues:
     });
   });
   return stages;
+}
+
+/** Step names are unique in a flow and apart from its stages and the flow itself (they share the histogram's stage field); events come from streams. */
+function flowStepIssues(probe: Record<string, unknown>, index: number, issues: RawIssue[]): void {
+  if (probe.kind !== 'flow' || !Array.isArray(probe.steps)) return;
+  const stageNames = new Set((Array.isArray(probe.stages) ? probe.stages : []).map((stage) => asRecord(stage).name));
+  const seen = new Set<unknown>();
+  probe.steps.forEach((step, j) => {
+    const s = asRecord(step);
+    const path: Path = ['probes', index, 'steps', j];
+    if (seen.has(s.name)) issues.push({ path: [...path, 'name'], message: `step name "${s.name}" is used twice` });
+    else if (s.name === 'flow' || stageNames.has(s.name)) {
+      issues.push({
+        path: [...path, 'name'],
+        message: `"${s.name}" names ${s.name === 'flow' ? 'the whole flow' : 'a stage of this flow'}: pick another step name`,
+      });
+    }
+    seen.add(s.name);
+    for (const [name, spec] of Object.entries(asRecord(s.extract))) {
+      if ('event' in asRecord(spec) || 'path' in asRecord(spec)) {
+        if (s.stream === undefined)
+          issues.push({ path: [...path, 'extract', name], message: 'an extract from an event needs the step to read a stream (stream: sse or ndjson)' });
+      }
+    }
+  });
+}
+
+/** A flowSlo verdict names a flow probe (its name, else flow or flow-N) and one of its steps. */
+function flowVerdictIssues(verdicts: unknown, probes: unknown[]): RawIssue[] {
+  const flows = new Map<string, unknown[]>();
+  const flowCount = probes.filter((p) => asRecord(p).kind === 'flow').length;
+  probes.forEach((probe, i) => {
+    const p = asRecord(probe);
+    if (p.kind !== 'flow') return;
+    const name = typeof p.name === 'string' ? p.name : flowCount > 1 ? `flow-${i + 1}` : 'flow';
+    flows.set(
+      name,
+      (Array.isArray(p.steps) ? p.steps : []).map((step) => asRecord(step).name),
+    );
+  });
+  return (Array.isArray(verdicts) ? verdicts : []).flatMap((entry, i) => {
+    const spec = asRecord(asRecord(entry).flowSlo);
+    const steps = typeof spec.flow === 'string' ? flows.get(spec.flow) : undefined;
+    if (typeof spec.flow === 'string' && flows.size > 0 && !steps) {
+      return [{ path: ['verdicts', i, 'flowSlo', 'flow'], message: `no flow probe named "${spec.flow}" (flows: ${[...flows.keys()].join(', ')})` }];
+    }
+    if (steps && spec.step !== undefined && !steps.includes(spec.step)) {
+      return [{ path: ['verdicts', i, 'flowSlo', 'step'], message: `flow "${spec.flow}" has no step "${String(spec.step)}" (steps: ${steps.join(', ')})` }];
+    }
+    return [];
+  });
 }
 
 function displayName(file: string): string {

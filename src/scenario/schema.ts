@@ -256,8 +256,92 @@ const streamProbe = z.strictObject({
   targets: z.array(nonEmptyString).min(1).optional(),
 });
 
-const probe = z.discriminatedUnion('kind', [coldstartProbe, loadProbe, capacityProbe, streamProbe], {
-  error: 'expected a probe with kind: coldstart, load, capacity or stream',
+/** A name a step's `${…}` can refer to: an extract, a data column, a scenario var. */
+const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'variable names start with a letter or _ and use letters, digits and _' });
+
+export const JSON_PATH = /^\$(\.[A-Za-z_$][\w$-]*|\[\d+\])*$/;
+const jsonPath = z.string().regex(JSON_PATH, { message: 'expected a JSON path like $.conversation.id or $.items[0].id' });
+
+const extract = z.union(
+  [
+    jsonPath.transform((path) => ({ from: 'json' as const, path })),
+    z.strictObject({ header: nonEmptyString }).transform(({ header }) => ({ from: 'header' as const, name: header.toLowerCase() })),
+    z
+      .strictObject({
+        event: nonEmptyString.optional().meta({ description: 'SSE: the last event of this type (default: the last event); NDJSON: the last line' }),
+        path: jsonPath.optional().meta({ description: "A JSON path into the event's data (default: the data as text)" }),
+      })
+      .transform(({ event, path }) => ({ from: 'event' as const, ...(event !== undefined && { event }), ...(path !== undefined && { path }) })),
+  ],
+  { error: 'expected a JSON path like $.token, { header: name } or { event: name, path: $.field }' },
+);
+
+export const parseThink = (text: string): ThinkTime | undefined => {
+  const fixed = parseDuration(text);
+  if (fixed !== undefined) return { kind: 'fixed', ms: fixed };
+  const uniform = /^uniform\(\s*([^,\s]+)\s*,\s*([^)\s]+)\s*\)$/.exec(text.trim());
+  if (uniform) {
+    const [min, max] = [parseDuration(uniform[1]!), parseDuration(uniform[2]!)];
+    return min !== undefined && max !== undefined && min <= max ? { kind: 'uniform', minMs: min, maxMs: max } : undefined;
+  }
+  const exponential = /^exponential\(\s*(?:mean\s+)?([^)\s]+)\s*\)$/.exec(text.trim());
+  const mean = exponential ? parseDuration(exponential[1]!) : undefined;
+  return mean !== undefined && mean > 0 ? { kind: 'exponential', meanMs: mean } : undefined;
+};
+
+/** A pause drawn per flow: fixed, uniform between two durations, or exponential around a mean (capped at 10× the mean). */
+export type ThinkTime = { kind: 'fixed'; ms: number } | { kind: 'uniform'; minMs: number; maxMs: number } | { kind: 'exponential'; meanMs: number };
+
+const think = parsed(
+  parseThink,
+  'a think time like 2s, uniform(1s, 3s) or exponential(mean 2s)',
+  'Pause after the step: a duration, uniform(min, max) or exponential(mean M) (draws capped at 10× the mean)',
+);
+
+const statusCode = z.int().min(100).max(599);
+
+const flowStep = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'step names use letters, digits, ., - and _' }),
+  request: request.prefault({}),
+  stream: z
+    .enum(['sse', 'ndjson'], { error: 'expected stream sse or ndjson' })
+    .optional()
+    .meta({ description: 'Read the response as a stream of events to its end (extract from an event)' }),
+  check: z
+    .strictObject({
+      status: z
+        .union([statusCode, z.array(statusCode).min(1)])
+        .optional()
+        .meta({ description: 'Status (or statuses) the step must get; default: below 400' }),
+      bodyContains: z.string().optional(),
+      json: z.record(jsonPath, z.unknown()).optional().meta({ description: 'JSON paths and the values they must hold' }),
+    })
+    .optional(),
+  extract: z.record(variableName, extract).optional().meta({ description: "Variables for later steps' ${…}, from the JSON body, a header or a stream event" }),
+  think: think.optional(),
+  slo: slo.optional(),
+});
+
+const flowProbe = z.strictObject({
+  kind: z.literal('flow'),
+  name: nonEmptyString.optional(),
+  stages: z.array(stage).min(1, { error: 'name at least one stage' }).meta({ description: 'Arrival rate of flow starts (open model)' }),
+  maxInFlight: connectionCount.default(1000).meta({ description: 'Flows running per target; a flow due beyond it is counted as dropped' }),
+  timeout: positiveDuration().optional().meta({ description: 'Limit for one step (default: the target timeout)' }),
+  data: z
+    .union([
+      nonEmptyString.transform((file) => ({ file, mode: 'cycle' as const })),
+      z.strictObject({ file: nonEmptyString, mode: z.enum(['cycle', 'unique']).default('cycle') }),
+    ])
+    .optional()
+    .meta({ description: 'A CSV (with a header line) or JSON (a list of objects) file, relative to the scenario: one row per flow, cycled or each used once' }),
+  steps: z.array(flowStep).min(1, { error: 'name at least one step' }),
+  slo: slo.optional().meta({ description: 'SLOs of the whole flow (latency from its intended start, think time excluded)' }),
+  targets: z.array(nonEmptyString).min(1).optional(),
+});
+
+const probe = z.discriminatedUnion('kind', [coldstartProbe, loadProbe, capacityProbe, streamProbe, flowProbe], {
+  error: 'expected a probe with kind: coldstart, load, capacity, stream or flow',
 });
 
 const coldStartReduction = z.strictObject({
@@ -296,6 +380,9 @@ const verdictSchemas = {
   loadMultiplier,
   slo: sloVerdict.meta({ description: "A load stage's SLOs on one target" }),
   streamSurvival,
+  flowSlo: z
+    .strictObject({ target: nonEmptyString, flow: nonEmptyString.meta({ description: "The flow probe's name" }), step: nonEmptyString.optional() })
+    .meta({ description: "A flow's SLOs on one target (the flow's and every step's), or one step's" }),
 } satisfies { [K in VerdictKind]: z.ZodType<VerdictSpecs[K], unknown> };
 
 export const verdict = z
@@ -311,6 +398,10 @@ export const scenarioSchema = z.strictObject({
   targets: z
     .record(targetName, target, { error: 'expected a map of target names to targets' })
     .refine((t) => Object.keys(t).length > 0, { message: 'name at least one target' }),
+  vars: z
+    .record(variableName, z.union([z.string(), z.number(), z.boolean()]).transform(String), { error: 'expected a map of variable names to values' })
+    .default({})
+    .meta({ description: "Values a flow step's ${…} can use" }),
   probes: z.array(probe, { error: 'expected a list of probes' }).min(1, { error: 'name at least one probe' }),
   verdicts: z.array(verdict).default([]),
 });
@@ -327,6 +418,9 @@ export type LoadProbe = Extract<Probe, { kind: 'load' }>;
 export type CapacityProbe = Extract<Probe, { kind: 'capacity' }>;
 export type Stage = LoadProbe['stages'][number];
 export type StreamProbe = Extract<Probe, { kind: 'stream' }>;
+export type FlowProbe = Extract<Probe, { kind: 'flow' }>;
+export type FlowStep = FlowProbe['steps'][number];
+export type ExtractSpec = NonNullable<FlowStep['extract']>[string];
 
 /** The schema parses probe kinds and verdicts into the stored types of model/verdict-specs.ts: a drift between the two fails the build. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

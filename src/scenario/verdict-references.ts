@@ -26,6 +26,7 @@ const VERDICT_REFERENCES: { [K in VerdictKind]: VerdictReferences<K> } = {
   loadMultiplier: { targets: ['target'], stages: ['stage', 'baselineStage'] },
   slo: { targets: ['target'], stages: ['stage'], stageNeedsSlo: 'stage' },
   streamSurvival: { targets: ['target', 'baseline'], needsProbe: 'stream' },
+  flowSlo: { targets: ['target'], needsProbe: 'flow' },
 };
 
 /** What the names of a verdict are checked against. */

@@ -5,7 +5,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ScenarioError, type ScenarioIssue } from '../model/errors.js';
-import { formatPath, interpolate, type Path } from './interpolate.js';
+import { formatPath, interpolate, type Path, type RuntimeVariables } from './interpolate.js';
 import { allowedKeys, closest } from './suggest.js';
 
 /** A problem found outside the schema (a cross-reference), before it is located in the file. */
@@ -18,6 +18,8 @@ export interface ValidateOptions {
   env: NodeJS.ProcessEnv;
   /** Checks that name other parts of the document; runs on the raw data even when the schema fails. */
   crossCheck?: (document: unknown) => RawIssue[];
+  /** The document's own variables, left for the runner (a flow step's `${token}`). */
+  runtimeVariables?: (document: unknown) => RuntimeVariables;
 }
 
 export function parseValidated<S extends z.ZodType>(
@@ -54,7 +56,7 @@ export function parseValidated<S extends z.ZodType>(
     message,
   });
 
-  const interpolated = interpolate(raw, options.env);
+  const interpolated = interpolate(raw, options.env, options.runtimeVariables?.(raw));
   const issues: ScenarioIssue[] = interpolated.issues.map((i) => issue(i.path, i.message));
   const unset = new Set(issues.map((i) => i.path));
   const parsed = schema.safeParse(interpolated.value, { reportInput: true });

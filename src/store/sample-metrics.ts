@@ -28,11 +28,18 @@ export function sampleMetrics(sample: StoredSample): Array<[HistogramKey, number
     add(sample.stage, Object.fromEntries(LOAD_METRICS.map(([metric, field]) => [metric, sample[field]])));
     return out;
   }
+  if (sample.kind === 'flow') {
+    add(flowHistogramStage(sample.step), { latency: sample.latencyMs, uncorrected: sample.uncorrectedLatencyMs, ttfb: sample.ttfbMs });
+    return out;
+  }
   const values = { latency: sample.latencyMs, ttfb: sample.ttfbMs, dns: sample.phases.dns, connect: sample.phases.connect, tls: sample.phases.tls };
   add(sample.request, values);
   if (sample.request === 'first' && sample.cold === true) add('cold', values);
   return out;
 }
+
+/** A flow's histograms are per step and for the whole flow, in the histogram key's stage field (step names are never "flow"). */
+export const flowHistogramStage = (step: string | undefined): string => step ?? 'flow';
 
 /**
  * First connections carry the opening figures; reconnects their own latency; each once,

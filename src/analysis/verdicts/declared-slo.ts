@@ -6,18 +6,24 @@
 import type { ProbeDeclared } from '../../model/records.js';
 import type { VerdictSpec } from '../../model/verdict-specs.js';
 import type { Summary, VerdictResult } from '../../model/summary.js';
+import { flowSloVerdict } from './flow-slo.js';
 import { combineChecks, sloVerdict } from './stage-slo.js';
 
 interface DeclaredSlo {
   target: string;
-  /** A load stage, or undefined for the stream probe. */
+  /** A load stage, or undefined for the stream probe and flows. */
   stage?: string;
+  /** A flow probe's name: its own SLO and its steps'. */
+  flow?: string;
   label: string;
 }
 
 function declaredSlos(probes: readonly ProbeDeclared[]): DeclaredSlo[] {
   const out: DeclaredSlo[] = [];
   for (const probe of probes) {
+    if (probe.kind === 'flow' && (probe.slo || probe.steps?.some((step) => step.slo))) {
+      for (const target of probe.targets) out.push({ target, flow: probe.probe, label: `${target} ${probe.probe}` });
+    }
     if ((probe.kind !== 'load' && probe.kind !== 'stream') || !probe.slo) continue;
     for (const target of probe.targets) {
       if (probe.kind === 'stream') out.push({ target, label: `${target} ${probe.probe}` });
@@ -29,7 +35,11 @@ function declaredSlos(probes: readonly ProbeDeclared[]): DeclaredSlo[] {
 
 export function declaredSloVerdicts(probes: readonly ProbeDeclared[], targets: Summary['targets']): VerdictResult[] {
   return declaredSlos(probes).map((slo) =>
-    slo.stage === undefined ? streamSloVerdict(slo.target, targets) : sloVerdict({ target: slo.target, stage: slo.stage }, targets),
+    slo.flow !== undefined
+      ? flowSloVerdict({ target: slo.target, flow: slo.flow }, targets)
+      : slo.stage === undefined
+        ? streamSloVerdict(slo.target, targets)
+        : sloVerdict({ target: slo.target, stage: slo.stage }, targets),
   );
 }
 
@@ -37,6 +47,7 @@ export function declaredSloVerdicts(probes: readonly ProbeDeclared[], targets: S
 export function unjudgedSlos(probes: readonly ProbeDeclared[], verdicts: readonly VerdictSpec[]): string[] {
   const covers = (slo: DeclaredSlo) =>
     verdicts.some((v) => {
+      if (slo.flow !== undefined) return v.flowSlo?.target === slo.target && v.flowSlo.flow === slo.flow && v.flowSlo.step === undefined;
       if (slo.stage === undefined) return v.streamSurvival?.target === slo.target;
       const stageCheck = v.slo ?? v.loadMultiplier;
       return stageCheck?.target === slo.target && stageCheck.stage === slo.stage;

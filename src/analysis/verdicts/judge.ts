@@ -9,6 +9,7 @@ import type { StoredRun } from '../stored-run.js';
 import { coldStartReduction } from './cold-start-reduction.js';
 import { loadMultiplierVerdict, sloVerdict } from './stage-slo.js';
 import { streamSurvivalVerdict } from './stream-survival.js';
+import { flowSloVerdict } from './flow-slo.js';
 
 /** Judges one verdict from the stored run and the summary's per-target sections. */
 type Judge<K extends VerdictKind> = (spec: VerdictSpecs[K], run: StoredRun, targets: Summary['targets']) => VerdictResult;
@@ -18,6 +19,7 @@ const JUDGES: { [K in VerdictKind]: Judge<K> } = {
   loadMultiplier: (spec, _run, targets) => loadMultiplierVerdict(spec, targets),
   slo: (spec, _run, targets) => sloVerdict(spec, targets),
   streamSurvival: (spec, _run, targets) => streamSurvivalVerdict(spec, targets),
+  flowSlo: (spec, _run, targets) => flowSloVerdict(spec, targets),
 };
 
 export function judge(spec: VerdictSpec, run: StoredRun, targets: Summary['targets']): VerdictResult {

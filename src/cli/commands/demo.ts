@@ -1,11 +1,12 @@
 import { runDemo } from '../../demo.js';
 import { runAndPrint, type RunArgs } from './run.js';
 
-export function demoCommand(args: Omit<RunArgs, 'scenario'>): Promise<number> {
+export function demoCommand(args: Omit<RunArgs, 'scenario'> & { scenario?: string }): Promise<number> {
   return runAndPrint(args, (options) =>
     runDemo({
       ...options,
       maxRate: args.maxRate,
+      scenarioFile: args.scenario,
       onPlatforms: (urls) =>
         process.stderr.write(
           `embedded platforms: ${Object.entries(urls)
