@@ -27,10 +27,11 @@ function typeCheck(files: Array<{ name: string; text: string }>): string {
       compilerOptions: {
         strict: true,
         noEmit: true,
-        target: 'ES2020',
-        module: 'ES2020',
+        // ES2022: a flow's CSV data is read with top-level await, which k6 runs.
+        target: 'ES2022',
+        module: 'ES2022',
         moduleResolution: 'bundler',
-        lib: ['ES2020'],
+        lib: ['ES2022'],
         types: ['k6'],
         skipLibCheck: false,
       },
@@ -127,5 +128,31 @@ probes:
     assert.match(script, /body: "\{\\"token\\":\\"" \+ \(__ENV\.API_TOKEN \?\? ''\) \+ "\\"\}"/);
     assert.match(script, /Secrets come from the environment: .*-e API_TOKEN=…/);
     assert.equal(typeCheck([{ name: 'load.ts', text: script }]), '');
+  });
+
+  it('writes a flow as a group per step that type-checks, with its extracts, checks, think times and data, and its secrets as __ENV lookups', () => {
+    const secret = 'flow-secret-77e1';
+    const source = readFileSync(join(ROOT, 'scenarios/llm-chat-flow.yaml'), 'utf8').replace(
+      'model: reference-small',
+      'model: reference-small\n  apiKey: ${API_KEY}',
+    );
+    const plan = parseScenario(source, 'llm-chat-flow.yaml', {
+      env: { DEMO_SCALE_TO_ZERO_URL: 'https://chat-abc.a.run.app', DEMO_ALWAYS_ON_URL: 'https://chat.k8s.example', API_KEY: secret },
+      baseDir: join(ROOT, 'scenarios'),
+    });
+    const generated = generateK6(plan);
+    const script = generated.files.find((f) => f.name === 'chat.ts')!.text;
+    assert.equal(typeCheck([{ name: 'chat.ts', text: script }]), '');
+    assert.ok(!script.includes(secret), 'the secret is in the script');
+    assert.match(script, /"apiKey":"\$\{API_KEY\}"/);
+    assert.match(script, /Secrets come from the environment: -e API_KEY=…/);
+    assert.match(script, /"selector": "conversation\.id"/);
+    assert.match(script, /"from": "event",\s*"event": "done",\s*"selector": "messageId"/);
+    assert.match(script, /csv\.parse\(await open\("data\/chat-users\.csv"\), \{ asObjects: true \}\)/);
+    assert.match(script, /"flow_duration\{target:k8s\}": \[\s*"p\(95\)<5000"\s*\]/);
+    assert.match(script, /"http_req_duration\{target:k8s,step:prompt\}": \[\s*"p\(95\)<3000"\s*\]/);
+    assert.match(script, /group\(step\.name, \(\) => runStep\(step, target, tags, vars\)\)/);
+    const broken = script.replace('flowFailed.add(!ok, tags);', 'flowFailed.add(!ok, tags, 3);');
+    assert.match(typeCheck([{ name: 'broken.ts', text: broken }]), /broken\.ts\(\d+,\d+\): error TS2554/);
   });
 });

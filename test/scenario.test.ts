@@ -91,7 +91,7 @@ probes:
   - kind: capacity
 `;
     assert.deepEqual(issuesOf(text), [
-      'scenarios/x.yaml:7 probes[1].kind: expected a probe with kind: coldstart, load, capacity or stream, got "coldstrat"',
+      'scenarios/x.yaml:7 probes[1].kind: expected a probe with kind: coldstart, load, capacity, stream or flow, got "coldstrat"',
       'scenarios/x.yaml:8 probes[2].samples: missing required key; expected a positive integer',
       'scenarios/x.yaml:8 probes[2].kind: only one coldstart probe per scenario',
       'scenarios/x.yaml:10 probes[4].kind: only one capacity probe per scenario',

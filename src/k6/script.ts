@@ -310,16 +310,28 @@ function flowScript(plan: Plan, probe: FlowProbe, name: string, targets: Readonl
       ];
     }),
   ]);
+  // A secret the environment put into a step or a var goes back to being a variable, which the script reads from __ENV.
+  const secretValues = Object.entries(plan.substitutions).filter(
+    ([variable, value]) => isSecretVariable(variable) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(variable) && value,
+  );
+  const unsecret = (text: string) =>
+    secretValues.reduce((out, [variable, secret]) => {
+      if (!out.includes(secret)) return out;
+      secrets.add(variable);
+      return out.split(secret).join(`\${${variable}}`);
+    }, text);
   const steps = probe.steps.map((step) => ({
     name: step.name,
     method: step.request.method,
-    path: step.request.path,
-    headers: { ...(step.stream === 'sse' && { accept: 'text/event-stream' }), ...step.request.headers },
-    body: step.request.body === undefined ? null : typeof step.request.body === 'string' ? step.request.body : JSON.stringify(step.request.body),
+    path: unsecret(step.request.path),
+    headers: Object.fromEntries(
+      Object.entries({ ...(step.stream === 'sse' && { accept: 'text/event-stream' }), ...step.request.headers }).map(([key, value]) => [key, unsecret(value)]),
+    ),
+    body: step.request.body === undefined ? null : unsecret(typeof step.request.body === 'string' ? step.request.body : JSON.stringify(step.request.body)),
     json: typeof step.request.body === 'object',
     stream: step.stream ?? null,
     status: step.check?.status === undefined ? null : [step.check.status].flat(),
-    bodyContains: step.check?.bodyContains ?? null,
+    bodyContains: step.check?.bodyContains === undefined ? null : unsecret(step.check.bodyContains),
     jsonChecks: Object.entries(step.check?.json ?? {}).map(([path, value]) => ({ selector: gjson(path), value })),
     extract: Object.entries(step.extract ?? {}).map(([variable, spec]) =>
       spec.from === 'json'
@@ -330,6 +342,7 @@ function flowScript(plan: Plan, probe: FlowProbe, name: string, targets: Readonl
     ),
     think: step.think ?? null,
   }));
+  const varsLiteral = JSON.stringify(Object.fromEntries(Object.entries(plan.scenario.vars).map(([key, value]) => [key, unsecret(value)])));
   const data = probe.data;
   const dataImports = !data
     ? ''
@@ -341,7 +354,7 @@ function flowScript(plan: Plan, probe: FlowProbe, name: string, targets: Readonl
     : data.file.toLowerCase().endsWith('.json')
       ? `const ROWS = new SharedArray('${name} data', () => JSON.parse(open(${JSON.stringify(data.file)})) as Array<Record<string, string>>);`
       : `const ROWS = (await csv.parse(await open(${JSON.stringify(data.file)}), { asObjects: true })) as unknown as Array<Record<string, string>>;`;
-  return `${header(plan, name, [...secrets])}${data ? `// Copy ${data.file} beside this script.\n` : ''}
+  return `${header(plan, name, [...secrets])}${data ? `// Reads ${data.file} relative to this script (with k6-operator, add it to the ConfigMap: --from-file=${data.file}).\n` : ''}
 import http from 'k6/http';
 import type { RefinedResponse, ResponseType } from 'k6/http';
 import exec from 'k6/execution';
@@ -351,7 +364,8 @@ import type { Options } from 'k6/options';
 ${dataImports}
 const PROBE = ${JSON.stringify(name)};
 ${targetsText}
-const VARS: Record<string, string> = ${JSON.stringify(plan.scenario.vars)};
+// A secret var is \${NAME} here, filled from __ENV.
+const VARS: Record<string, string> = Object.fromEntries(Object.entries(${varsLiteral} as Record<string, string>).map(([key, value]) => [key, fill(value, {})]));
 ${rows}
 const UNIQUE_ROWS = ${data?.mode === 'unique'};
 
@@ -384,10 +398,10 @@ export const options: Options = {
   thresholds: ${JSON.stringify(Object.fromEntries(thresholdEntries), null, 2).replace(/\n/g, '\n  ')},
 };
 
-/** \`\${name}\` and \`\${name:-default}\` from the flow's variables, as coldbench fills them. */
+/** \`\${name}\` and \`\${name:-default}\` from the flow's variables, as coldbench fills them, then the environment (secrets). */
 function fill(text: string, vars: Record<string, string>): string {
   return text.replace(/\\$\\$|\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\\}/g, (whole: string, name?: string, fallback?: string) =>
-    whole === '$$' ? '$' : (vars[name!] ?? fallback ?? ''),
+    whole === '$$' ? '$' : (vars[name!] ?? __ENV[name!] ?? fallback ?? ''),
   );
 }
 
