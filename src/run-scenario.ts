@@ -98,6 +98,7 @@ export async function runScenario(plan: Plan, options: RunScenarioOptions): Prom
       segment,
       emit,
       flowData: plan.flowData,
+      flowScripts: plan.flowScripts,
       rehearse: () => rehearsal(header, redactRecord),
     });
   } catch (thrown) {

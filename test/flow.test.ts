@@ -6,9 +6,10 @@
  * data files, each refused before any traffic.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { seededRandom } from '../src/analysis/stats.js';
 import type { FlowSample } from '../src/model/records.js';
 import type { Summary } from '../src/model/summary.js';
@@ -16,7 +17,7 @@ import { runScenario } from '../src/run-scenario.js';
 import { drawThink, jsonPathValue } from '../src/runner/flow-step.js';
 import { loadScenarioFile, parseScenario } from '../src/scenario/read.js';
 import { parseThink } from '../src/scenario/schema.js';
-import { appInProcess, coldbench, runOneProbe, serve, storedSamples, tempDir } from './helpers.js';
+import { appInProcess, coldbench, ROOT, runOneProbe, serve, storedSamples, tempDir } from './helpers.js';
 
 const CHAT_STEPS = `steps:
   - name: signin
@@ -282,10 +283,148 @@ steps:
     assert.match(summary.verdicts[0]!.detail, /work p95 < 1.00ms: FAIL|p95 < 1.00ms: FAIL/);
     const gate = await coldbench('gate', run.dir);
     assert.equal(gate.code, 1);
-    const { readFileSync } = await import('node:fs');
     const markdown = readFileSync(join(run.dir, 'report.md'), 'utf8');
     assert.match(markdown, /## Flows/);
     assert.match(markdown, /t journey: median step starts and own times/);
     assert.match(markdown, /\| +\| +\| work \| 5 \| 0 \|/);
+  });
+});
+
+describe('flow scripts', () => {
+  const scriptScenario = (url: string, script: string, stage = '{ name: s, rate: 4/s, duration: 1s }', extra = '') => `name: script
+targets: { t: { url: "${url}" } }
+probes:
+  - kind: flow
+    name: journey
+    stages: [${stage}]
+    timeout: 2s
+    script: ${script}${extra}
+`;
+
+  it('runs a TypeScript script against the reference app: its steps are timed and its extracts used, as a YAML flow’s', async () => {
+    const url = await appInProcess();
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'flow.yaml'),
+      scriptScenario(url, `${join(ROOT, 'scenarios/flows/chat.ts')}`, '{ name: s, rate: 5/s, duration: 1s }', '\n    data: users.csv'),
+    );
+    writeFileSync(join(dir, 'users.csv'), 'user,password\nada,pw1\ngrace,pw2\n');
+    const outcome = await runScenario(await loadScenarioFile(join(dir, 'flow.yaml')), { outDir: dir });
+    const samples = storedSamples<FlowSample>(outcome.dir);
+    assert.ok(
+      flows(samples).every((s) => s.ok),
+      JSON.stringify(flows(samples).find((s) => !s.ok)?.error),
+    );
+    assert.equal(flows(samples).length, 5);
+    const flow = outcome.summary.targets.t!.flow!.journey!;
+    assert.deepEqual(
+      flow.steps.map((s) => [s.name, s.successes]),
+      [
+        ['signin', 5],
+        ['conversation', 5],
+        ['prompt', 5],
+        ['follow-up', 5],
+      ],
+    );
+    // The follow-up comes after the prompt's answer and the think times: its latency counts from the flow's intended start.
+    assert.ok(flow.steps[3]!.latencyMs!.p50 > flow.steps[3]!.uncorrectedLatencyMs!.p50);
+  });
+
+  it("records a step's thrown error with the script's message and line, and a failed check as class check", async () => {
+    const url = await serve((_req, res) => res.end('{"ok":true}'));
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'bad.ts'),
+      `import type { FlowContext } from 'coldbench';
+export default async function (ctx: FlowContext): Promise<void> {
+  await ctx.step('fine', async () => ctx.check((await ctx.http({ path: '/' })).status === 200, 'status'));
+  if (ctx.flow % 2 === 0) await ctx.step('checked', async () => ctx.check(false, 'no cart id'));
+  await ctx.step('explode', async () => {
+    const value: { id?: string } = {};
+    throw new Error('boom ' + value.id);
+  });
+}
+`,
+    );
+    writeFileSync(join(dir, 'flow.yaml'), scriptScenario(url, 'bad.ts'));
+    const outcome = await runScenario(await loadScenarioFile(join(dir, 'flow.yaml')), { outDir: dir });
+    const samples = storedSamples<FlowSample>(outcome.dir);
+    assert.equal(steps(samples, 'fine').filter((s) => s.ok).length, 4);
+    const checked = steps(samples, 'checked');
+    assert.equal(checked.length, 2);
+    assert.ok(checked.every((s) => s.error?.class === 'check' && s.error.message === 'no cart id'));
+    const exploded = steps(samples, 'explode');
+    // A failed step ends the script unless it catches the error: the flows whose check failed never got here.
+    assert.equal(exploded.length, 2);
+    assert.ok(
+      exploded.every((s) => s.error?.class === 'script' && s.error.message === 'boom undefined (bad.ts:7)'),
+      JSON.stringify(exploded[0]!.error),
+    );
+    assert.deepEqual(
+      flows(samples)
+        .map((s) => s.error?.message.replace(/ \(.*/, ''))
+        .sort(),
+      ['step checked: no cart id', 'step checked: no cart id', 'step explode: boom undefined', 'step explode: boom undefined'],
+    );
+  });
+
+  it('ends a script that never stops when the probe ends: recorded as a timeout, and the run ends on time', async () => {
+    const url = await serve((_req, res) => res.end('ok'));
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'loop.js'),
+      `export default async function (ctx) {
+  for (;;) await ctx.step('again', async () => { await ctx.http({ path: '/' }); await ctx.think(50); });
+}
+`,
+    );
+    writeFileSync(join(dir, 'flow.yaml'), scriptScenario(url, 'loop.js', '{ name: s, rate: 2/s, duration: 1s }'));
+    const started = Date.now();
+    const outcome = await runScenario(await loadScenarioFile(join(dir, 'flow.yaml')), { outDir: dir });
+    // The stage (1 s) and one step timeout (2 s) of drain, with room for a slow machine.
+    assert.ok(Date.now() - started < 8000, `the run took ${Date.now() - started}ms`);
+    const whole = flows(storedSamples<FlowSample>(outcome.dir));
+    assert.equal(whole.length, 2);
+    assert.ok(whole.every((s) => s.error?.code === 'CB_FLOW_TIMEOUT' && s.error.class === 'timeout'));
+  });
+
+  it('exits 3 before any traffic on a script that does not compile, cannot be found or exports no function', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'broken.ts'), 'export default async function (ctx) {\n  const x = ;\n}\n');
+    writeFileSync(join(dir, 'nothing.js'), 'export const flow = 1;\n');
+    const cases: Array<[string, RegExp]> = [
+      ['broken.ts', /CB_SCRIPT_COMPILE.*\n.*broken\.ts:2:13 Expression expected/],
+      ['missing.ts', /CB_SCRIPT_NOT_FOUND.*missing\.ts/],
+      ['nothing.js', /CB_SCRIPT_NO_FUNCTION.*nothing\.js must export a default function/],
+    ];
+    for (const [script, message] of cases) {
+      writeFileSync(join(dir, 'flow.yaml'), scriptScenario('http://127.0.0.1:9', script));
+      const run = await coldbench('run', join(dir, 'flow.yaml'), '--out', dir);
+      assert.equal(run.code, 3, run.stderr);
+      assert.match(run.stderr, message);
+    }
+    writeFileSync(join(dir, 'flow.yaml'), scriptScenario('http://127.0.0.1:9', 'nothing.js', undefined, '\n    steps: [{ name: a }]'));
+    assert.match((await coldbench('run', join(dir, 'flow.yaml'))).stderr, /a flow takes exactly one of steps or script/);
+  });
+
+  it('type-checks the example script against the types the package publishes, and the check does catch a wrong call', () => {
+    // Under the repository, so that 'coldbench' resolves to the package itself, as in a user's project that installed it.
+    const dir = join(ROOT, 'test-artifacts', `flow-types-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const typeCheck = (source: string): string => {
+      writeFileSync(join(dir, 'chat.ts'), source);
+      const compilerOptions = { strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', types: [], skipLibCheck: true };
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['chat.ts'] }));
+      try {
+        execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+        return '';
+      } catch (error) {
+        return (error as { stdout: string }).stdout;
+      }
+    };
+    const example = readFileSync(join(ROOT, 'scenarios/flows/chat.ts'), 'utf8');
+    assert.equal(typeCheck(example), '');
+    assert.match(typeCheck(example.replace('ctx.http(', 'ctx.htp(')), /chat\.ts\(\d+,\d+\): error TS2551: Property 'htp' does not exist on type 'FlowContext'/);
   });
 });

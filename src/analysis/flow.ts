@@ -65,7 +65,11 @@ export function summarizeFlow(run: StoredRun, probe: ProbeDeclared, target: stri
     eventLoopDelayMs,
     valid: invalidReason === null,
     invalidReason,
-    steps: (probe.steps ?? []).map(({ name, slo }) => {
+    // Declared steps in order, then any a script ran that were not declared, as first seen.
+    steps: [
+      ...(probe.steps ?? []),
+      ...[...(data?.steps.keys() ?? [])].filter((name) => !probe.steps?.some((s) => s.name === name)).map((name) => ({ name, slo: undefined })),
+    ].map(({ name, slo }) => {
       const step = data?.steps.get(name);
       const requests = step?.requests ?? 0;
       const stepSuccesses = step?.successes ?? 0;

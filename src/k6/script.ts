@@ -12,7 +12,7 @@ import type { ProbeKind } from '../model/probe-kinds.js';
 import type { Limit, ProbeDeclared, StagePlan } from '../model/records.js';
 import { buildRequest } from '../scenario/request.js';
 import { declareProbes, type Plan } from '../scenario/plan.js';
-import type { FlowProbe, LoadProbe, Probe, Scenario, StreamProbe, Target } from '../scenario/schema.js';
+import type { FlowProbe, FlowStep, LoadProbe, Probe, Scenario, StreamProbe, Target } from '../scenario/schema.js';
 import { isSecretVariable, SECRET_HEADER } from '../model/redact.js';
 import { TOOL_VERSION } from '../model/version.js';
 
@@ -176,10 +176,13 @@ const K6_TRANSLATIONS: { [K in ProbeKind]: Translation<Extract<Probe, { kind: K 
     probe.protocol === 'websocket'
       ? { script: websocketScript(plan, probe, name, targets), what: 'k6/websockets' }
       : { unsupported: `k6 has no ${probe.protocol.toUpperCase()} stream client (only WebSocket, in k6/websockets)` },
-  flow: ({ plan, probe, name, targets, declared }) => ({
-    script: flowScript(plan, probe, name, targets, declared.stages!),
-    what: 'a group per step in an arrival-rate scenario per target and stage',
-  }),
+  flow: ({ plan, probe, name, targets, declared }) =>
+    probe.steps
+      ? {
+          script: flowScript(plan, probe, probe.steps, name, targets, declared.stages!),
+          what: 'a group per step in an arrival-rate scenario per target and stage',
+        }
+      : { unsupported: `a flow script (${probe.script}) drives coldbench's FlowContext, not k6's API: write its k6 twin by hand, or give the flow as steps` },
 };
 
 function loadScript(plan: Plan, probe: LoadProbe, name: string, targets: ReadonlyArray<readonly [string, Target]>, stages: readonly StagePlan[]): string {
@@ -285,16 +288,23 @@ ${SUMMARY}`;
  * metrics with the flow's SLO as thresholds; a step's SLO is a threshold on its requests.
  * Rows are picked by the iteration's number in its k6 scenario (one per target and stage).
  */
-function flowScript(plan: Plan, probe: FlowProbe, name: string, targets: ReadonlyArray<readonly [string, Target]>, stages: readonly StagePlan[]): string {
+function flowScript(
+  plan: Plan,
+  probe: FlowProbe,
+  flowSteps: readonly FlowStep[],
+  name: string,
+  targets: ReadonlyArray<readonly [string, Target]>,
+  stages: readonly StagePlan[],
+): string {
   const secrets = new Set<string>();
   const targetsText = targetsLiteral(plan, targets, { method: 'GET', path: '/' }, secrets);
   const timeoutMs = probe.timeout ?? Math.max(...targets.map(([, t]) => t.timeout));
-  const expectedMs = probe.slo?.p99?.value ?? probe.slo?.p95?.value ?? probe.steps.length * 1000;
+  const expectedMs = probe.slo?.p99?.value ?? probe.slo?.p95?.value ?? flowSteps.length * 1000;
   const scenarios = Object.fromEntries(
     targets.flatMap(([target]) =>
       stages.map((stage) => [
         `${target}-${stage.name}`,
-        stageScenario(target, name, stage, vus(Math.max(stage.fromRate, stage.toRate), expectedMs, timeoutMs * probe.steps.length), 'flow'),
+        stageScenario(target, name, stage, vus(Math.max(stage.fromRate, stage.toRate), expectedMs, timeoutMs * flowSteps.length), 'flow'),
       ]),
     ),
   );
@@ -302,7 +312,7 @@ function flowScript(plan: Plan, probe: FlowProbe, name: string, targets: Readonl
   const thresholdEntries = targets.flatMap(([target]) => [
     ...(flowThresholds.failed.length ? [[`flow_failed{target:${target}}`, flowThresholds.failed]] : []),
     ...(flowThresholds.duration.length ? [[`flow_duration{target:${target}}`, flowThresholds.duration]] : []),
-    ...probe.steps.flatMap((step) => {
+    ...flowSteps.flatMap((step) => {
       const limits = thresholds(step.slo);
       return [
         ...(limits.failed.length ? [[`http_req_failed{target:${target},step:${step.name}}`, limits.failed]] : []),
@@ -320,7 +330,7 @@ function flowScript(plan: Plan, probe: FlowProbe, name: string, targets: Readonl
       secrets.add(variable);
       return out.split(secret).join(`\${${variable}}`);
     }, text);
-  const steps = probe.steps.map((step) => ({
+  const steps = flowSteps.map((step) => ({
     name: step.name,
     method: step.request.method,
     path: unsecret(step.request.path),

@@ -12,6 +12,8 @@ export type OwnSampleErrorCode =
   | 'CB_CHECK_FAILED'
   | 'CB_EXTRACT_FAILED'
   | 'CB_DATA_EXHAUSTED'
+  | 'CB_SCRIPT_ERROR'
+  | 'CB_FLOW_TIMEOUT'
   | 'CB_MESSAGE_TOO_LARGE';
 
 /** A sample error of coldbench's own: its code is checked where it is made. */

@@ -22,6 +22,8 @@ export type ErrorClass =
   | 'extract'
   /** A flow step's check failed on a response that was otherwise a success. */
   | 'check'
+  /** A flow script threw (its message and line are the error's). */
+  | 'script'
   | 'other';
 
 export interface SampleError {

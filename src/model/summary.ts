@@ -139,7 +139,9 @@ const flow = z.object({
   successes: z.int().nonnegative().meta({ description: 'Flows whose every step succeeded' }),
   errors: z.int().nonnegative(),
   dropped: z.int().nonnegative().meta({ description: 'Due while maxInFlight flows were running: never started' }),
-  latencyMs: distribution.meta({ description: "Whole flow, corrected, think time excluded: from its intended start to its last step's end" }),
+  latencyMs: distribution.meta({
+    description: "Whole flow, corrected: its last step's latency (from the flow's intended start plus the think time before that step, to its end)",
+  }),
   meanThinkMs: z.number().nullable().meta({ description: 'Mean think time of the flows that ended (not in latencyMs)' }),
   eventLoopDelayMs: distribution.meta({ description: "coldbench's own event-loop delay during the flow's stages (worst stage)" }),
   valid: z.boolean().meta({ description: 'False when the load generator, not the server, was the limit' }),

@@ -122,7 +122,7 @@ export function jsonPathValue(value: unknown, path: string): unknown {
 }
 
 /** The events of a whole stream body, parsed by the stream probe's own parsers. */
-function streamMessages(body: string, format: 'sse' | 'ndjson'): StreamMessage[] {
+export function streamMessages(body: string, format: 'sse' | 'ndjson'): StreamMessage[] {
   const messages: StreamMessage[] = [];
   const events = { opened() {}, message: (message: StreamMessage) => void messages.push(message), bytes: () => false, malformed() {}, retry() {} };
   const parser = format === 'sse' ? new SseParser(events) : new NdjsonParser(events);

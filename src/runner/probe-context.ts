@@ -1,6 +1,7 @@
 /** What every probe runner is handed: its slice of the plan, where to emit, and when to stop. */
 import type { Emit } from '../model/records.js';
 import type { Segment } from '../model/segment.js';
+import type { LoadedFlowScript } from '../model/flow-script.js';
 import type { DataRow } from '../scenario/flow-data.js';
 import type { Target } from '../scenario/schema.js';
 import type { Rehearsal } from './warm-up.js';
@@ -25,4 +26,6 @@ export interface FlowInputs {
   vars: Readonly<Record<string, string>>;
   rows: readonly DataRow[] | undefined;
   mode: 'cycle' | 'unique';
+  /** A flow written as a script (scenario/flow-script-loader.ts), instead of steps. */
+  script?: LoadedFlowScript;
 }

@@ -1,6 +1,7 @@
 /** Runs a scenario's probes in order. Emits records; knows nothing of files or reports. */
 import type { ProbeKind } from '../model/probe-kinds.js';
 import { declareProbes, probeName } from '../scenario/plan.js';
+import type { LoadedFlowScript } from '../model/flow-script.js';
 import type { DataRow } from '../scenario/flow-data.js';
 import type { Probe, Scenario } from '../scenario/schema.js';
 import { runCapacityProbe } from './capacity.js';
@@ -16,15 +17,16 @@ import type { Rehearsal } from './warm-up.js';
 
 export interface RunProbesOptions {
   emit: Emit;
-  /** Each flow probe's data rows, by probe index (scenario/plan.ts Plan.flowData). */
+  /** Each flow probe's data rows and script, by probe index (scenario/plan.ts Plan.flowData, Plan.flowScripts). */
   flowData?: ReadonlyMap<number, readonly DataRow[]>;
+  flowScripts?: ReadonlyMap<number, LoadedFlowScript>;
   signal: AbortSignal;
   segment?: Segment;
   /** Where a probe's warm-up sends its records: through the store's code and then dropped. */
   rehearse: () => Promise<Rehearsal>;
 }
 
-export async function runProbes(scenario: Scenario, { emit, signal, segment = WHOLE, rehearse, flowData }: RunProbesOptions): Promise<void> {
+export async function runProbes(scenario: Scenario, { emit, signal, segment = WHOLE, rehearse, flowData, flowScripts }: RunProbesOptions): Promise<void> {
   for (const declared of declareProbes(scenario)) emit(declared);
   for (const [index, probe] of scenario.probes.entries()) {
     if (signal.aborted) return;
@@ -44,7 +46,12 @@ export async function runProbes(scenario: Scenario, { emit, signal, segment = WH
       },
       // A load probe's stage records move the monitor on; a stream probe says when its schedule starts.
       warmedUp: () => client.setStage(probe.kind),
-      inputs: { vars: scenario.vars, rows: flowData?.get(index), mode: (probe.kind === 'flow' && probe.data?.mode) || 'cycle' },
+      inputs: {
+        vars: scenario.vars,
+        rows: flowData?.get(index),
+        mode: (probe.kind === 'flow' && probe.data?.mode) || 'cycle',
+        ...(flowScripts?.has(index) && { script: flowScripts.get(index)! }),
+      },
     };
     try {
       await runProbe(context);

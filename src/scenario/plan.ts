@@ -4,6 +4,7 @@ import type { RunHeader } from '../model/manifest.js';
 import type { ProbeKind } from '../model/probe-kinds.js';
 import type { ProbeDeclared, StagePlan } from '../model/records.js';
 import { redact } from '../model/redact.js';
+import type { LoadedFlowScript } from '../model/flow-script.js';
 import type { DataRow } from './flow-data.js';
 import type { FlowProbe, LoadProbe, Probe, Scenario } from './schema.js';
 
@@ -17,6 +18,8 @@ export interface Plan {
   substitutions: Record<string, string>;
   /** The rows of each flow probe's data file, by probe index: kept out of the scenario, which the manifest stores. */
   flowData?: ReadonlyMap<number, readonly DataRow[]>;
+  /** Each flow probe's script, loaded (scenario/flow-script-loader.ts), by probe index. */
+  flowScripts?: ReadonlyMap<number, LoadedFlowScript>;
 }
 
 /** The manifest's account of what is run: the scenario as run (overrides applied), secrets redacted. */
@@ -97,7 +100,8 @@ export const PROBE_PLANS: { [K in ProbeKind]: ProbeKindPlan<K> } = {
     splits: false,
     declare: (probe) => ({
       stages: planStages(probe),
-      steps: probe.steps.map((step) => ({ name: step.name, ...(step.slo && { slo: step.slo }) })),
+      // A script's steps are known when it runs: the summary lists them as they were seen.
+      steps: (probe.steps ?? []).map((step) => ({ name: step.name, ...(step.slo && { slo: step.slo }) })),
       ...(probe.slo && { slo: probe.slo }),
     }),
   },

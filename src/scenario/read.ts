@@ -7,6 +7,7 @@ import { dirname, relative } from 'node:path';
 import { CbError } from '../model/errors.js';
 import { formatPath, referencedVariables, type Path, type RuntimeVariables } from './interpolate.js';
 import { readFlowData, type FlowData } from './flow-data.js';
+import { loadFlowScripts } from './flow-script-loader.js';
 import { PROBE_KINDS } from '../model/probe-kinds.js';
 import { PROBE_PLANS, type Plan } from './plan.js';
 import { asRecord, verdictReferenceIssues } from './verdict-references.js';
@@ -31,7 +32,8 @@ export async function loadScenarioFile(file: string, options: LoadOptions = {}):
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new CbError('CB_SCENARIO_NOT_FOUND', `cannot read scenario ${file}: ${reason}`);
   }
-  return parseScenario(source, displayName(file), { baseDir: dirname(file), ...options });
+  const plan = parseScenario(source, displayName(file), { baseDir: dirname(file), ...options });
+  return loadFlowScripts(plan, dirname(file));
 }
 
 export function parseScenario(source: string, file: string, options: LoadOptions = {}): Plan {
@@ -218,7 +220,11 @@ function loadStageIssues(probes: unknown[], maxRate: number | undefined, issues:
 
 /** Step names are unique in a flow and apart from its stages and the flow itself (they share the histogram's stage field); events come from streams. */
 function flowStepIssues(probe: Record<string, unknown>, index: number, issues: RawIssue[]): void {
-  if (probe.kind !== 'flow' || !Array.isArray(probe.steps)) return;
+  if (probe.kind !== 'flow') return;
+  if ((probe.steps === undefined) === (probe.script === undefined)) {
+    issues.push({ path: ['probes', index], message: 'a flow takes exactly one of steps or script' });
+  }
+  if (!Array.isArray(probe.steps)) return;
   const stageNames = new Set((Array.isArray(probe.stages) ? probe.stages : []).map((stage) => asRecord(stage).name));
   const seen = new Set<unknown>();
   probe.steps.forEach((step, j) => {

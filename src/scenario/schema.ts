@@ -335,7 +335,10 @@ const flowProbe = z.strictObject({
     ])
     .optional()
     .meta({ description: 'A CSV (with a header line) or JSON (a list of objects) file, relative to the scenario: one row per flow, cycled or each used once' }),
-  steps: z.array(flowStep).min(1, { error: 'name at least one step' }),
+  steps: z.array(flowStep).min(1, { error: 'name at least one step' }).optional().meta({ description: 'The flow as steps (or give a script)' }),
+  script: nonEmptyString
+    .optional()
+    .meta({ description: 'The flow as a TypeScript or JavaScript file, relative to the scenario, exporting default async function (ctx: FlowContext)' }),
   slo: slo.optional().meta({ description: 'SLOs of the whole flow (latency from its intended start, think time excluded)' }),
   targets: z.array(nonEmptyString).min(1).optional(),
 });
@@ -419,7 +422,7 @@ export type CapacityProbe = Extract<Probe, { kind: 'capacity' }>;
 export type Stage = LoadProbe['stages'][number];
 export type StreamProbe = Extract<Probe, { kind: 'stream' }>;
 export type FlowProbe = Extract<Probe, { kind: 'flow' }>;
-export type FlowStep = FlowProbe['steps'][number];
+export type FlowStep = NonNullable<FlowProbe['steps']>[number];
 export type ExtractSpec = NonNullable<FlowStep['extract']>[string];
 
 /** The schema parses probe kinds and verdicts into the stored types of model/verdict-specs.ts: a drift between the two fails the build. */
