@@ -95,7 +95,11 @@ export function createProgress({ stream, now = Date.now }: ProgressOptions) {
           break;
         case 'interval':
           // The last second's p95 of the running load stage, from its interval histogram.
-          if (record.metric === 'latency' && load.stages.has(record.stage))
+          // A flow's whole-flow latency is kept under the stage "flow" (store/sample-metrics.ts).
+          if (
+            record.metric === 'latency' &&
+            (load.stages.has(record.stage) || (record.stage === 'flow' && load.stages.values().next().value?.probe === record.probe))
+          )
             load.p95Ms.set(record.target, usToMs(decodeHistogram(record.histogram).getValueAtPercentile(95)));
           break;
         case 'tick':
