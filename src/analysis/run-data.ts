@@ -9,7 +9,7 @@
 import { newHistogram, usToMs, type Histogram, type HistogramKey } from '../model/histogram.js';
 import type { ProbeKind } from '../model/probe-kinds.js';
 import { RUN_FILES } from '../model/files.js';
-import type { Sample } from '../model/records.js';
+import type { HttpProtocol, Sample } from '../model/records.js';
 import { readRun } from '../store/read-run.js';
 import { addFlowSample } from './flow.js';
 import { addLoadSample } from './load.js';
@@ -42,6 +42,7 @@ export function loadRun(dir: string): StoredRun {
       load: new Map(),
       streams: new Map(),
       flows: new Map(),
+      protocols: new Map(),
     }),
     (run) => {
       const stageStarts = new Map<string, number>();
@@ -53,8 +54,9 @@ export function loadRun(dir: string): StoredRun {
           if ((metric === 'latency' || metric === 'uncorrected') && stageStarts.has(stageStartKey(interval))) windows!.add({ ...interval, metric }, histogram);
         },
         sample(record) {
-          if (record.type === 'checkpoint') addStreamCheckpoint(run, record);
-          else (ACCUMULATORS[record.kind] as (run: StoredRun, sample: Sample) => void)(run, record);
+          if (record.type === 'checkpoint') return addStreamCheckpoint(run, record);
+          (ACCUMULATORS[record.kind] as (run: StoredRun, sample: Sample) => void)(run, record);
+          if ('httpProtocol' in record && record.httpProtocol) countProtocol(run, record.target, record.httpProtocol);
         },
       };
     },
@@ -62,6 +64,12 @@ export function loadRun(dir: string): StoredRun {
   windows!.close();
   if (run.histogramsFrom === 'intervals') run.incomplete.push(...intervalLogDisagreements(run));
   return run;
+}
+
+function countProtocol(run: StoredRun, target: string, protocol: HttpProtocol): void {
+  const counts = run.protocols.get(target) ?? {};
+  counts[protocol] = (counts[protocol] ?? 0) + 1;
+  run.protocols.set(target, counts);
 }
 
 /**

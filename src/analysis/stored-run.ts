@@ -1,5 +1,5 @@
 /** A stored run as analysis holds it: what the store reader gave, and each probe kind's accumulated data. */
-import type { CapacitySample, ColdstartSample, StreamSample } from '../model/records.js';
+import type { CapacitySample, ColdstartSample, HttpProtocol, StreamSample } from '../model/records.js';
 import type { RunContents } from '../store/read-run.js';
 import type { Reservoir } from './reservoir.js';
 import type { LatencyWindow } from './slo.js';
@@ -74,6 +74,8 @@ export interface StoredRun extends RunContents {
   streams: Map<string, StreamData>;
   /** Per flow probe and target (streamKey). */
   flows: Map<string, FlowData>;
+  /** Per target that asked for HTTP/2: its connections by what they spoke (samples of single connections; load ticks are added in the summary). */
+  protocols: Map<string, Partial<Record<HttpProtocol, number>>>;
 }
 
 // JSON arrays: names may hold any character.

@@ -1,6 +1,6 @@
 /** A stored run → summary.json. Pure: reads nothing but its argument. */
 import type { ProbeKind } from '../model/probe-kinds.js';
-import type { ProbeDeclared } from '../model/records.js';
+import type { HttpProtocol, ProbeDeclared } from '../model/records.js';
 import type { VerdictSpec } from '../model/verdict-specs.js';
 import type { StoredRun } from './stored-run.js';
 import { summarizeCapacity } from './capacity.js';
@@ -46,6 +46,10 @@ export function summarize(run: StoredRun, verdictSpecs?: readonly VerdictSpec[])
       if (entry) SECTIONS[probe.kind](run, probe, target, entry);
     }
   }
+  for (const [target, entry] of Object.entries(targets)) {
+    const http2 = spokenProtocols(run, target);
+    if (http2) entry.http2 = http2;
+  }
   const specs = verdictSpecs ?? run.manifest.verdicts;
   const verdicts: VerdictResult[] = specs.length === 0 ? declaredSloVerdicts(run.probes, targets) : specs.map((spec) => judge(spec, run, targets));
   return {
@@ -63,4 +67,16 @@ export function summarize(run: StoredRun, verdictSpecs?: readonly VerdictSpec[])
     verdicts,
     unjudgedSlos: specs.length === 0 ? [] : unjudgedSlos(run.probes, specs),
   };
+}
+
+/** What a target that asked for HTTP/2 spoke: its single-connection samples and the connections its load ticks counted. */
+function spokenProtocols(run: StoredRun, target: string): Summary['targets'][string]['http2'] {
+  const counts = { ...run.protocols.get(target) };
+  for (const record of run.series) {
+    if (record.type !== 'tick' || record.target !== target || !record.httpProtocols) continue;
+    for (const [protocol, n] of Object.entries(record.httpProtocols) as Array<[HttpProtocol, number]>) counts[protocol] = (counts[protocol] ?? 0) + n;
+  }
+  const h2 = counts.h2 ?? 0;
+  const http1 = counts['http/1.1'] ?? 0;
+  return h2 + http1 > 0 ? { connections: h2 + http1, h2, http1 } : undefined;
 }

@@ -9,6 +9,7 @@ import {
   coldStartTable,
   flowTable,
   flowWaterfall,
+  http2Lines,
   loadTable,
   renderAligned,
   streamTable,
@@ -37,6 +38,8 @@ function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream)
   const flows = flowTable(summary);
   if (flows.rows.length)
     lines.push("flows (latency from each flow's intended start, think time excluded)", renderAligned(flows), ...flowWaterfall(summary), '');
+  const protocols = http2Lines(summary);
+  if (protocols.length) lines.push(...protocols, '');
   const client = clientTable(summary);
   if (client.rows.length) lines.push("coldbench's own client (timer delay sampled every 10ms)", renderAligned(client), '');
   for (const verdict of summary.verdicts) lines.push(verdictLine(verdict), `  ${verdict.detail}`);

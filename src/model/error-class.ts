@@ -39,6 +39,10 @@ const CLASS_BY_CODE: Record<string, ErrorClass> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'tls',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'tls',
   CERT_HAS_EXPIRED: 'tls',
+  // An HTTP/2 session the server broke: most often a server that does not speak h2, asked by prior knowledge.
+  ERR_HTTP2_ERROR: 'malformed',
+  ERR_HTTP2_SESSION_ERROR: 'malformed',
+  ERR_HTTP2_STREAM_ERROR: 'malformed',
   CB_ABORTED: 'aborted',
   UND_ERR_ABORTED: 'aborted',
   UND_ERR_DESTROYED: 'aborted',

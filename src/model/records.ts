@@ -45,6 +45,9 @@ export interface Phases {
 
 export type ColdState = boolean | 'unknown';
 
+/** The HTTP a connection spoke, as ALPN (or HTTP/2 prior knowledge) settled it. */
+export type HttpProtocol = 'h2' | 'http/1.1';
+
 export interface InstanceIdentity {
   id?: string;
   requestCount?: number;
@@ -70,6 +73,8 @@ export interface ColdstartSample {
   phases: Phases;
   /** The address the fresh connection reached (after DNS): where a round landed. */
   remoteAddress?: string;
+  /** A target that asked for HTTP/2: what its connection spoke (http/1.1 is a fallback). */
+  httpProtocol?: HttpProtocol;
   ok: boolean;
   status?: number;
   bytes: number;
@@ -176,6 +181,8 @@ export interface FlowSample {
   bytes: number;
   /** `dropped`: maxInFlight flows were running when it was due; nothing was sent. */
   dropped?: true;
+  /** The whole flow, on a target that asked for HTTP/2: what its connection spoke. */
+  httpProtocol?: HttpProtocol;
   error?: SampleError;
   instanceId?: string;
 }
@@ -199,6 +206,8 @@ export interface StreamSample {
   startedAt: number;
   /** TCP connect (with DNS and TLS separately for HTTP streams); the WebSocket handshake for websocket. */
   connectMs?: number;
+  /** A target that asked for HTTP/2: what this connection spoke. */
+  httpProtocol?: HttpProtocol;
   dnsMs?: number;
   tlsMs?: number;
   /** From the start to the response headers (the 101 for websocket). */
@@ -295,6 +304,8 @@ export interface Tick {
   dropped: number;
   inFlight: number;
   instances: number;
+  /** A target that asked for HTTP/2: connections opened in the second, by what they spoke. */
+  httpProtocols?: Partial<Record<HttpProtocol, number>>;
 }
 
 export interface StageStarted {

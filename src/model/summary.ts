@@ -217,6 +217,14 @@ const summarySchema = z.object({
       capacity: capacity.optional(),
       stream: stream.optional(),
       flow: z.record(z.string(), flow).optional().meta({ description: 'Per flow probe name' }),
+      http2: z
+        .object({
+          connections: z.int().nonnegative(),
+          h2: z.int().nonnegative().meta({ description: 'Connections that spoke HTTP/2' }),
+          http1: z.int().nonnegative().meta({ description: 'Connections that fell back to HTTP/1.1 (the server offered only that)' }),
+        })
+        .optional()
+        .meta({ description: 'A target that asked for HTTP/2 (http.version 2): what its connections spoke, as ALPN settled it, not as configured' }),
     }),
   ),
   client: z

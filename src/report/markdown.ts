@@ -6,6 +6,7 @@ import {
   coldStartTable,
   flowTable,
   flowWaterfall,
+  http2Lines,
   loadTable,
   renderMarkdownTable,
   streamTable,
@@ -47,6 +48,8 @@ export function renderMarkdownReport(summary: Summary): string {
       "A step's latency runs from its flow's intended start plus the think time before it (no coordinated omission); `own` is the step's request alone.",
     );
   }
+  const protocols = http2Lines(summary);
+  if (protocols.length) out.push('', '## HTTP/2', '', ...protocols.map((line) => `- ${line}`), '');
   const client = clientTable(summary);
   if (client.rows.length) {
     out.push('', "## coldbench's own client", '', renderMarkdownTable(client), '');

@@ -230,6 +230,20 @@ export function flowWaterfall(summary: Summary): string[] {
   );
 }
 
+/** What each target that asked for HTTP/2 spoke, from its connections: h2, or a fallback to HTTP/1.1. */
+export function http2Lines(summary: Summary): string[] {
+  return Object.entries(summary.targets).flatMap(([target, { http2 }]) => {
+    if (!http2) return [];
+    const spoke =
+      http2.http1 === 0
+        ? `spoke h2 on all ${http2.connections} connections`
+        : http2.h2 === 0
+          ? `FELL BACK to HTTP/1.1 on all ${http2.connections} connections (the server offered no h2)`
+          : `spoke h2 on ${http2.h2} and fell back to HTTP/1.1 on ${http2.http1} of ${http2.connections} connections`;
+    return [`${target} asked for HTTP/2: ${spoke}`];
+  });
+}
+
 /** The survival curve as a line of text: share alive at tenths of the hold. */
 export function survivalSketch(summary: Summary): string[] {
   return Object.entries(summary.targets).flatMap(([target, { stream: s }]) => {

@@ -52,6 +52,7 @@ export async function runColdstartProbe({ probe, probeName, targets, emit, signa
         const connection = openConnection(target.url, {
           connectTimeoutMs: target.timeout,
           rejectUnauthorized: !target.insecureSkipTLSVerify,
+          http2: target.http.version === 2,
         });
         try {
           await sampleTarget(connection, probe, target, base, firedAt, seenInstances.get(name)!, emit, signal);
@@ -116,6 +117,7 @@ function toSample(
     ttfbMs,
     phases: result.phases,
     ...(result.remoteAddress !== undefined && { remoteAddress: result.remoteAddress }),
+    ...(target.http.version === 2 && result.protocol && { httpProtocol: result.protocol }),
     ok,
     status: result.status,
     bytes: result.bytes,

@@ -7,7 +7,7 @@
  * The schedule, ticks and drain are the load probe's (load.ts drive); a flow is a driver.
  */
 import { setMaxListeners } from 'node:events';
-import type { Emit, FlowSample, SampleError, Tick } from '../model/records.js';
+import type { Emit, FlowSample, HttpProtocol, SampleError, Tick } from '../model/records.js';
 import { ownError } from '../model/error-class.js';
 import { planStages } from '../scenario/plan.js';
 import { buildRequest } from '../scenario/request.js';
@@ -91,7 +91,12 @@ function createFlowTarget(
       const error = ownError('CB_DATA_EXHAUSTED', 'other', `every one of the ${inputs.rows.length} data rows is used (mode unique)`);
       return { ...whole, ok: false, bytes: 0, error };
     }
-    const connection = openConnection(target.url, { connectTimeoutMs: stepTimeoutMs, rejectUnauthorized: !target.insecureSkipTLSVerify });
+    const connection = openConnection(target.url, {
+      connectTimeoutMs: stepTimeoutMs,
+      rejectUnauthorized: !target.insecureSkipTLSVerify,
+      http2: target.http.version === 2,
+    });
+    let protocol: HttpProtocol | undefined;
     let thinkMs = 0;
     let bytes = 0;
     let firstSentAt: number | undefined;
@@ -116,6 +121,7 @@ function createFlowTarget(
         if (stream === 'sse') spec.headers = { accept: 'text/event-stream', ...spec.headers };
         const result = await connection.request(spec, { timeoutMs: stepTimeoutMs, signal: stopFlows.signal, keepBodyBytes: KEPT_BODY_BYTES });
         firstSentAt ??= result.startedAt;
+        protocol ??= result.protocol;
         lastDue = intendedAt + thinkMs;
         endedAt = result.startedAt + result.phases.total;
         bytes += result.bytes;
@@ -156,6 +162,7 @@ function createFlowTarget(
     return {
       ...whole,
       ...(firstSentAt !== undefined && { startedAt: toMicros(toEpochMs(firstSentAt)) }),
+      ...(target.http.version === 2 && protocol && { httpProtocol: protocol }),
       ok: !failure,
       bytes,
       ...(failure ? { error: failure } : { latencyMs: toMicros(endedAt - lastDue) }),

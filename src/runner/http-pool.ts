@@ -7,9 +7,9 @@
 import { isIP, type Socket } from 'node:net';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { classifyError, codedError, statusError } from '../model/error-class.js';
-import type { SampleError } from '../model/records.js';
+import type { HttpProtocol, SampleError } from '../model/records.js';
 import type { HttpRequestSpec } from '../model/request.js';
-import { now, timedOut } from './http.js';
+import { now, spokenProtocol, timedOut } from './http.js';
 
 export interface PooledResult {
   /** Monotonic ms of the schedule slot, and its stage: handed back untouched. */
@@ -31,6 +31,8 @@ export interface PoolOptions {
   rejectUnauthorized: boolean;
   /** Hears every request's end (response, error or timeout): one function for all, no closure per request. */
   onDone(result: PooledResult): void;
+  /** Ask for HTTP/2 (undici's pool only): ALPN over TLS, prior knowledge over plain TCP; each new connection's protocol is reported. */
+  http2?: { maxConcurrentStreams: number; onConnection(protocol: HttpProtocol): void };
 }
 
 /** Sends one target's fixed request as the schedule says; a request beyond the connections queues for one. */
@@ -48,7 +50,34 @@ export interface RequestPool {
 
 export function createUndiciPool(origin: string, spec: HttpRequestSpec, instanceIdHeader: string, options: PoolOptions): RequestPool {
   const instanceHeader = instanceIdHeader.toLowerCase();
-  const connector = buildConnector({ rejectUnauthorized: options.rejectUnauthorized, timeout: options.timeoutMs });
+  const { http2 } = options;
+  const url = new URL(origin);
+  const undiciConnector = buildConnector({
+    rejectUnauthorized: options.rejectUnauthorized,
+    timeout: options.timeoutMs,
+    ...(http2 && (url.protocol === 'https:' ? { allowH2: true } : { useH2c: true })),
+  });
+  // Prior knowledge (h2c) is not a negotiation: its connections count as h2 once a response came back on the pool.
+  const priorKnowledge = http2 !== undefined && url.protocol === 'http:';
+  let unconfirmed = 0;
+  let confirmed = false;
+  const connector: buildConnector.connector = http2
+    ? (connectOptions, callback) =>
+        undiciConnector(connectOptions, (...answer) => {
+          if (answer[1] && priorKnowledge && !confirmed) unconfirmed += 1;
+          else if (answer[1]) http2.onConnection(spokenProtocol(answer[1]));
+          callback(...answer);
+        })
+    : undiciConnector;
+  const onDone: PoolOptions['onDone'] = priorKnowledge
+    ? (result) => {
+        if (!confirmed && result.status !== undefined) {
+          confirmed = true;
+          for (; unconfirmed > 0; unconfirmed--) http2!.onConnection('h2');
+        }
+        options.onDone(result);
+      }
+    : options.onDone;
   const spare = new Set<Socket>();
   const connect: buildConnector.connector = (connectOptions, callback) => {
     const [socket] = spare;
@@ -57,10 +86,10 @@ export function createUndiciPool(origin: string, spec: HttpRequestSpec, instance
     // undici's own connector answers asynchronously; a synchronous answer re-enters its dispatch loop and stalls the request.
     process.nextTick(callback, null, socket);
   };
-  const url = new URL(origin);
   const pool = new Pool(url.origin, {
     connections: options.connections,
     pipelining: 1,
+    ...(http2 && { allowH2: true, maxConcurrentStreams: http2.maxConcurrentStreams }),
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     connect,
@@ -99,7 +128,7 @@ export function createUndiciPool(origin: string, spec: HttpRequestSpec, instance
   );
   deadlines.unref();
   return {
-    send: (intendedAt, stage) => sendPooled(pool, written, spec, instanceHeader, { intendedAt, stage, endedAt: 0, bytes: 0 }, options.onDone),
+    send: (intendedAt, stage) => sendPooled(pool, written, spec, instanceHeader, { intendedAt, stage, endedAt: 0, bytes: 0 }, onDone),
     preconnect: (count) => Promise.all(Array.from({ length: Math.min(count, options.connections) }, openOne)).then(() => undefined),
     destroy() {
       clearInterval(deadlines);

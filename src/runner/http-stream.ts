@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { HttpRequestSpec } from '../model/request.js';
 import { connectTimed, type ConnectionPhases } from './http.js';
 import type { StreamEnd, StreamEvents } from './stream-tracker.js';
+import { requestOverH2, type H2StreamSink } from './http2-stream.js';
 
 export interface StreamAdapterContext {
   target: Target;
@@ -66,7 +67,7 @@ const EMPTY = Buffer.alloc(0);
  * fields and its socket listeners are shared functions that find it on the socket, so an
  * open stream costs no closures for the young-generation GC to copy.
  */
-class HttpStreamReader implements OpenStream {
+class HttpStreamReader implements OpenStream, H2StreamSink {
   readonly ended: Promise<StreamEnd>;
   private resolve!: (end: StreamEnd) => void;
   private socket: ReaderSocket | undefined = undefined;
@@ -79,6 +80,8 @@ class HttpStreamReader implements OpenStream {
   private decoder: TextDecoder | undefined = undefined;
   private headersTimer: NodeJS.Timeout | undefined = undefined;
   private done = false;
+  /** The HTTP/2 request, when the connection spoke h2. */
+  private h2: { close(): void } | undefined = undefined;
 
   constructor(
     readonly context: StreamAdapterContext,
@@ -99,7 +102,7 @@ class HttpStreamReader implements OpenStream {
     try {
       socket = await connectTimed(
         { hostname: url.hostname, protocol: url.protocol, port: url.port },
-        { connectTimeoutMs: headersTimeoutMs, rejectUnauthorized: !target.insecureSkipTLSVerify },
+        { connectTimeoutMs: headersTimeoutMs, rejectUnauthorized: !target.insecureSkipTLSVerify, http2: target.http.version === 2 },
         this.setup,
       );
     } catch (error) {
@@ -110,12 +113,16 @@ class HttpStreamReader implements OpenStream {
       return;
     }
     this.socket = Object.assign(socket, { [READER]: this });
+    this.headersTimer = setTimeout(onHeadersTimeout, headersTimeoutMs, this);
+    if (this.setup.protocol === 'h2') {
+      this.h2 = requestOverH2(socket, url, this.context.spec, this.extraHeaders, this.context.idleTimeoutMs, this);
+      return;
+    }
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
     // Silence after the headers: the socket's own inactivity timer, which data resets without a timer per chunk.
     socket.on('timeout', onIdle);
-    this.headersTimer = setTimeout(onHeadersTimeout, headersTimeoutMs, this);
     const { spec } = this.context;
     socket.write(requestHead(url, spec, this.extraHeaders));
     if (spec.body !== undefined) socket.write(spec.body);
@@ -125,8 +132,30 @@ class HttpStreamReader implements OpenStream {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.headersTimer);
+    this.h2?.close();
     this.socket?.destroy();
     this.resolve(end);
+  }
+
+  /** The response head of an HTTP/2 stream (H2StreamSink). */
+  headers(status: number, headers: Record<string, string>): void {
+    if (this.done) return;
+    this.status = status;
+    this.context.events.opened({ status, headers, setup: this.setup });
+    clearTimeout(this.headersTimer);
+    this.headersTimer = undefined;
+  }
+
+  bodyData(data: Buffer): boolean {
+    return !this.done && this.deliver(data);
+  }
+
+  end(): void {
+    if (!this.done) this.complete();
+  }
+
+  error(error: SampleError): void {
+    this.finish({ kind: 'error', error });
   }
 
   fail(code: string, message: string): void {

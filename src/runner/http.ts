@@ -10,7 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Client } from 'undici';
 import { classifyError, codedError, ownError } from '../model/error-class.js';
-import type { Phases, SampleError } from '../model/records.js';
+import type { HttpProtocol, Phases, SampleError } from '../model/records.js';
 import type { HttpRequestSpec } from '../model/request.js';
 
 export const now = (): number => performance.now();
@@ -27,6 +27,8 @@ export interface TimedResult {
   /** The body as text, kept only up to `keepBodyBytes`. */
   body?: string;
   remoteAddress?: string;
+  /** What the connection negotiated; undefined when it never connected. */
+  protocol?: HttpProtocol;
   error?: SampleError;
 }
 
@@ -40,6 +42,8 @@ export interface ConnectionPhases {
   connect?: number;
   tls?: number;
   remoteAddress?: string;
+  /** Set when HTTP/2 was asked for: what the connection speaks. */
+  protocol?: HttpProtocol;
 }
 
 const headersWritten = new WeakMap<object, (at: number) => void>();
@@ -51,18 +55,26 @@ subscribe('undici:client:sendHeaders', (message) => {
 export interface ConnectionOptions {
   connectTimeoutMs: number;
   rejectUnauthorized: boolean;
+  /** Ask for HTTP/2: ALPN h2 (then http/1.1) over TLS, prior knowledge (h2c) over plain TCP. */
+  http2?: boolean;
 }
+
+/** What ALPN settled, or h2 by prior knowledge on a plain socket that was asked for it. */
+export const spokenProtocol = (socket: net.Socket): HttpProtocol => ((socket as tls.TLSSocket).alpnProtocol === 'h2' ? 'h2' : 'http/1.1');
 
 export function openConnection(origin: string, options: ConnectionOptions): Connection {
   const setup: ConnectionPhases = {};
   let onHeadersWritten: ((at: number) => void) | undefined;
   let firstRequest = true;
   // A target URL may carry a base path and credentials: undici takes the origin alone (buildRequest adds the rest).
+  let protocol: HttpProtocol | undefined;
   const client = new Client(new URL(origin).origin, {
     pipelining: 1,
+    ...(options.http2 && { allowH2: true }),
     connect: (target, callback) => {
       connectTimed(target, options, setup)
         .then((socket) => {
+          protocol = spokenProtocol(socket);
           headersWritten.set(socket, (at) => onHeadersWritten?.(at));
           callback(null, socket);
         })
@@ -108,7 +120,8 @@ export function openConnection(origin: string, options: ConnectionOptions): Conn
       }
       phases.total = now() - startedAt;
       if (withSetup) Object.assign(phases, setupPhases(setup));
-      return { startedAt, phases, remoteAddress: setup.remoteAddress, ...result };
+      // Prior knowledge (h2c) is not a negotiation: a connection counts as h2 once a response came over it.
+      return { startedAt, phases, remoteAddress: setup.remoteAddress, ...(protocol && result.status !== undefined && { protocol }), ...result };
     },
     close: () => client.destroy().catch(() => undefined),
   };
@@ -145,12 +158,21 @@ export async function connectTimed(
   socket.setNoDelay(true);
   await withDeadline(onceEvent(socket, 'connect'), deadline, `TCP connect to ${address}:${port}`, () => socket.destroy());
   setup.connect = now() - tcpStarted;
-  if (!secure) return socket;
+  if (!secure) {
+    // Prior knowledge: undici (and node:http2) speak h2 on a plain socket whose alpnProtocol says so.
+    if (options.http2) {
+      Object.assign(socket, { alpnProtocol: 'h2' });
+      setup.protocol = 'h2';
+    }
+    return socket;
+  }
   const tlsStarted = now();
   const servername = target.servername || (net.isIP(hostname) ? undefined : hostname);
-  const secured = tls.connect({ socket, host: hostname, servername, ALPNProtocols: ['http/1.1'], rejectUnauthorized: options.rejectUnauthorized });
+  const ALPNProtocols = options.http2 ? ['h2', 'http/1.1'] : ['http/1.1'];
+  const secured = tls.connect({ socket, host: hostname, servername, ALPNProtocols, rejectUnauthorized: options.rejectUnauthorized });
   await withDeadline(onceEvent(secured, 'secureConnect'), deadline, `TLS handshake with ${hostname}`, () => secured.destroy());
   setup.tls = now() - tlsStarted;
+  if (options.http2) setup.protocol = spokenProtocol(secured);
   return secured;
 }
 

@@ -7,7 +7,7 @@ import type { LoadProbe, Target } from '../scenario/schema.js';
 import { toEpochMs } from './http.js';
 import { createFixedRequestPool } from './fixed-request-pool.js';
 import { createUndiciPool, type PooledResult } from './http-pool.js';
-import type { Emit, LoadSample, Tick } from '../model/records.js';
+import type { Emit, HttpProtocol, LoadSample, Tick } from '../model/records.js';
 import { buildRequest } from '../scenario/request.js';
 
 export interface LoadTarget {
@@ -33,7 +33,7 @@ export const toMicros = (ms: number): number => Math.round(ms * 1000) / 1000;
 export function createLoadTarget(name: string, target: Target, probe: LoadProbe, probeName: string, emit: Emit): LoadTarget {
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
-  const second = { sent: 0, completed: 0, errors: 0, dropped: 0, instances: new Set<string>() };
+  const second = { sent: 0, completed: 0, errors: 0, dropped: 0, instances: new Set<string>(), protocols: {} as Partial<Record<HttpProtocol, number>> };
 
   const complete = (result: PooledResult) => {
     const { intendedAt, stage } = result;
@@ -66,12 +66,20 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
     emit(sample);
     if (inFlight === 0) onIdle?.();
   };
-  const createPool = probe.client === 'undici' ? createUndiciPool : createFixedRequestPool;
+  // The lean client speaks HTTP/1.1 only: an HTTP/2 target goes through undici's pool.
+  const http2 = target.http.version === 2;
+  const createPool = probe.client === 'undici' || http2 ? createUndiciPool : createFixedRequestPool;
   const pool = createPool(target.url, buildRequest(probe.request, target), target.identity.instanceIdHeader, {
     connections: probe.connections ?? probe.maxInFlight,
     timeoutMs: probe.timeout ?? target.timeout,
     rejectUnauthorized: !target.insecureSkipTLSVerify,
     onDone: complete,
+    ...(http2 && {
+      http2: {
+        maxConcurrentStreams: target.http.maxConcurrentStreams,
+        onConnection: (protocol: HttpProtocol) => (second.protocols[protocol] = (second.protocols[protocol] ?? 0) + 1),
+      },
+    }),
   });
 
   return {
@@ -101,8 +109,9 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
         dropped: second.dropped,
         inFlight,
         instances: second.instances.size,
+        ...(http2 && { httpProtocols: second.protocols }),
       };
-      Object.assign(second, { sent: 0, completed: 0, errors: 0, dropped: 0 });
+      Object.assign(second, { sent: 0, completed: 0, errors: 0, dropped: 0, protocols: {} });
       second.instances.clear();
       return tick;
     },

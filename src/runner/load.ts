@@ -69,7 +69,9 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal, se
           const stages = [
             { name: 'warm-up', offsetMs: 0, durationMs: REHEARSAL_MS, fromRate: REHEARSAL_RATE, toRate: REHEARSAL_RATE, targetRate: REHEARSAL_RATE },
           ];
-          const drivers = [createLoadTarget('warm-up', { ...targets[0]![1], url }, rehearsed, 'warm-up', rehearsalEmit)];
+          // The sink speaks HTTP/1.1: an HTTP/2 target's rehearsal warms the HTTP/1.1 path (its record path is the same).
+          const sink = { ...targets[0]![1], url, http: { ...targets[0]![1].http, version: 1.1 as const } };
+          const drivers = [createLoadTarget('warm-up', sink, rehearsed, 'warm-up', rehearsalEmit)];
           return drive(rehearsed, 'warm-up', stages, drivers, rehearsalEmit, signal, WHOLE);
         },
       );

@@ -248,6 +248,7 @@ export class ConnectionTracker implements StreamEvents {
   private opening() {
     return defined({
       connectMs: this.setup?.connect,
+      ...(this.setup?.protocol && this.status !== undefined && { httpProtocol: this.setup.protocol }),
       dnsMs: this.setup?.dns,
       tlsMs: this.setup?.tls,
       ttfbMs: this.ttfbMs,

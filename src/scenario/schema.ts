@@ -116,6 +116,17 @@ const target = z.strictObject({
   headers: headers.optional(),
   timeout: positiveDuration().prefault('60s').meta({ description: 'Limit for one request, connection included' }),
   insecureSkipTLSVerify: z.boolean().default(false).meta({ description: 'Accept any TLS certificate (self-signed test deployments)' }),
+  http: z
+    .strictObject({
+      version: z
+        .union([z.literal(1.1), z.literal(2)], { error: 'expected version 1.1 or 2' })
+        .default(1.1)
+        .meta({
+          description: '2: HTTP/2, by ALPN over TLS (falling back to HTTP/1.1 if the server offers only that) or by prior knowledge (h2c) over http://',
+        }),
+      maxConcurrentStreams: positiveInt.default(100).meta({ description: 'HTTP/2 streams (requests) at once on one connection' }),
+    })
+    .prefault({}),
   identity: identity.prefault({}),
   coldStart: z.strictObject({ trigger: trigger.prefault({}) }).optional(),
 });
