@@ -9,7 +9,7 @@
  *   BENCH_REQUESTS  requests for the memory run (default 1,000,000)
  *   BENCH_STREAMS   concurrent SSE streams for the stream run (default 10,000)
  *   BENCH_K6_BYTES  size of the k6 JSON output the k6-import section generates and imports (default 1 GB)
- *   BENCH_ONLY      comma-separated sections to run: throughput, lag, segments, stream-open, streams, memory, k6-import (default all)
+ *   BENCH_ONLY      comma-separated sections to run: throughput, lag, segments, stream-open, streams, memory, k6-import, h2 (default all)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -51,8 +51,8 @@ function pinned(core: string, command: string, args: string[]): [string, string[
   return hasTaskset ? ['taskset', ['-c', core, command, ...args]] : [command, args];
 }
 
-async function startServer(): Promise<{ url: string; stop(): void }> {
-  const [command, args] = pinned(SERVER_CORE, process.execPath, [fileURLToPath(new URL('./server.js', import.meta.url))]);
+async function startServer(script = './server.js'): Promise<{ url: string; stop(): void }> {
+  const [command, args] = pinned(SERVER_CORE, process.execPath, [fileURLToPath(new URL(script, import.meta.url))]);
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
@@ -251,6 +251,67 @@ function streamOpenRun(url: string): void {
   }
 }
 
+/** h2load's results: its throughput, and its per-request durations from --log-file (µs). */
+function h2load(url: string, args: string[]): { rps: number; latencyMs: number[] } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'coldbench-h2load-'));
+  try {
+    const out = execFileSync(...pinned(CLIENT_CORE, 'h2load', [...args, `--log-file=${join(dir, 'log')}`, url]), { encoding: 'utf8' });
+    const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1]);
+    const latencyMs = readFileSync(join(dir, 'log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => Number(line.split('\t')[2]) / 1000);
+    return { rps, latencyMs };
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * HTTP/2 (h2c) against a node:http2 server in its own process: h2load's maximum throughput
+ * next to coldbench's open model at overload (both 64 connections, 10 streams each), then
+ * latency at a fixed rate, h2load paced with --rps and coldbench's schedule, same run.
+ */
+async function h2Run(): Promise<void> {
+  line('\n## HTTP/2 (h2c): coldbench against h2load on the same node:http2 server');
+  const server = await startServer('./h2-server.js');
+  try {
+    const streams = 10;
+    const max = h2load(server.url, ['-c', String(CONNECTIONS), '-m', String(streams), '-D', String(SECONDS), '--warm-up-time=1']);
+    if (!max) {
+      line('h2load not installed (apt-get install nghttp2-client)');
+      return;
+    }
+    const scenario = (rate: number) => `name: bench-h2
+targets:
+  server: { url: "${server.url}", http: { version: 2, maxConcurrentStreams: ${streams} } }
+probes:
+  - kind: load
+    stages: [{ name: s, rate: ${rate}/s, duration: ${SECONDS}s }]
+    maxInFlight: ${CONNECTIONS * streams}
+    connections: ${CONNECTIONS}
+`;
+    const ours = freshSummary(scenario(Math.ceil(max.rps * 1.5))).targets.server!;
+    line(`h2load (64 connections × ${streams} streams)    ${Math.round(max.rps)} req/s`);
+    line(
+      `coldbench open model over h2         ${Math.round(ours.load!.s!.achievedRate)} req/s   ratio to h2load ${(ours.load!.s!.achievedRate / max.rps).toFixed(2)}  (spoke h2 on ${ours.http2?.h2 ?? 0} of ${ours.http2?.connections ?? 0} connections)`,
+    );
+    const rate = 2000;
+    const clients = 8;
+    const paced = h2load(server.url, ['-c', String(clients), '-m', String(streams), '--rps', String(rate / clients), '-D', String(SECONDS)]);
+    const at = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil(q * values.length) - 1)] ?? NaN;
+    const fixed = freshSummary(scenario(rate)).targets.server!.load!.s!;
+    line(
+      `at ${rate}/s: coldbench latency p50 ${fixed.latencyMs?.p50.toFixed(3)}ms p99 ${fixed.latencyMs?.p99.toFixed(3)}ms (corrected, n=${fixed.latencyMs?.count}; from the send p99 ${fixed.uncorrectedLatencyMs?.p99.toFixed(3)}ms)` +
+        `  | h2load p50 ${at(paced!.latencyMs, 0.5).toFixed(3)}ms p99 ${at(paced!.latencyMs, 0.99).toFixed(3)}ms (n=${paced!.latencyMs.length}, from the send)`,
+    );
+  } finally {
+    server.stop();
+  }
+}
+
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const line = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -288,6 +349,7 @@ async function main(): Promise<void> {
     if (section('streams')) await streamRun(server.url);
     if (section('memory')) await memoryRun(server.url, ours);
     if (section('k6-import')) k6ImportRun();
+    if (section('h2')) await h2Run();
   } finally {
     server.stop();
   }

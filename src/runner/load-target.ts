@@ -6,6 +6,7 @@
 import type { LoadProbe, Target } from '../scenario/schema.js';
 import { toEpochMs } from './http.js';
 import { createFixedRequestPool } from './fixed-request-pool.js';
+import { createH2Pool } from './h2-pool.js';
 import { createUndiciPool, type PooledResult } from './http-pool.js';
 import type { Emit, HttpProtocol, LoadSample, Tick } from '../model/records.js';
 import { buildRequest } from '../scenario/request.js';
@@ -66,9 +67,9 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
     emit(sample);
     if (inFlight === 0) onIdle?.();
   };
-  // The lean client speaks HTTP/1.1 only: an HTTP/2 target goes through undici's pool.
+  // lean: the pre-encoded HTTP/1.1 client, or node:http2 sessions for an HTTP/2 target; undici: undici's pool for either.
   const http2 = target.http.version === 2;
-  const createPool = probe.client === 'undici' || http2 ? createUndiciPool : createFixedRequestPool;
+  const createPool = probe.client === 'undici' ? createUndiciPool : http2 ? createH2Pool : createFixedRequestPool;
   const pool = createPool(target.url, buildRequest(probe.request, target), target.identity.instanceIdHeader, {
     connections: probe.connections ?? probe.maxInFlight,
     timeoutMs: probe.timeout ?? target.timeout,

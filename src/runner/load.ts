@@ -55,28 +55,31 @@ function* schedule(stages: StagePlan[], start: number): Generator<Arrival> {
 }
 
 export async function runLoadProbe({ probe, probeName, targets, emit, signal, segment, rehearse }: ProbeContext<LoadProbe>): Promise<void> {
-  for (let rehearsal = 0; rehearsal < REHEARSALS && !signal.aborted; rehearsal++) {
-    const { emit: rehearsalEmit, end } = await rehearse();
-    try {
-      await withSinkServer(
-        (req, res) => {
-          req.resume();
-          res.end('ok');
-        },
-        (url) => {
-          const inFlight = Math.min(REHEARSAL_IN_FLIGHT, probe.connections ?? probe.maxInFlight, probe.maxInFlight);
-          const rehearsed = { ...probe, connections: inFlight, maxInFlight: inFlight };
-          const stages = [
-            { name: 'warm-up', offsetMs: 0, durationMs: REHEARSAL_MS, fromRate: REHEARSAL_RATE, toRate: REHEARSAL_RATE, targetRate: REHEARSAL_RATE },
-          ];
-          // The sink speaks HTTP/1.1: an HTTP/2 target's rehearsal warms the HTTP/1.1 path (its record path is the same).
-          const sink = { ...targets[0]![1], url, http: { ...targets[0]![1].http, version: 1.1 as const } };
-          const drivers = [createLoadTarget('warm-up', sink, rehearsed, 'warm-up', rehearsalEmit)];
-          return drive(rehearsed, 'warm-up', stages, drivers, rehearsalEmit, signal, WHOLE);
-        },
-      );
-    } finally {
-      await end();
+  // One target per HTTP version among them: each client path is rehearsed (an HTTP/2 one against an h2c sink).
+  const rehearsedTargets = [...new Map(targets.map(([, target]) => [target.http.version, target])).values()];
+  for (const target of rehearsedTargets) {
+    for (let rehearsal = 0; rehearsal < REHEARSALS && !signal.aborted; rehearsal++) {
+      const { emit: rehearsalEmit, end } = await rehearse();
+      try {
+        await withSinkServer(
+          (req, res) => {
+            req.resume();
+            res.end('ok');
+          },
+          (url) => {
+            const inFlight = Math.min(REHEARSAL_IN_FLIGHT, probe.connections ?? probe.maxInFlight, probe.maxInFlight);
+            const rehearsed = { ...probe, connections: inFlight, maxInFlight: inFlight };
+            const stages = [
+              { name: 'warm-up', offsetMs: 0, durationMs: REHEARSAL_MS, fromRate: REHEARSAL_RATE, toRate: REHEARSAL_RATE, targetRate: REHEARSAL_RATE },
+            ];
+            const drivers = [createLoadTarget('warm-up', { ...target, url }, rehearsed, 'warm-up', rehearsalEmit)];
+            return drive(rehearsed, 'warm-up', stages, drivers, rehearsalEmit, signal, WHOLE);
+          },
+          target.http.version === 2,
+        );
+      } finally {
+        await end();
+      }
     }
   }
   const drivers = targets.map(([name, target]) => createLoadTarget(name, target, probe, probeName, emit));

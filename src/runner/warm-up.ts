@@ -10,6 +10,7 @@
  * are dropped, so that the first measured seconds do not pay for compiling that either.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import type { StreamProbe, Target } from '../scenario/schema.js';
@@ -77,11 +78,30 @@ export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapt
         await rehearsal.end();
       }
     },
+    // WebSocket upgrades are HTTP/1.1 whatever the target asked.
+    target.http.version === 2 && probe.protocol !== 'websocket',
   );
 }
 
-/** A loopback server inside coldbench for a warm-up to send to, closed when `use` is done. */
-export async function withSinkServer(handler: RequestListener, use: (url: string, server: Server) => Promise<void>): Promise<void> {
+/**
+ * A loopback server inside coldbench for a warm-up to send to, closed when `use` is done. It
+ * speaks HTTP/2 by prior knowledge (h2c) for a target that asked for HTTP/2, so the warm-up
+ * runs the same client code as the measured run.
+ */
+export async function withSinkServer(handler: RequestListener, use: (url: string, server: Server) => Promise<void>, http2 = false): Promise<void> {
+  if (http2) {
+    const sink = createHttp2Server(handler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
+    const sessions = new Set<ServerHttp2Session>();
+    sink.on('session', (session) => sessions.add(session));
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    try {
+      await use(`http://127.0.0.1:${(sink.address() as AddressInfo).port}`, sink as unknown as Server);
+    } finally {
+      for (const session of sessions) session.destroy();
+      sink.close();
+    }
+    return;
+  }
   const sink = createServer(handler);
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   try {
