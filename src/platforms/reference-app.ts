@@ -10,7 +10,8 @@
  * Kept to node:http at startup, so that the process itself starts as fast as Node can.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttp2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { handleChat } from './chat-api.js';
 import { streamTokens, tokenStreamOptions } from './token-stream.js';
 import { handleWebSocket } from './ws-endpoint.js';
@@ -66,12 +67,18 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function start(): void {
+  // HTTP_VERSION=2: HTTP/2 by prior knowledge (h2c), as behind an ingress that speaks h2 to its backends; no WebSocket then.
+  if (process.env.HTTP_VERSION === '2') return listen(createHttp2Server(handle as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void));
   const server = createServer(handle);
   server.keepAliveTimeout = 65_000;
   server.on('upgrade', (req, socket, head) => {
     if (new URL(req.url ?? '/', 'http://instance').pathname !== '/ws') return socket.destroy();
     handleWebSocket(req, socket, head, identityHeaders).catch(() => socket.destroy());
   });
+  listen(server);
+}
+
+function listen(server: Server | Http2Server): void {
   // Loopback unless told: in a container, HOST=0.0.0.0 (deploy/reference-app/).
   server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
     const address = server.address();
@@ -82,7 +89,7 @@ function start(): void {
   });
   process.on('SIGTERM', () => {
     server.close();
-    server.closeAllConnections();
+    if ('closeAllConnections' in server) server.closeAllConnections();
     process.exit(0);
   });
 }
