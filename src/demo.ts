@@ -33,6 +33,8 @@ export interface DemoOptions extends RunScenarioOptions {
   maxRate?: number;
   /** Another scenario than scenarios/demo.yaml, run against the same platforms. */
   scenarioFile?: string;
+  /** The platforms also serve h2c, and DEMO_HTTP_VERSION=2 makes the scenario's targets ask for it. */
+  http2?: boolean;
   onPlatforms?: (urls: Record<string, string>) => void;
 }
 
@@ -49,10 +51,11 @@ export async function runDemo(options: DemoOptions): Promise<RunOutcome> {
         concurrency: DEMO_CONCURRENCY,
         maxInstances: DEMO_MAX_INSTANCES,
         standby: DEMO_MAX_INSTANCES,
+        http2: options.http2 ?? false,
       },
     });
     started.push(scaleToZero);
-    const alwaysOn = await startPlatformProcess({ kind: 'always-on', options: { replicas: 2 } });
+    const alwaysOn = await startPlatformProcess({ kind: 'always-on', options: { replicas: 2, http2: options.http2 ?? false } });
     started.push(alwaysOn);
     options.onPlatforms?.({ 'scale-to-zero': scaleToZero.url, 'always-on': alwaysOn.url });
     const plan = await loadScenarioFile(options.scenarioFile ?? DEMO_SCENARIO, {
@@ -61,6 +64,7 @@ export async function runDemo(options: DemoOptions): Promise<RunOutcome> {
         DEMO_SCALE_TO_ZERO_URL: scaleToZero.url,
         DEMO_ALWAYS_ON_URL: alwaysOn.url,
         DEMO_IDLE: `${settings.idleMs * 2}ms`,
+        DEMO_HTTP_VERSION: options.http2 ? '2' : '1.1',
       },
       maxRate: options.maxRate,
     });

@@ -13,7 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { FlowSample, LoadSample, StreamSample } from '../src/model/records.js';
-import { runOneProbe, serve, tempDir } from './helpers.js';
+import { startAlwaysOn } from '../src/platforms/always-on.js';
+import { platform, runOneProbe, serve, tempDir } from './helpers.js';
 
 /** A self-signed certificate for 127.0.0.1, made once for the file. */
 function certificate(): { key: Buffer; cert: Buffer } {
@@ -160,5 +161,17 @@ steps:
     assert.equal(sent.length, 20);
     assert.ok(sent.every((s) => !s.ok && s.error?.class === 'malformed' && s.error.code === 'ERR_HTTP2_ERROR'));
     assert.equal(run.summary.targets.t!.http2, undefined);
+  });
+
+  it('an embedded platform with http2 serves h2c and HTTP/1.1 on one port, the reference app behind it', async () => {
+    const served = await platform(startAlwaysOn({ replicas: 1, http2: true }));
+    const stage = 'stages: [{ name: s, rate: 30/s, duration: 1s }]\nrequest: { path: /health }\nconnections: 2';
+    const overH2 = await runOneProbe<LoadSample>(served.url, 'load', stage, '', ', http: { version: 2 }');
+    assert.equal(overH2.samples.filter((s) => s.kind === 'load' && s.ok && s.instanceId).length, 30);
+    assert.equal(overH2.summary.targets.t!.http2!.http1, 0);
+    assert.ok(overH2.summary.targets.t!.http2!.h2 > 0);
+    const overHttp1 = await runOneProbe<LoadSample>(served.url, 'load', stage);
+    assert.equal(overHttp1.samples.filter((s) => s.kind === 'load' && s.ok).length, 30);
+    assert.equal(overHttp1.summary.targets.t!.http2, undefined);
   });
 });

@@ -174,10 +174,16 @@ probes:
   });
 
   it('ships scenarios that validate', async () => {
-    const plan = await loadScenarioFile(join(ROOT, 'scenarios/demo.yaml'), {
-      env: { DEMO_SCALE_TO_ZERO_URL: 'http://127.0.0.1:1', DEMO_ALWAYS_ON_URL: 'http://127.0.0.1:2' },
-    });
+    const demoEnv = { DEMO_SCALE_TO_ZERO_URL: 'http://127.0.0.1:1', DEMO_ALWAYS_ON_URL: 'http://127.0.0.1:2' };
+    const plan = await loadScenarioFile(join(ROOT, 'scenarios/demo.yaml'), { env: demoEnv });
     assert.equal(plan.scenario.name, 'demo');
+    assert.equal(plan.scenario.targets.k8s!.http.version, 1.1);
+    const overH2 = await loadScenarioFile(join(ROOT, 'scenarios/demo.yaml'), { env: { ...demoEnv, DEMO_HTTP_VERSION: '2' } });
+    assert.equal(overH2.scenario.targets.k8s!.http.version, 2);
+    const chat = await loadScenarioFile(join(ROOT, 'scenarios/llm-chat-flow.yaml'), { env: demoEnv });
+    assert.equal(chat.flowData?.get(0)?.length, 6);
+    const script = await loadScenarioFile(join(ROOT, 'scenarios/llm-chat-script.yaml'), { env: demoEnv });
+    assert.equal(typeof script.flowScripts?.get(0)?.run, 'function');
     const cutover = await loadScenarioFile(join(ROOT, 'scenarios/cutover.yaml'), {
       env: { CLOUDRUN_URL: 'https://api-x.a.run.app', K8S_URL: 'https://api.example.com', CLOUDRUN_TOKEN: 'token' },
       maxRate: 300,

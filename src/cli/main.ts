@@ -202,13 +202,21 @@ export async function main(argv: string[]): Promise<void> {
       'demo',
       'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml (or --scenario) against them',
       (y) =>
-        y.options(runOptions).options(LIVE_SINK_FLAGS).option('scenario', {
-          type: 'string',
-          describe:
-            'Another scenario to run against the platforms (their URLs in DEMO_SCALE_TO_ZERO_URL and DEMO_ALWAYS_ON_URL), e.g. scenarios/llm-chat-flow.yaml',
-        }),
+        y
+          .options(runOptions)
+          .options(LIVE_SINK_FLAGS)
+          .option('http2', {
+            type: 'boolean',
+            default: false,
+            describe: 'The platforms also serve h2c and the targets ask for HTTP/2 (DEMO_HTTP_VERSION=2)',
+          })
+          .option('scenario', {
+            type: 'string',
+            describe:
+              'Another scenario to run against the platforms (their URLs in DEMO_SCALE_TO_ZERO_URL and DEMO_ALWAYS_ON_URL), e.g. scenarios/llm-chat-flow.yaml',
+          }),
       async (args) => {
-        exitCode = await (await import('./commands/demo.js')).demoCommand({ ...runArgs(args), scenario: args.scenario });
+        exitCode = await (await import('./commands/demo.js')).demoCommand({ ...runArgs(args), scenario: args.scenario, http2: args.http2 });
       },
     )
     .command(
@@ -285,7 +293,8 @@ export async function main(argv: string[]): Promise<void> {
             default: '0',
             describe: 'scale-to-zero: processes booted ahead, so a scale-out costs the startup delay but no process boot',
             coerce: integerOption('standby', 0),
-          }),
+          })
+          .option('http2', { type: 'boolean', default: false, describe: 'Also serve HTTP/2 by prior knowledge (h2c) on the same port' }),
       async (args) => {
         exitCode = await (
           await import('./commands/platform.js')
@@ -298,6 +307,7 @@ export async function main(argv: string[]): Promise<void> {
           idle: durationOption(args.idle)!,
           concurrency: args.concurrency!,
           maxRequestDuration: durationOption(args.maxRequestDuration),
+          http2: args.http2,
           replicas: args.replicas!,
           standby: args.standby!,
         });

@@ -2,9 +2,10 @@
  * The front door shared by both embedded platforms: an HTTP server on loopback that hands
  * each request to an instance chosen by the platform's policy and proxies it there.
  */
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import type { Instance } from './instance.js';
 
 export interface PlatformStatus {
@@ -26,6 +27,8 @@ export interface InstancePolicy {
 export interface FrontServerOptions {
   host?: string;
   port?: number;
+  /** Also serve HTTP/2 by prior knowledge (h2c) on the same port, as an ingress that speaks h2 does; HTTP/1.1 still works. */
+  http2?: boolean;
   /** Requests older than this are ended, as Cloud Run ends requests at its timeout. */
   maxRequestDurationMs?: number;
 }
@@ -41,15 +44,18 @@ export const STATUS_PATH = '/_coldbench/platform';
 
 export async function startFrontServer(policy: InstancePolicy, options: FrontServerOptions = {}): Promise<Platform> {
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === STATUS_PATH) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(policy.status()));
       return;
     }
     void forward(req, res, policy, agent, options.maxRequestDurationMs);
-  });
-  server.keepAliveTimeout = 65_000;
-  server.on('upgrade', (req, socket, head) => void forwardUpgrade(req, socket, head, policy, options.maxRequestDurationMs));
+  };
+  const http1 = createServer(handle);
+  http1.keepAliveTimeout = 65_000;
+  http1.on('upgrade', (req, socket, head) => void forwardUpgrade(req, socket, head, policy, options.maxRequestDurationMs));
+  const h2 = options.http2 ? dualStack(http1, handle) : undefined;
+  const server = h2?.server ?? http1;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
@@ -63,11 +69,87 @@ export async function startFrontServer(policy: InstancePolicy, options: FrontSer
     close: () =>
       (closing ??= (async () => {
         server.close();
-        server.closeAllConnections();
+        http1.closeAllConnections();
+        h2?.closeAll();
         agent.destroy();
         await policy.close();
       })()),
   };
+}
+
+/**
+ * HTTP/1.1 and h2c on one port: a connection that opens with the HTTP/2 preface goes to a
+ * node:http2 server (the same handler, through its compatibility API), any other to the
+ * HTTP/1.1 server, as Go's h2c handler does. Clients that speak either both work.
+ */
+function dualStack(http1: Server, handle: (req: IncomingMessage, res: ServerResponse) => void): { server: NetServer; closeAll(): void } {
+  const h2 = createHttp2Server(handle as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
+  const sessions = new Set<ServerHttp2Session>();
+  h2.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  const server = createNetServer((socket) =>
+    socket.once('data', (first: Buffer) => {
+      if (first.subarray(0, H2_PREFACE.length).equals(H2_PREFACE)) return void h2.emit('connection', replaying(socket, first));
+      socket.pause();
+      socket.unshift(first);
+      http1.emit('connection', socket);
+      socket.resume();
+    }),
+  );
+  return {
+    server,
+    closeAll() {
+      for (const session of sessions) session.destroy();
+    },
+  };
+}
+
+/**
+ * The socket as a stream that gives back the bytes already read first: node:http2 reads a
+ * net.Socket from its native handle, past anything unshifted into its JS buffer, but reads
+ * any other Duplex through the stream API.
+ */
+function replaying(socket: Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read: () => void socket.resume(),
+    write: (chunk: Buffer, encoding, callback) => void socket.write(chunk, encoding, callback),
+    final: (callback) => void socket.end(callback),
+    destroy: (error, callback) => {
+      socket.destroy(error ?? undefined);
+      callback(error);
+    },
+  });
+  stream.push(first);
+  socket.on('data', (chunk: Buffer) => {
+    if (!stream.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => stream.push(null));
+  socket.on('error', (error) => stream.destroy(error));
+  socket.on('close', () => stream.destroy());
+  return stream;
+}
+
+/** The start of the HTTP/2 connection preface ("PRI * HTTP/2.0"). */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0');
+
+/** Headers HTTP/2 forbids in a response (RFC 9113 §8.2.2), which an HTTP/1.1 instance sends. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/** A request's headers for the HTTP/1.1 hop to the instance: no HTTP/2 pseudo-headers. */
+function upstreamHeaders(req: IncomingMessage): IncomingMessage['headers'] {
+  if (req.httpVersionMajor !== 2) return req.headers;
+  const headers: IncomingMessage['headers'] = {};
+  for (const [name, value] of Object.entries(req.headers)) if (!name.startsWith(':')) headers[name] = value;
+  headers.host = String(req.headers[':authority'] ?? '');
+  return headers;
+}
+
+/** A response's headers for the client: hop-by-hop ones dropped when the client speaks HTTP/2. */
+function clientHeaders(req: IncomingMessage, headers: IncomingMessage['headers']): IncomingMessage['headers'] {
+  if (req.httpVersionMajor !== 2) return headers;
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
 }
 
 async function forward(
@@ -82,7 +164,7 @@ async function forward(
       ? undefined
       : setTimeout(() => {
           if (res.headersSent) res.destroy();
-          else res.writeHead(504, { 'content-type': 'text/plain', connection: 'close' }).end('request exceeded max request duration\n');
+          else res.writeHead(504, clientHeaders(req, { 'content-type': 'text/plain', connection: 'close' })).end('request exceeded max request duration\n');
         }, maxRequestDurationMs);
   let instance: Instance;
   try {
@@ -101,12 +183,15 @@ async function forward(
   };
   res.once('close', finish);
   if (res.writableEnded || res.destroyed) return finish();
-  const upstream = httpRequest({ host: '127.0.0.1', port: instance.port, method: req.method, path: req.url, headers: req.headers, agent }, (upstreamRes) => {
-    if (res.destroyed) return upstreamRes.destroy();
-    res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-    upstreamRes.pipe(res);
-    upstreamRes.once('error', () => res.destroy());
-  });
+  const upstream = httpRequest(
+    { host: '127.0.0.1', port: instance.port, method: req.method, path: req.url, headers: upstreamHeaders(req), agent },
+    (upstreamRes) => {
+      if (res.destroyed) return upstreamRes.destroy();
+      res.writeHead(upstreamRes.statusCode ?? 502, clientHeaders(req, upstreamRes.headers));
+      upstreamRes.pipe(res);
+      upstreamRes.once('error', () => res.destroy());
+    },
+  );
   upstream.once('error', (error) => {
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`upstream error: ${error.message}\n`);
     else res.destroy();

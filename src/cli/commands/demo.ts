@@ -1,12 +1,13 @@
 import { runDemo } from '../../demo.js';
 import { runAndPrint, type RunArgs } from './run.js';
 
-export function demoCommand(args: Omit<RunArgs, 'scenario'> & { scenario?: string }): Promise<number> {
+export function demoCommand(args: Omit<RunArgs, 'scenario'> & { scenario?: string; http2?: boolean }): Promise<number> {
   return runAndPrint(args, (options) =>
     runDemo({
       ...options,
       maxRate: args.maxRate,
       scenarioFile: args.scenario,
+      http2: args.http2,
       onPlatforms: (urls) =>
         process.stderr.write(
           `embedded platforms: ${Object.entries(urls)

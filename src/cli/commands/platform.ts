@@ -12,11 +12,12 @@ export interface PlatformArgs {
   maxRequestDuration?: number;
   replicas: number;
   standby: number;
+  http2: boolean;
 }
 
 /** Runs an embedded platform in the foreground until SIGINT/SIGTERM. */
 export async function platformCommand(args: PlatformArgs): Promise<number> {
-  const common = { host: args.host, port: args.port, maxRequestDurationMs: args.maxRequestDuration };
+  const common = { host: args.host, port: args.port, maxRequestDurationMs: args.maxRequestDuration, http2: args.http2 };
   const platform = await startPlatform(
     args.kind === 'scale-to-zero'
       ? { kind: args.kind, options: { ...common, startupDelayMs: args.startupDelay, idleMs: args.idle, concurrency: args.concurrency, standby: args.standby } }
