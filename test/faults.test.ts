@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import type { ColdstartSample, LoadSample } from '../src/model/records.js';
 import { runScenario } from '../src/run-scenario.js';
 import { parseScenario } from '../src/scenario/read.js';
-import { readJsonLines, runOneProbe, tempDir } from './helpers.js';
+import { readJsonLines, runOneProbe, selfSignedCertificate, tempDir } from './helpers.js';
 
 async function listen(server: Server | ReturnType<typeof createTcpServer>): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -118,31 +118,8 @@ describe('faults during a run', () => {
 
 describe('TLS targets', () => {
   async function httpsServer(): Promise<number> {
-    const { execFileSync } = await import('node:child_process');
     const { createServer: createHttpsServer } = await import('node:https');
-    const dir = tempDir();
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_, res) => res.end('ok'));
+    const server = createHttpsServer(selfSignedCertificate(), (_, res) => res.end('ok'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     after(() => server.close());
     return (server.address() as AddressInfo).port;

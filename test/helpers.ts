@@ -1,6 +1,6 @@
 /** Shared test fixtures: real platforms on loopback, temp dirs, scenario text. */
 import { parseIntervalLogLine } from '../src/store/interval-log.js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -153,3 +153,30 @@ export const K6_HTTP_METRICS = [
   'http_req_receiving',
   'http_req_failed',
 ];
+
+/** A self-signed certificate for localhost and 127.0.0.1, made with openssl, valid a day. */
+export function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
+  const dir = tempDir();
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+}

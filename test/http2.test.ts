@@ -5,8 +5,6 @@
  * comes from its connections (ALPN), not from its configuration.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -14,34 +12,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { FlowSample, LoadSample, StreamSample } from '../src/model/records.js';
 import { startAlwaysOn } from '../src/platforms/always-on.js';
-import { platform, runOneProbe, serve, tempDir } from './helpers.js';
-
-/** A self-signed certificate for 127.0.0.1, made once for the file. */
-function certificate(): { key: Buffer; cert: Buffer } {
-  const dir = tempDir();
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-}
+import { platform, runOneProbe, selfSignedCertificate, serve } from './helpers.js';
 
 /** Answers "ok", an SSE stream of 5 events on /events, and JSON with the protocol on /whoami. */
 function handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
@@ -74,7 +45,7 @@ const sessions = new Set<http2.ServerHttp2Session>();
 after(() => {
   for (const session of sessions) session.destroy();
 });
-const { key, cert } = certificate();
+const { key, cert } = selfSignedCertificate();
 const plain = http2.createServer();
 plain.on('stream', handle);
 plain.on('session', (session) => sessions.add(session));

@@ -7,7 +7,7 @@
  * The schedule, ticks and drain are the load probe's (load.ts drive); a flow is a driver.
  */
 import { setMaxListeners } from 'node:events';
-import type { Emit, FlowSample, HttpProtocol, SampleError, Tick } from '../model/records.js';
+import type { Emit, FlowSample, HttpProtocol, SampleError } from '../model/records.js';
 import { ownError } from '../model/error-class.js';
 import { planStages } from '../scenario/plan.js';
 import { buildRequest } from '../scenario/request.js';
@@ -17,7 +17,7 @@ import { openConnection, toEpochMs } from './http.js';
 import { KEPT_BODY_BYTES, type FlowBody, type FlowRun } from './flow-run.js';
 import { scriptBody } from './flow-script.js';
 import { drive } from './load.js';
-import { toMicros, type LoadTarget } from './load-target.js';
+import { newSecond, takeTick, toMicros, type LoadTarget } from './load-target.js';
 import type { FlowInputs, ProbeContext } from './probe-context.js';
 import { WHOLE } from '../model/segment.js';
 
@@ -71,7 +71,7 @@ function createFlowTarget(
   let due = 0;
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
-  const second = { sent: 0, completed: 0, errors: 0, dropped: 0, instances: new Set<string>() };
+  const second = newSecond();
   const base = { type: 'sample', kind: 'flow', probe: probeName, target: name } as const;
   const instanceHeader = target.identity.instanceIdHeader.toLowerCase();
   /** Flows started and not yet recorded, by number. */
@@ -190,22 +190,7 @@ function createFlowTarget(
         finish(sample);
       });
     },
-    tick(index, at, stage) {
-      const tick: Tick = {
-        type: 'tick',
-        probe: probeName,
-        target: name,
-        stage,
-        at: toEpochMs(at),
-        second: index,
-        ...second,
-        inFlight,
-        instances: second.instances.size,
-      };
-      Object.assign(second, { sent: 0, completed: 0, errors: 0, dropped: 0 });
-      second.instances.clear();
-      return tick;
-    },
+    tick: (index, at, stage) => takeTick(second, { probe: probeName, target: name, stage, at: toEpochMs(at), second: index, inFlight }, false),
     // Each flow opens its own connection, as a user's browser does: nothing to open ahead.
     preconnect: async () => undefined,
     drained: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onIdle = resolve))),

@@ -31,10 +31,30 @@ export interface LoadTarget {
  */
 export const toMicros = (ms: number): number => Math.round(ms * 1000) / 1000;
 
+/** What a driver counts within one second, for its tick. */
+export interface SecondCounts {
+  sent: number;
+  completed: number;
+  errors: number;
+  dropped: number;
+  instances: Set<string>;
+  /** Connections opened, by what they spoke (targets that asked for HTTP/2). */
+  protocols: Partial<Record<HttpProtocol, number>>;
+}
+
+export const newSecond = (): SecondCounts => ({ sent: 0, completed: 0, errors: 0, dropped: 0, instances: new Set(), protocols: {} });
+
+/** The second's tick, and a fresh second. */
+export function takeTick(second: SecondCounts, where: Pick<Tick, 'probe' | 'target' | 'stage' | 'at' | 'second' | 'inFlight'>, http2: boolean): Tick {
+  const { sent, completed, errors, dropped, instances, protocols } = second;
+  Object.assign(second, newSecond());
+  return { type: 'tick', ...where, sent, completed, errors, dropped, instances: instances.size, ...(http2 && { httpProtocols: protocols }) };
+}
+
 export function createLoadTarget(name: string, target: Target, probe: LoadProbe, probeName: string, emit: Emit): LoadTarget {
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
-  const second = { sent: 0, completed: 0, errors: 0, dropped: 0, instances: new Set<string>(), protocols: {} as Partial<Record<HttpProtocol, number>> };
+  const second = newSecond();
 
   const complete = (result: PooledResult) => {
     const { intendedAt, stage } = result;
@@ -96,26 +116,7 @@ export function createLoadTarget(name: string, target: Target, probe: LoadProbe,
       second.sent += 1;
       pool.send(intendedAt, stage);
     },
-    tick(index, at, stage) {
-      const tick: Tick = {
-        type: 'tick',
-        probe: probeName,
-        target: name,
-        stage,
-        at: toEpochMs(at),
-        second: index,
-        sent: second.sent,
-        completed: second.completed,
-        errors: second.errors,
-        dropped: second.dropped,
-        inFlight,
-        instances: second.instances.size,
-        ...(http2 && { httpProtocols: second.protocols }),
-      };
-      Object.assign(second, { sent: 0, completed: 0, errors: 0, dropped: 0, protocols: {} });
-      second.instances.clear();
-      return tick;
-    },
+    tick: (index, at, stage) => takeTick(second, { probe: probeName, target: name, stage, at: toEpochMs(at), second: index, inFlight }, http2),
     preconnect: (count) => pool.preconnect(count),
     drained: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onIdle = resolve))),
     close: () => pool.destroy().catch(() => undefined),
