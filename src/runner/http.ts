@@ -12,6 +12,7 @@ import { Client } from 'undici';
 import { classifyError, codedError, ownError } from '../model/error-class.js';
 import type { HttpProtocol, Phases, SampleError } from '../model/records.js';
 import type { HttpRequestSpec } from '../model/request.js';
+import { deadline } from './deadline.js';
 
 export const now = (): number => performance.now();
 export const toEpochMs = (monotonicMs: number): number => performance.timeOrigin + monotonicMs;
@@ -88,8 +89,7 @@ export function openConnection(origin: string, options: ConnectionOptions): Conn
       const phases: Phases = { total: 0 };
       const withSetup = firstRequest;
       firstRequest = false;
-      const timeout = AbortSignal.timeout(Math.ceil(timeoutMs));
-      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      const giveUp = deadline(signal ?? new AbortController().signal, Math.ceil(timeoutMs));
       let result: Omit<TimedResult, 'phases' | 'startedAt'> = { bytes: 0, headers: {} };
       onHeadersWritten = (at) => (phases.sent ??= at - startedAt);
       try {
@@ -98,7 +98,7 @@ export function openConnection(origin: string, options: ConnectionOptions): Conn
           path: spec.path,
           headers: spec.headers,
           body: spec.body,
-          signal: combined,
+          signal: giveUp.signal,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         });
@@ -116,7 +116,9 @@ export function openConnection(origin: string, options: ConnectionOptions): Conn
         }
         if (keepBodyBytes > 0) result.body = Buffer.concat(chunks).toString('utf8');
       } catch (error) {
-        result = { ...result, error: timeout.aborted && !signal?.aborted ? timedOut(timeoutMs) : classifyError(error) };
+        result = { ...result, error: giveUp.signal.aborted && !signal?.aborted ? timedOut(timeoutMs) : classifyError(error) };
+      } finally {
+        giveUp.clear();
       }
       phases.total = now() - startedAt;
       if (withSetup) Object.assign(phases, setupPhases(setup));

@@ -10,6 +10,7 @@ import { planStages } from '../scenario/plan.js';
 import type { LoadProbe } from '../scenario/schema.js';
 import { compare } from '../model/units.js';
 import { constantArrivals } from './constant-arrival-rate.js';
+import { aborted, deadline } from './deadline.js';
 import { now, toEpochMs } from './http.js';
 import { createLoadTarget, type LoadTarget } from './load-target.js';
 import { runSchedule, type Arrival } from './open-model.js';
@@ -155,8 +156,9 @@ export async function drive(
     if (!signal.aborted) {
       // Let in-flight requests finish (each is bounded by its timeout) unless the run is interrupted.
       const longest = Math.max(...drivers.map((d) => d.timeoutMs));
-      const giveUp = AbortSignal.any([signal, AbortSignal.timeout(longest + 1000)]);
-      await Promise.race([Promise.all(drivers.map((d) => d.drained())), new Promise((resolve) => giveUp.addEventListener('abort', resolve, { once: true }))]);
+      const giveUp = deadline(signal, longest + 1000);
+      await Promise.race([Promise.all(drivers.map((d) => d.drained())), aborted(giveUp.signal)]);
+      giveUp.clear();
     }
   } finally {
     await Promise.all(drivers.map((d) => d.close()));

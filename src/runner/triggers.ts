@@ -9,6 +9,7 @@ import { request } from 'undici';
 import type { Trigger, WaitFor } from '../scenario/schema.js';
 import type { SampleError, TriggerWaiting } from '../model/records.js';
 import { ownError } from '../model/error-class.js';
+import { deadline } from './deadline.js';
 import { now, toEpochMs } from './http.js';
 
 export interface TriggerContext {
@@ -65,8 +66,9 @@ interface Outcome {
 }
 
 async function checkHttp(check: NonNullable<WaitFor['http']>, timeoutMs: number, signal: AbortSignal): Promise<Outcome> {
+  const giveUp = deadline(signal, Math.ceil(timeoutMs));
   try {
-    const response = await request(check.url, { method: check.method, signal: AbortSignal.any([signal, AbortSignal.timeout(Math.ceil(timeoutMs))]) });
+    const response = await request(check.url, { method: check.method, signal: giveUp.signal });
     const body = await response.body.text();
     if (response.statusCode !== check.status) return failed(`status ${response.statusCode}, expected ${check.status}`);
     if (check.bodyMatches !== undefined && !new RegExp(check.bodyMatches).test(body)) {
@@ -75,6 +77,8 @@ async function checkHttp(check: NonNullable<WaitFor['http']>, timeoutMs: number,
     return {};
   } catch (error) {
     return failed(`${check.url}: ${(error as Error).message}`);
+  } finally {
+    giveUp.clear();
   }
 }
 
