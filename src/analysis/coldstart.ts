@@ -8,7 +8,13 @@ export function coldstartSamples(samples: readonly ColdstartSample[], target: st
   return samples.filter((s) => s.target === target);
 }
 
-export function summarizeColdStart(probe: string, target: string, samples: readonly ColdstartSample[], histograms: HistogramSet): ColdStartSummary {
+export function summarizeColdStart(
+  probe: string,
+  target: string,
+  samples: readonly ColdstartSample[],
+  histograms: HistogramSet,
+  steps: readonly string[] | undefined,
+): ColdStartSummary {
   const mine = coldstartSamples(samples, target);
   const firsts = mine.filter((s) => s.request === 'first');
   const okFirsts = firsts.filter((s) => s.ok);
@@ -45,5 +51,25 @@ export function summarizeColdStart(probe: string, target: string, samples: reado
       tls: phaseMedian((s) => s.phases.tls),
       ttfb: phaseMedian((s) => s.ttfbMs),
     },
+    ...(steps && { journey: journeySummary(steps, okFirsts, hist) }),
+  };
+}
+
+function journeySummary(
+  steps: readonly string[],
+  answered: readonly ColdstartSample[],
+  hist: (stage: string, metric: string) => NonNullable<ReturnType<typeof distribution>> | null,
+): NonNullable<ColdStartSummary['journey']> {
+  const failed = answered.filter((s) => s.journeyError);
+  // A step's error message starts with "step NAME:" (flow-run.ts).
+  const errorsByStep = countBy(failed, (s) => /^step ([^:]+):/.exec(s.journeyError!.message)?.[1] ?? 'unknown');
+  return {
+    steps: [...steps],
+    journeys: answered.length,
+    errors: failed.length,
+    errorsByStep,
+    firstMs: hist('first', 'journey'),
+    coldMs: hist('cold', 'journey'),
+    warmMs: hist('warm', 'journey'),
   };
 }

@@ -16,7 +16,13 @@ import { judge } from './verdicts/judge.js';
 /** Each probe kind's section of a target's summary. */
 const SECTIONS: { [K in ProbeKind]: (run: StoredRun, probe: ProbeDeclared, target: string, entry: Summary['targets'][string]) => void } = {
   coldstart: (run, probe, target, entry) => {
-    entry.coldStart = summarizeColdStart(probe.probe, target, run.coldstart, run.histograms);
+    entry.coldStart = summarizeColdStart(
+      probe.probe,
+      target,
+      run.coldstart,
+      run.histograms,
+      probe.steps?.map((step) => step.name),
+    );
   },
   load: (run, probe, target, entry) => {
     entry.load = { ...entry.load, ...summarizeLoad(run, probe, target) };

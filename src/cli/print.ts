@@ -10,6 +10,7 @@ import {
   flowTable,
   flowWaterfall,
   http2Lines,
+  journeyTable,
   loadTable,
   renderAligned,
   streamTable,
@@ -29,6 +30,8 @@ function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream)
   if (summary.incomplete.length) lines.push(...summary.incomplete.map((reason) => `incomplete: ${reason}`), '');
   const coldStart = coldStartTable(summary);
   if (coldStart.rows.length) lines.push('cold start (p50 / p95, n = samples)', renderAligned(coldStart), '');
+  const journeys = journeyTable(summary);
+  if (journeys.rows.length) lines.push("cold-start journeys (from the cold request's intended start to the last step's end)", renderAligned(journeys), '');
   const load = loadTable(summary);
   if (load.rows.length) lines.push('load (latency from the intended send time, successful requests)', renderAligned(load), '');
   const capacity = capacityTable(summary);

@@ -173,16 +173,25 @@ const K6_TRANSLATIONS: { [K in ProbeKind]: Translation<Extract<Probe, { kind: K 
   }),
   capacity: () => ({ unsupported: "a capacity probe is autocannon's closed model; run k6 with constant-vus for that" }),
   stream: ({ plan, probe, name, targets }) =>
-    probe.protocol === 'websocket'
-      ? { script: websocketScript(plan, probe, name, targets), what: 'k6/websockets' }
-      : { unsupported: `k6 has no ${probe.protocol.toUpperCase()} stream client (only WebSocket, in k6/websockets)` },
-  flow: ({ plan, probe, name, targets, declared }) =>
-    probe.steps
-      ? {
-          script: flowScript(plan, probe, probe.steps, name, targets, declared.stages!),
-          what: 'a group per step in an arrival-rate scenario per target and stage',
-        }
-      : { unsupported: `a flow script (${probe.script}) drives coldbench's FlowContext, not k6's API: write its k6 twin by hand, or give the flow as steps` },
+    probe.protocol !== 'websocket'
+      ? { unsupported: `k6 has no ${probe.protocol.toUpperCase()} stream client (only WebSocket, in k6/websockets)` }
+      : probe.before
+        ? { unsupported: 'a stream with steps before it: the k6 WebSocket script does not run them; write its k6 twin by hand' }
+        : { script: websocketScript(plan, probe, name, targets), what: 'k6/websockets' },
+  flow: ({ plan, probe, name, targets, declared }) => {
+    if (!probe.steps) {
+      return {
+        unsupported: `a flow script (${probe.script}) drives coldbench's FlowContext, not k6's API: write its k6 twin by hand, or give the flow as steps`,
+      };
+    }
+    const websocketStep = probe.steps.find((step) => step.stream === 'websocket');
+    if (websocketStep)
+      return { unsupported: `step ${websocketStep.name} is a WebSocket exchange, which k6's http groups cannot hold: write its k6 twin by hand` };
+    return {
+      script: flowScript(plan, probe, probe.steps, name, targets, declared.stages!),
+      what: 'a group per step in an arrival-rate scenario per target and stage',
+    };
+  },
 };
 
 function loadScript(plan: Plan, probe: LoadProbe, name: string, targets: ReadonlyArray<readonly [string, Target]>, stages: readonly StagePlan[]): string {

@@ -14,7 +14,8 @@ export type OwnSampleErrorCode =
   | 'CB_DATA_EXHAUSTED'
   | 'CB_SCRIPT_ERROR'
   | 'CB_FLOW_TIMEOUT'
-  | 'CB_MESSAGE_TOO_LARGE';
+  | 'CB_MESSAGE_TOO_LARGE'
+  | 'CB_WS_CLOSED';
 
 /** A sample error of coldbench's own: its code is checked where it is made. */
 export function ownError(code: OwnSampleErrorCode, errorClass: ErrorClass, message: string): SampleError {

@@ -33,6 +33,24 @@ export interface FlowStreamResponse extends FlowResponse {
   events: FlowEvent[];
 }
 
+export interface FlowWebSocketRequest {
+  /** Under the target's URL; the scheme becomes ws: or wss:. */
+  path: string;
+  headers?: Record<string, string>;
+  /** Sent in order once the socket is open. */
+  send?: string[];
+  /** The exchange ends at the first message containing this text; without it, when the server closes. */
+  until?: string;
+}
+
+export interface FlowWebSocketResponse {
+  /** 101 once upgraded; the refusal's status otherwise. */
+  status: number;
+  headers: Record<string, string>;
+  /** Every message received, in order. */
+  messages: string[];
+}
+
 export interface FlowContext {
   /** The scenario's vars and this flow's data row; a script may add its own. */
   vars: Record<string, string>;
@@ -48,6 +66,8 @@ export interface FlowContext {
   /** A streamed request read to its end. */
   sse(request: FlowRequest): Promise<FlowStreamResponse>;
   ndjson(request: FlowRequest): Promise<FlowStreamResponse>;
+  /** A WebSocket exchange on a socket of its own: open, send, read until. */
+  ws(request: FlowWebSocketRequest): Promise<FlowWebSocketResponse>;
   /** Times `fn` as a named step: its latency from the flow's intended start, its errors by class. */
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Fails the current step (error class `check`) unless `condition` holds. */

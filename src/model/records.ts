@@ -82,6 +82,10 @@ export interface ColdstartSample {
   instance?: InstanceIdentity;
   cold: ColdState;
   coldReason: string;
+  /** A probe with steps: the whole journey, from this (its first) request's intended start to the end of its last step; absent when a step failed. */
+  journeyMs?: number;
+  /** A probe with steps: the error of the step that ended the journey early (the first request's own is `error`). */
+  journeyError?: SampleError;
 }
 
 /** One request of a load probe (open model), or one that was due but dropped at maxInFlight. */
@@ -384,7 +388,7 @@ export interface ProbeDeclared {
   /** Load probes: the stages in order. */
   stages?: StagePlan[];
   slo?: SloLimits;
-  /** Flow probes: the steps in order, with their own SLOs. */
+  /** Flow probes: the steps in order, with their own SLOs; a cold-start probe's journey. */
   steps?: Array<{ name: string; slo?: SloLimits }>;
   /** Stream probes. */
   protocol?: 'sse' | 'ndjson' | 'websocket';

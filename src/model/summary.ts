@@ -43,6 +43,20 @@ const coldStart = z.object({
       ttfb: z.number().nullable(),
     })
     .meta({ description: 'Medians over successful first requests' }),
+  journey: z
+    .object({
+      steps: z.array(z.string()),
+      journeys: z.int().nonnegative().meta({ description: 'First journeys whose first request was answered' }),
+      errors: z.int().nonnegative().meta({ description: 'Of those, journeys a later step (or a check of the first) ended early' }),
+      errorsByStep: z.record(z.string(), z.int().nonnegative()),
+      firstMs: distribution.meta({
+        description: "Whole journeys after the trigger: from the first request's intended start to the last step's end, think time excluded",
+      }),
+      coldMs: distribution.meta({ description: 'Whole journeys whose first request was classified cold' }),
+      warmMs: distribution.meta({ description: 'Warm follow-up journeys on the same connection' }),
+    })
+    .optional()
+    .meta({ description: 'A probe with steps: the whole user journey whose first step is the cold request' }),
 });
 
 const verdictStatus = z.enum(['pass', 'fail', 'inconclusive', 'insufficient', 'invalid', 'no-data']);

@@ -4,6 +4,7 @@
  *   POST /api/conversations (Bearer token)       → 201 {conversation: {id, title}}
  *   POST /api/conversations/:id/messages {prompt} → SSE tokens, then `event: done` {messageId}
  *   GET  /api/conversations/:id (Bearer token)    → 200 {conversation: {id, messages}}
+ *   GET  /ws/chat/:id (Bearer token, or ?token=)  → WebSocket: send {prompt}, get {seq, token}… then {done, messageId}
  * Tokens and ids are signed rather than stored, so every instance of a scaled deployment
  * accepts what another issued; a wrong token is 401, an id issued to another user 404, a
  * missing prompt 400. Those refusals are the server-side assertions a flow test relies on.
@@ -62,10 +63,37 @@ function route(req: IncomingMessage, res: ServerResponse, url: URL, body: Record
   streamAnswer(res, url);
 }
 
+/** Whether the bearer of `token` may open conversation `id`'s WebSocket chat: its user, or the refusal's status. */
+export function chatSocketAccess(token: string | undefined, id: string): { user: string } | { status: 401 | 404 } {
+  const user = verified(token)?.replace(/^user:/, '');
+  if (user === undefined) return { status: 401 };
+  return verified(decodeURIComponent(id))?.split(':')[0] === user ? { user } : { status: 404 };
+}
+
+/** The answer over WebSocket: the same tokens as the SSE answer, then `{done, messageId}`. */
+export function answerOverSocket(send: (message: string) => void, url: URL): () => void {
+  const { tokens, intervalMs } = answerOptions(url);
+  let seq = 0;
+  const timer = setInterval(() => {
+    seq += 1;
+    send(JSON.stringify({ seq, token: `t${seq}` }));
+    if (seq < tokens) return;
+    clearInterval(timer);
+    send(JSON.stringify({ done: true, messageId: randomUUID(), tokens }));
+  }, intervalMs);
+  return () => clearInterval(timer);
+}
+
+function answerOptions(url: URL): { tokens: number; intervalMs: number } {
+  return {
+    tokens: Math.max(1, Math.min(Number(url.searchParams.get('tokens') ?? 20) || 20, 10_000)),
+    intervalMs: Math.max(0, Math.min(Number(url.searchParams.get('interval') ?? 20) || 0, 60_000)),
+  };
+}
+
 /** The answer as SSE: one `token` event per token, then `done` with the message id. */
 function streamAnswer(res: ServerResponse, url: URL): void {
-  const tokens = Math.max(1, Math.min(Number(url.searchParams.get('tokens') ?? 20) || 20, 10_000));
-  const intervalMs = Math.max(0, Math.min(Number(url.searchParams.get('interval') ?? 20) || 0, 60_000));
+  const { tokens, intervalMs } = answerOptions(url);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.write(': answer\n\n');
   let seq = 0;

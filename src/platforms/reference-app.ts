@@ -5,7 +5,7 @@
  * once. Either way it waits the startup delay before listening, standing for image pull and
  * model load, then reports its port (over IPC, or on stdout).
  * Every response carries the identity headers coldbench uses to tell cold from warm.
- * Routes: /health, /api/work?ms=N, /api/chat (SSE), /api/generate (NDJSON), /ws (WebSocket),
+ * Routes: /health, /api/work?ms=N, /api/chat (SSE), /api/generate (NDJSON), /ws and /ws/chat/:id (WebSocket),
  * and the chat journey of chat-api.ts (/api/signin, /api/conversations…).
  * Kept to node:http at startup, so that the process itself starts as fast as Node can.
  */
@@ -72,7 +72,7 @@ function start(): void {
   const server = createServer(handle);
   server.keepAliveTimeout = 65_000;
   server.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://instance').pathname !== '/ws') return socket.destroy();
+    if (!/^\/ws(\/chat\/[^/]+)?$/.test(new URL(req.url ?? '/', 'http://instance').pathname)) return socket.destroy();
     handleWebSocket(req, socket, head, identityHeaders).catch(() => socket.destroy());
   });
   listen(server);

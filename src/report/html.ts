@@ -9,7 +9,7 @@ import type { Summary } from '../model/summary.js';
 import type { StoredRun } from '../analysis/stored-run.js';
 import { chartSpecs } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';
-import { capacityTable, clientTable, coldStartTable, loadTable, streamTable, verdictLine, type Table } from './text.js';
+import { capacityTable, clientTable, coldStartTable, flowTable, journeyTable, loadTable, streamTable, verdictLine, type Table } from './text.js';
 
 const require = createRequire(import.meta.url);
 const UPLOT_JS = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
@@ -32,9 +32,11 @@ export function renderHtmlReport(run: StoredRun, summary: Summary): string {
   };
   const sections = [
     ['Cold start', coldStartTable(summary)],
+    ['Cold-start journeys', journeyTable(summary)],
     ['Load', loadTable(summary)],
     ['Capacity', capacityTable(summary)],
     ['Streams', streamTable(summary)],
+    ['Flows', flowTable(summary)],
     ["coldbench's own client (event-loop delay)", clientTable(summary)],
   ] as const;
   // </script> inside JSON would end the script element early.

@@ -7,6 +7,7 @@ import {
   flowTable,
   flowWaterfall,
   http2Lines,
+  journeyTable,
   loadTable,
   renderMarkdownTable,
   streamTable,
@@ -31,6 +32,11 @@ export function renderMarkdownReport(summary: Summary): string {
   if (coldStart.rows.length) {
     out.push('', '## Cold start', '', renderMarkdownTable(coldStart), '');
     out.push('Latencies are measured from the intended send time; `n` is the number of samples behind each figure.');
+  }
+  const journeys = journeyTable(summary);
+  if (journeys.rows.length) {
+    out.push('', '### Cold-start journeys', '', renderMarkdownTable(journeys), '');
+    out.push("A journey runs from its first (cold) request's intended start to its last step's end, think time excluded.");
   }
   const load = loadTable(summary);
   if (load.rows.length) {

@@ -67,6 +67,21 @@ export function coldStartTable(summary: Summary): Table {
   };
 }
 
+/** A cold-start probe with steps: the whole journey whose first step was the cold request. */
+export function journeyTable(summary: Summary): Table {
+  const rows = Object.entries(summary.targets).flatMap(([name, { coldStart }]) => {
+    const j = coldStart?.journey;
+    if (!j) return [];
+    const errors = j.errors
+      ? `${j.errors} (${Object.entries(j.errorsByStep)
+          .map(([step, n]) => `${step}×${n}`)
+          .join(', ')})`
+      : '0';
+    return [[name, j.steps.join(' → '), String(j.journeys), errors, dist(j.firstMs), dist(j.coldMs), dist(j.warmMs)]];
+  });
+  return { header: ['target', 'steps', 'journeys', 'errors', 'after trigger p50/p95', 'cold p50/p95', 'warm p50/p95'], rows };
+}
+
 export function loadTable(summary: Summary): Table {
   const rows: string[][] = [];
   for (const [target, { load }] of Object.entries(summary.targets)) {

@@ -4,9 +4,10 @@
  * the warm follow-ups on that connection. Targets are always sampled in the same rounds,
  * never one after the other.
  */
-import type { ColdstartProbe, Target } from '../scenario/schema.js';
+import type { ColdstartProbe, FlowStep, Target } from '../scenario/schema.js';
 import { detectCold } from './cold-detect.js';
-import { statusError } from '../model/error-class.js';
+import { ownError, statusError } from '../model/error-class.js';
+import { startFlowRun, yamlSteps } from './flow-run.js';
 import type { ColdstartSample, Emit, SampleError } from '../model/records.js';
 import { now, openConnection, toEpochMs, type Connection, type TimedResult } from './http.js';
 import { buildRequest } from '../scenario/request.js';
@@ -17,7 +18,7 @@ import type { ProbeContext } from './probe-context.js';
 /** Keeps the start of the body when identity fields are read from it. */
 const IDENTITY_BODY_BYTES = 64 * 1024;
 
-export async function runColdstartProbe({ probe, probeName, targets, emit, signal }: ProbeContext<ColdstartProbe>): Promise<void> {
+export async function runColdstartProbe({ probe, probeName, targets, emit, signal, inputs }: ProbeContext<ColdstartProbe>): Promise<void> {
   const seenInstances = new Map(targets.map(([name]) => [name, new Set<string>()]));
   // We cannot know when a target was last used before the run: wait the full idle first.
   const lastActivity = new Map(targets.map(([name]) => [name, now()]));
@@ -55,7 +56,8 @@ export async function runColdstartProbe({ probe, probeName, targets, emit, signa
           http2: target.http.version === 2,
         });
         try {
-          await sampleTarget(connection, probe, target, base, firedAt, seenInstances.get(name)!, emit, signal);
+          const sample = probe.steps ? sampleJourneys(probe.steps, inputs.vars) : sampleTarget;
+          await sample(connection, probe, target, base, firedAt, seenInstances.get(name)!, emit, signal);
         } finally {
           await connection.close();
           lastActivity.set(name, now());
@@ -87,6 +89,44 @@ async function sampleTarget(
     emit(toSample(base, 'warm', followUp, result.startedAt, result, target, seen));
     if (result.error) return;
   }
+}
+
+/**
+ * A cold start as a user meets it: the journey's first step is the cold request (judged and
+ * recorded as a plain probe's first request), and the whole journey is timed from that
+ * request's intended start. Each warm follow-up runs the journey again on the same connection.
+ */
+function sampleJourneys(steps: readonly FlowStep[], vars: Readonly<Record<string, string>>): typeof sampleTarget {
+  const body = yamlSteps(steps);
+  return async (connection, probe, target, base, firedAt, seen, emit, signal) => {
+    const stopped = () => (signal.aborted ? ownError('CB_ABORTED', 'aborted', 'the run was interrupted while the journey ran') : undefined);
+    const journey = async (request: ColdstartSample['request'], followUp: number | undefined, intendedAt: number) => {
+      let first: TimedResult | undefined;
+      const { run, totals } = startFlowRun({
+        flow: base.round,
+        targetName: base.target,
+        target,
+        connection,
+        row: undefined,
+        values: { ...vars },
+        intendedAt,
+        stepTimeoutMs: target.timeout,
+        signal,
+        stopped,
+        onStep: () => undefined,
+        onResponse: (result) => (first ??= result),
+      });
+      const failure = await body(run).catch((error: unknown) => stopped() ?? ownError('CB_UNKNOWN', 'other', String(error)));
+      if (!first) return false;
+      const sample = toSample(base, request, followUp, intendedAt, first, target, seen);
+      emit({ ...sample, ...(failure ? { journeyError: failure } : { journeyMs: totals.endedAt - totals.lastDue }) });
+      return sample.ok && !failure;
+    };
+    if (!(await journey('first', undefined, firedAt))) return;
+    for (let followUp = 1; followUp <= probe.warmFollowUps && !signal.aborted; followUp++) {
+      if (!(await journey('warm', followUp, now()))) return;
+    }
+  };
 }
 
 function toSample(

@@ -24,8 +24,9 @@ export function scriptBody(script: LoadedFlowScript): FlowBody {
   return async (run) => {
     let failure: SampleError | undefined;
     let current: { status?: number; bytes: number; instanceId?: string; ttfbAt?: number } | undefined;
-    const request = async (given: FlowRequest, stream?: 'sse' | 'ndjson'): Promise<TimedResult> => {
-      const result = await run.send(toRequestSpec(given), stream);
+    const request = async <R extends TimedResult & { instanceId?: string }>(exchange: () => Promise<R>): Promise<R> => {
+      if (run.stopped()) return parked();
+      const result = await exchange();
       if (current) {
         current.bytes += result.bytes;
         if (result.status !== undefined) current.status = result.status;
@@ -49,9 +50,13 @@ export function scriptBody(script: LoadedFlowScript): FlowBody {
       flow: run.flow,
       target: run.target,
       signal: run.signal,
-      http: async (given) => response(await request(given)),
-      sse: async (given) => withEvents(await request(given, 'sse'), 'sse'),
-      ndjson: async (given) => withEvents(await request(given, 'ndjson'), 'ndjson'),
+      http: async (given) => response(await request(() => run.send(toRequestSpec(given)))),
+      sse: async (given) => withEvents(await request(() => run.send(toRequestSpec(given), 'sse')), 'sse'),
+      ndjson: async (given) => withEvents(await request(() => run.send(toRequestSpec(given), 'ndjson')), 'ndjson'),
+      async ws({ send = [], until, ...given }) {
+        const result = await request(() => run.websocket(toRequestSpec(given), { send, ...(until !== undefined && { until }) }));
+        return { status: result.status ?? 0, headers: result.headers, messages: result.messages };
+      },
       async step(name, fn) {
         if (current) throw new StepFailure(ownError('CB_SCRIPT_ERROR', 'script', `ctx.step("${name}") inside another step: steps do not nest`));
         const due = run.dueNow();
@@ -73,7 +78,7 @@ export function scriptBody(script: LoadedFlowScript): FlowBody {
       check(condition, message) {
         if (!condition) throw new StepFailure(ownError('CB_CHECK_FAILED', 'check', message));
       },
-      think: (ms) => run.think(ms),
+      think: (ms) => (run.stopped() ? parked() : run.think(ms)),
     };
     try {
       await script.run(ctx);
@@ -83,6 +88,13 @@ export function scriptBody(script: LoadedFlowScript): FlowBody {
     return failure;
   };
 }
+
+/**
+ * What a stopped flow's script gets from its next call: a promise that never settles. A script
+ * that catches every error and loops would otherwise spin on rejections and hold the event
+ * loop (and the run) forever; parked, it is let go and collected.
+ */
+const parked = <T>(): Promise<T> => new Promise<T>(() => undefined);
 
 function toRequestSpec(request: FlowRequest): RequestSpec {
   return {

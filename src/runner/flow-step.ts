@@ -18,6 +18,8 @@ export interface StepResponse {
   body?: string;
   /** The body was longer than what was kept. */
   truncated: boolean;
+  /** A WebSocket step's messages, in order: its events. */
+  messages?: string[];
 }
 
 /** The step's request with `${…}` filled in: path, header values and every string in a JSON body. */
@@ -84,7 +86,8 @@ function extractOne(spec: ExtractSpec, response: StepResponse, stream: FlowStep[
     const value = jsonPathValue(parsed.value, spec.path);
     return value === undefined || value === null ? { error: `${spec.path} not found in the JSON body${truncatedNote(response)}` } : { value };
   }
-  const events = streamMessages(response.body ?? '', stream ?? 'sse');
+  const events =
+    stream === 'websocket' ? (response.messages ?? []).map((data): StreamMessage => ({ data })) : streamMessages(response.body ?? '', stream ?? 'sse');
   const matching = spec.event === undefined ? events : events.filter((event) => event.event === spec.event);
   const event = matching.at(-1);
   const which = spec.event === undefined ? 'no event' : `no "${spec.event}" event`;

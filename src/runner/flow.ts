@@ -7,14 +7,13 @@
  * The schedule, ticks and drain are the load probe's (load.ts drive); a flow is a driver.
  */
 import { setMaxListeners } from 'node:events';
-import type { Emit, FlowSample, HttpProtocol, SampleError } from '../model/records.js';
+import type { Emit, FlowSample, SampleError } from '../model/records.js';
 import { ownError } from '../model/error-class.js';
 import { planStages } from '../scenario/plan.js';
-import { buildRequest } from '../scenario/request.js';
-import type { FlowProbe, FlowStep, Target } from '../scenario/schema.js';
-import { checkResponse, drawThink, extractValues, longestThink, resolveRequest } from './flow-step.js';
+import type { FlowProbe, Target } from '../scenario/schema.js';
+import { longestThink } from './flow-step.js';
 import { openConnection, toEpochMs } from './http.js';
-import { KEPT_BODY_BYTES, type FlowBody, type FlowRun } from './flow-run.js';
+import { startFlowRun, yamlSteps, type FlowBody } from './flow-run.js';
 import { scriptBody } from './flow-script.js';
 import { drive } from './load.js';
 import { newSecond, takeTick, toMicros, type LoadTarget } from './load-target.js';
@@ -28,30 +27,6 @@ export async function runFlowProbe({ probe, probeName, targets, emit, signal, in
   const body = probe.steps ? yamlSteps(probe.steps) : scriptBody(inputs.script!);
   const drivers = targets.map(([name, target]) => createFlowTarget(name, target, probe, probeName, emit, inputs, body, signal));
   await drive({}, probeName, planStages(probe), drivers, emit, signal, WHOLE);
-}
-
-function yamlSteps(steps: readonly FlowStep[]): FlowBody {
-  return async (run) => {
-    for (const step of steps) {
-      const due = run.dueNow();
-      const result = await run.send(resolveRequest(step.request, run.values), step.stream);
-      const response = { status: result.status, headers: result.headers, body: result.body, truncated: result.bytes > KEPT_BODY_BYTES };
-      const error = result.error ?? checkResponse(step, response) ?? extractValues(step, response, run.values);
-      run.record(step.name, due, {
-        startedAt: result.startedAt,
-        endedAt: result.startedAt + result.phases.total,
-        ...(result.phases.ttfb !== undefined && { ttfbAt: result.startedAt + result.phases.ttfb }),
-        ...(result.status !== undefined && { status: result.status }),
-        bytes: result.bytes,
-        ...(result.instanceId !== undefined && { instanceId: result.instanceId }),
-        ...(error && { error }),
-      });
-      if (error) return { ...error, message: `step ${step.name}: ${error.message}` };
-      // The drawn pause, not the one the timer gave: a late timer is the client's delay and shows in the next step.
-      if (step.think && step !== steps.at(-1)) await run.think(drawThink(step.think, Math.random));
-    }
-    return undefined;
-  };
 }
 
 function createFlowTarget(
@@ -73,7 +48,6 @@ function createFlowTarget(
   let onIdle: (() => void) | undefined;
   const second = newSecond();
   const base = { type: 'sample', kind: 'flow', probe: probeName, target: name } as const;
-  const instanceHeader = target.identity.instanceIdHeader.toLowerCase();
   /** Flows started and not yet recorded, by number. */
   const unfinished = new Map<number, Omit<FlowSample, 'ok' | 'bytes'>>();
   const finish = (sample: FlowSample) => {
@@ -96,40 +70,20 @@ function createFlowTarget(
       rejectUnauthorized: !target.insecureSkipTLSVerify,
       http2: target.http.version === 2,
     });
-    let protocol: HttpProtocol | undefined;
-    let thinkMs = 0;
-    let bytes = 0;
-    let firstSentAt: number | undefined;
-    let endedAt = intendedAt;
-    /** When the request or step that ended last was due: the flow's latency is counted to its end from there (think time before it left out, after it not counted). */
-    let lastDue = intendedAt;
     /** What a step that failed because the probe stopped the flow records, instead of undici's abort. */
     const stopped = (): SampleError | undefined => (stopFlows.signal.aborted ? (stopFlows.signal.reason as SampleError) : undefined);
-    const run: FlowRun = {
+    const { run, totals } = startFlowRun({
       flow,
-      target: name,
+      targetName: name,
+      target,
+      connection,
       row,
       values: { ...inputs.vars, ...row },
+      intendedAt,
+      stepTimeoutMs,
       signal: stopFlows.signal,
       stopped,
-      get thinkMs() {
-        return thinkMs;
-      },
-      dueNow: () => intendedAt + thinkMs,
-      async send(request, stream) {
-        const spec = buildRequest(request, target);
-        if (stream === 'sse') spec.headers = { accept: 'text/event-stream', ...spec.headers };
-        const result = await connection.request(spec, { timeoutMs: stepTimeoutMs, signal: stopFlows.signal, keepBodyBytes: KEPT_BODY_BYTES });
-        firstSentAt ??= result.startedAt;
-        protocol ??= result.protocol;
-        lastDue = intendedAt + thinkMs;
-        endedAt = result.startedAt + result.phases.total;
-        bytes += result.bytes;
-        const instanceId = result.headers[instanceHeader];
-        return { ...result, ...(result.error && stopped() && { error: stopped() }), ...(instanceId !== undefined && { instanceId }) };
-      },
-      record(step, stepDue, outcome) {
-        if (outcome.endedAt >= endedAt) [endedAt, lastDue] = [outcome.endedAt, stepDue];
+      onStep(step, stepDue, outcome, thinkMs) {
         if (outcome.instanceId !== undefined) second.instances.add(outcome.instanceId);
         const { error } = outcome;
         emit({
@@ -145,11 +99,10 @@ function createFlowTarget(
           ...(outcome.instanceId !== undefined && { instanceId: outcome.instanceId }),
         });
       },
-      async think(ms) {
-        await pause(ms, stopFlows.signal);
-        thinkMs += ms;
-      },
-    };
+    });
+    // A stopped flow's connection closes at once: a script parked at its next call (flow-script.ts) never reaches the finally below.
+    const closeOnStop = () => void connection.close();
+    stopFlows.signal.addEventListener('abort', closeOnStop, { once: true });
     let failure: SampleError | undefined;
     try {
       failure = await body(run);
@@ -157,16 +110,17 @@ function createFlowTarget(
       // A think time the probe's end cut short.
       failure = stopped() ?? ownError('CB_UNKNOWN', 'other', String((error as Error)?.message ?? error));
     } finally {
+      stopFlows.signal.removeEventListener('abort', closeOnStop);
       await connection.close();
     }
     return {
       ...whole,
-      ...(firstSentAt !== undefined && { startedAt: toMicros(toEpochMs(firstSentAt)) }),
-      ...(target.http.version === 2 && protocol && { httpProtocol: protocol }),
+      ...(totals.firstSentAt !== undefined && { startedAt: toMicros(toEpochMs(totals.firstSentAt)) }),
+      ...(target.http.version === 2 && totals.protocol && { httpProtocol: totals.protocol }),
       ok: !failure,
-      bytes,
-      ...(failure ? { error: failure } : { latencyMs: toMicros(endedAt - lastDue) }),
-      ...(thinkMs > 0 && { thinkMs: toMicros(thinkMs) }),
+      bytes: totals.bytes,
+      ...(failure ? { error: failure } : { latencyMs: toMicros(totals.endedAt - totals.lastDue) }),
+      ...(totals.thinkMs > 0 && { thinkMs: toMicros(totals.thinkMs) }),
     };
   };
 
@@ -207,20 +161,4 @@ function createFlowTarget(
       }
     },
   };
-}
-
-/** Waits `ms` unless the flow is stopped first (then throws). */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', stop);
-      resolve();
-    }, ms);
-    const stop = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', stop, { once: true });
-  });
 }

@@ -4,14 +4,17 @@
  * from its last event id), and ticks once a second. One sample per connection, written when
  * it ends, and a checkpoint of every open connection each `checkpoint` period.
  */
-import type { StreamProbe, Target } from '../scenario/schema.js';
+import type { FlowStep, StreamProbe, Target } from '../scenario/schema.js';
 import { constantArrivals } from './constant-arrival-rate.js';
 import type { OpenStream, StreamAdapter } from './http-stream.js';
 import type { HttpRequestSpec } from '../model/request.js';
-import { now, toEpochMs } from './http.js';
+import { now, openConnection, toEpochMs } from './http.js';
+import { startFlowRun, yamlSteps } from './flow-run.js';
+import { resolveRequest } from './flow-step.js';
+import { ownError } from '../model/error-class.js';
 import { ndjson } from './ndjson.js';
 import { runSchedule } from './open-model.js';
-import type { Emit } from '../model/records.js';
+import type { Emit, SampleError } from '../model/records.js';
 import { segmentOf } from '../model/segment.js';
 import { buildRequest } from '../scenario/request.js';
 import { sse } from './sse.js';
@@ -40,7 +43,17 @@ interface TargetCounters {
   drops: number;
 }
 
-export async function runStreamProbe({ probe, probeName, targets, emit, signal, warmedUp, segment, rehearse }: ProbeContext<StreamProbe>): Promise<void> {
+export async function runStreamProbe({
+  probe,
+  probeName,
+  targets,
+  emit,
+  signal,
+  warmedUp,
+  segment,
+  rehearse,
+  inputs,
+}: ProbeContext<StreamProbe>): Promise<void> {
   const counters: TargetCounters[] = targets.map(([name, target]) => ({
     name,
     target,
@@ -80,7 +93,7 @@ export async function runStreamProbe({ probe, probeName, targets, emit, signal, 
   });
 
   const streams: Promise<void>[] = [];
-  const hold: HoldContext = { probe, probeName, emit, signal, held };
+  const hold: HoldContext = { probe, probeName, emit, signal, held, vars: inputs.vars };
   const arrivals = (function* () {
     let stream = 0;
     for (const offset of constantArrivals(probe.openRate, (probe.connections / probe.openRate) * 1000)) yield { at: start + offset, stream: stream++ };
@@ -121,15 +134,28 @@ interface HoldContext {
   emit: Emit;
   signal: AbortSignal;
   held: Set<HeldStream>;
+  /** The scenario's vars, for the steps run before each stream. */
+  vars: Readonly<Record<string, string>>;
 }
 
 /** The first wait after a connection that ended with no event, doubled for each one after it, up to the maximum. */
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 30_000;
 
-async function holdStream({ probe, probeName, emit, signal, held }: HoldContext, counters: TargetCounters, stream: number, dueAt: number): Promise<void> {
-  const { target, spec, url } = counters;
+async function holdStream({ probe, probeName, emit, signal, held, vars }: HoldContext, counters: TargetCounters, stream: number, dueAt: number): Promise<void> {
+  const { target, url } = counters;
   const tracker = createStreamTracker({ probe: probeName, target: counters.name, protocol: probe.protocol, stream }, counters.options, counters);
+  let spec = counters.spec;
+  if (probe.before) {
+    // The steps before (sign in, open a conversation) are the user's way to the stream: it is due, and held, from their end.
+    const prepared = await runStepsBefore(probe.before, counters, stream, vars, probe.timeout ?? target.timeout, signal);
+    if ('error' in prepared) {
+      emit(tracker.attempt(0, dueAt).finish({ kind: 'error', error: prepared.error }, signal.aborted ? 'interrupted' : 'ended').sample);
+      return;
+    }
+    spec = buildRequest(resolveRequest(probe.request, prepared.values), target);
+    dueAt = now();
+  }
   const deadline = dueAt + probe.hold;
   const idleTimeoutMs = probe.idleTimeout ?? (probe.expect.eventEvery ? probe.expect.eventEvery * 10 : DEFAULT_IDLE_TIMEOUT_MS);
   const holding = new HeldStream();
@@ -180,5 +206,42 @@ async function holdStream({ probe, probeName, emit, signal, held }: HoldContext,
   } finally {
     clearTimeout(holdTimer);
     held.delete(holding);
+  }
+}
+
+/** Runs a stream probe's `before` steps on a connection of their own; the values they extracted, or the error that stopped them. */
+async function runStepsBefore(
+  steps: readonly FlowStep[],
+  counters: TargetCounters,
+  stream: number,
+  vars: Readonly<Record<string, string>>,
+  stepTimeoutMs: number,
+  signal: AbortSignal,
+): Promise<{ values: Record<string, string> } | { error: SampleError }> {
+  const { target } = counters;
+  const connection = openConnection(target.url, {
+    connectTimeoutMs: stepTimeoutMs,
+    rejectUnauthorized: !target.insecureSkipTLSVerify,
+    http2: target.http.version === 2,
+  });
+  const stopped = () => (signal.aborted ? ownError('CB_ABORTED', 'aborted', 'the run was interrupted before the stream opened') : undefined);
+  const { run } = startFlowRun({
+    flow: stream,
+    targetName: counters.name,
+    target,
+    connection,
+    row: undefined,
+    values: { ...vars },
+    intendedAt: now(),
+    stepTimeoutMs,
+    signal,
+    stopped,
+    onStep: () => undefined,
+  });
+  try {
+    const error = await yamlSteps(steps)(run).catch((thrown: unknown) => stopped() ?? ownError('CB_UNKNOWN', 'other', String(thrown)));
+    return error ? { error } : { values: run.values };
+  } finally {
+    await connection.close();
   }
 }

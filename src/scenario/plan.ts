@@ -89,7 +89,7 @@ interface ProbeKindPlan<K extends ProbeKind> {
 
 export const PROBE_PLANS: { [K in ProbeKind]: ProbeKindPlan<K> } = {
   // A cold-start round compares targets at one moment from one process.
-  coldstart: { onePerScenario: true, splits: false, declare: () => ({}) },
+  coldstart: { onePerScenario: true, splits: false, declare: (probe) => (probe.steps ? { steps: probe.steps.map((step) => ({ name: step.name })) } : {}) },
   load: { onePerScenario: false, splits: true, declare: (probe) => ({ stages: planStages(probe), ...(probe.slo && { slo: probe.slo }) }) },
   // A closed model has nothing to split.
   capacity: { onePerScenario: true, splits: false, declare: () => ({}) },

@@ -76,34 +76,40 @@ function flowDataFiles(document: unknown): Array<[number, string]> {
 /**
  * What a flow step's `${…}` may name: an extract of an earlier step, a column of the flow's
  * data file, a scenario var (else the environment, resolved now). Unreadable data accepts any
- * name, so that the data file's own error is the one reported.
+ * name, so that the data file's own error is the one reported. Steps are a flow's, a cold-start
+ * probe's, or those a stream probe runs before its stream (whose request may use them all).
  */
 function flowVariables(document: unknown, data: ReadonlyMap<number, FlowData>, dataUnreadable: boolean): RuntimeVariables {
   const doc = asRecord(document);
   const vars = Object.keys(asRecord(doc.vars));
   const probes = Array.isArray(doc.probes) ? doc.probes : [];
-  const stepOf = (path: Path) => {
-    const [probes_, i, steps, j] = path;
-    if (probes_ !== 'probes' || steps !== 'steps' || typeof i !== 'number' || typeof j !== 'number') return undefined;
+  const stepsAt = (path: Path) => {
+    const [root, i, field, j] = path;
+    if (root !== 'probes' || typeof i !== 'number') return undefined;
     const probe = asRecord(probes[i]);
-    return probe.kind === 'flow' && Array.isArray(probe.steps) ? { probe, i, j } : undefined;
+    const steps = probe[probe.kind === 'stream' ? 'before' : 'steps'];
+    if (!Array.isArray(steps) || !['flow', 'coldstart', 'stream'].includes(probe.kind as string)) return undefined;
+    if (field === (probe.kind === 'stream' ? 'before' : 'steps') && typeof j === 'number') {
+      return { i, steps: steps as unknown[], j, where: `step "${asRecord(steps[j]).name}"`, rest: path.slice(4) };
+    }
+    if (probe.kind === 'stream' && field === 'request')
+      return { i, steps: steps as unknown[], j: steps.length, where: "the stream's request", rest: path.slice(3) };
+    return undefined;
   };
   return {
     at(path) {
-      const at = stepOf(path);
+      const at = stepsAt(path);
       if (!at) return undefined;
-      const steps = at.probe.steps as unknown[];
-      const extracted = steps.slice(0, at.j).flatMap((step) => Object.keys(asRecord(asRecord(step).extract)));
+      const extracted = at.steps.slice(0, at.j).flatMap((step) => Object.keys(asRecord(asRecord(step).extract)));
       const columns = data.get(at.i)?.columns ?? [];
       const known = new Set([...extracted, ...columns, ...vars]);
       return (name) => dataUnreadable || known.has(name);
     },
     missing(path, name) {
-      const at = stepOf(path)!;
-      const step = asRecord((at.probe.steps as unknown[])[at.j]).name;
-      const later = (at.probe.steps as unknown[]).slice(at.j).some((s) => name in asRecord(asRecord(s).extract));
-      const hint = later ? ` (step "${step}" or a later one extracts it: only earlier steps' extracts are known here)` : '';
-      return `unknown variable \${${name}} in step "${step}" (${formatPath(path.slice(4))}): not an extract of an earlier step, a data column, a scenario var or a set environment variable${hint}`;
+      const at = stepsAt(path)!;
+      const later = at.steps.slice(at.j).some((s) => name in asRecord(asRecord(s).extract));
+      const hint = later ? ` (${at.where} or a later one extracts it: only earlier steps' extracts are known here)` : '';
+      return `unknown variable \${${name}} in ${at.where} (${formatPath(at.rest)}): not an extract of an earlier step, a data column, a scenario var or a set environment variable${hint}`;
     },
   };
 }
@@ -220,16 +226,20 @@ function loadStageIssues(probes: unknown[], maxRate: number | undefined, issues:
 
 /** Step names are unique in a flow and apart from its stages and the flow itself (they share the histogram's stage field); events come from streams. */
 function flowStepIssues(probe: Record<string, unknown>, index: number, issues: RawIssue[]): void {
-  if (probe.kind !== 'flow') return;
-  if ((probe.steps === undefined) === (probe.script === undefined)) {
+  if (probe.kind === 'flow' && (probe.steps === undefined) === (probe.script === undefined)) {
     issues.push({ path: ['probes', index], message: 'a flow takes exactly one of steps or script' });
   }
-  if (!Array.isArray(probe.steps)) return;
+  if (probe.kind === 'coldstart' && probe.steps !== undefined && probe.request !== undefined) {
+    issues.push({ path: ['probes', index, 'request'], message: 'a cold-start probe takes request or steps, not both: the first step is the cold request' });
+  }
+  const field = probe.kind === 'stream' ? 'before' : 'steps';
+  const steps = probe[field];
+  if (!['flow', 'coldstart', 'stream'].includes(probe.kind as string) || !Array.isArray(steps)) return;
   const stageNames = new Set((Array.isArray(probe.stages) ? probe.stages : []).map((stage) => asRecord(stage).name));
   const seen = new Set<unknown>();
-  probe.steps.forEach((step, j) => {
+  steps.forEach((step, j) => {
     const s = asRecord(step);
-    const path: Path = ['probes', index, 'steps', j];
+    const path: Path = ['probes', index, field, j];
     if (seen.has(s.name)) issues.push({ path: [...path, 'name'], message: `step name "${s.name}" is used twice` });
     else if (s.name === 'flow' || stageNames.has(s.name)) {
       issues.push({
@@ -241,7 +251,17 @@ function flowStepIssues(probe: Record<string, unknown>, index: number, issues: R
     for (const [name, spec] of Object.entries(asRecord(s.extract))) {
       if ('event' in asRecord(spec) || 'path' in asRecord(spec)) {
         if (s.stream === undefined)
-          issues.push({ path: [...path, 'extract', name], message: 'an extract from an event needs the step to read a stream (stream: sse or ndjson)' });
+          issues.push({
+            path: [...path, 'extract', name],
+            message: 'an extract from an event needs the step to read a stream (stream: sse, ndjson or websocket)',
+          });
+        else if (s.stream === 'websocket' && 'event' in asRecord(spec))
+          issues.push({ path: [...path, 'extract', name, 'event'], message: 'WebSocket messages have no event type: extract { path } from the last message' });
+      }
+    }
+    for (const field of ['send', 'until'] as const) {
+      if (s[field] !== undefined && s.stream !== 'websocket') {
+        issues.push({ path: [...path, field], message: `${field} is for WebSocket steps (stream: websocket)` });
       }
     }
   });

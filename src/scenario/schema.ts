@@ -142,15 +142,6 @@ const request = z.strictObject({
   body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())], { error: 'expected a string or a JSON object' }).optional(),
 });
 
-const coldstartProbe = z.strictObject({
-  kind: z.literal('coldstart'),
-  name: nonEmptyString.optional(),
-  request: request.prefault({}),
-  samples: positiveInt,
-  warmFollowUps: nonNegativeInt.default(10),
-  targets: z.array(nonEmptyString).min(1).optional().meta({ description: 'Targets to probe; all when omitted' }),
-});
-
 const rate = parsed(parseRate, 'a rate like 20/s, 1200/m or 50/h', 'Requests per unit of time: 20/s, 1200/m, 50/h');
 
 function comparison(what: string, example: string, ops: readonly Comparison[], parseValue: (text: string) => number | undefined) {
@@ -184,90 +175,6 @@ const stage = z
   })
   .refine((s) => (s.rate === undefined) !== (s.rampTo === undefined), { message: 'a stage takes exactly one of rate or rampTo' });
 
-const loadProbe = z.strictObject({
-  kind: z.literal('load'),
-  name: nonEmptyString.optional(),
-  request: request.prefault({}),
-  stages: z.array(stage).min(1, { error: 'name at least one stage' }),
-  maxInFlight: connectionCount.default(1000).meta({ description: 'Requests in flight per target; a request due beyond it is counted as dropped' }),
-  connections: connectionCount
-    .optional()
-    .meta({ description: 'Connections per target (default: maxInFlight); requests beyond them queue before the socket write' }),
-  timeout: positiveDuration().optional().meta({ description: 'Limit for one request (default: the target timeout)' }),
-  client: z.enum(['lean', 'undici']).default('lean').meta({
-    description:
-      "HTTP/1.1 client: lean writes the fixed request as one pre-encoded buffer and reads only the response's framing (the fastest); undici uses undici's pool (the reference)",
-  }),
-  slo: slo.optional(),
-  abort: z
-    .strictObject({
-      errorRate: comparison('an error-rate ceiling', '> 20%', ['>', '>='], parsePercent),
-      window: positiveDuration().prefault('10s'),
-      after: duration().prefault('10s').meta({ description: 'Grace period from the probe start before the rule applies' }),
-    })
-    .optional()
-    .meta({ description: 'Stop the probe early when the error rate over the window crosses the ceiling' }),
-  targets: z.array(nonEmptyString).min(1).optional(),
-});
-
-const capacityProbe = z.strictObject({
-  kind: z.literal('capacity'),
-  name: nonEmptyString.optional(),
-  request: request.prefault({}),
-  connections: connectionCount.default(50),
-  pipelining: positiveInt.default(1),
-  duration: positiveDuration().prefault('10s'),
-  timeout: positiveDuration().prefault('10s'),
-  targets: z.array(nonEmptyString).min(1).optional(),
-});
-
-const streamProbe = z.strictObject({
-  kind: z.literal('stream'),
-  name: nonEmptyString.optional(),
-  protocol: z.enum(['sse', 'ndjson', 'websocket'], { error: 'expected protocol sse, ndjson or websocket' }),
-  request: request.prefault({}),
-  connections: connectionCount.meta({ description: 'Streams held concurrently per target' }),
-  openRate: rate.prefault('10/s').meta({ description: 'How fast the streams are opened' }),
-  hold: positiveDuration().meta({ description: 'How long each stream should live; the client closes it then' }),
-  checkpoint: positiveDuration()
-    .prefault('5s')
-    .meta({ description: 'How often an open stream writes its progress (events, gaps so far), so a crash loses at most this much' }),
-  timeout: positiveDuration().optional().meta({ description: 'Limit for connecting and the response headers (default: the target timeout)' }),
-  idleTimeout: positiveDuration()
-    .optional()
-    .meta({ description: 'A stream with no byte for this long has stalled (default: 10 × expect.eventEvery, else 30s)' }),
-  reconnect: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      maxAttempts: nonNegativeInt.default(5),
-      delay: duration().prefault('0ms').meta({ description: 'Wait before reconnecting (an SSE retry field overrides it)' }),
-    })
-    .prefault({})
-    .meta({ description: 'Reopen a dropped stream within the hold; SSE resumes with Last-Event-ID' }),
-  expect: z
-    .strictObject({
-      eventEvery: positiveDuration().optional().meta({ description: 'The cadence the server promises' }),
-      sequenceField: nonEmptyString.optional().meta({ description: 'JSON field with a message number, to count lost messages (SSE ids count too)' }),
-    })
-    .prefault({}),
-  maxMessageBytes: positiveInt
-    .default(1024 * 1024)
-    .meta({ description: 'A line, event or message longer than this ends the stream as malformed (bounded memory on a hostile stream)' }),
-  send: z
-    .strictObject({ every: positiveDuration(), message: z.string() })
-    .optional()
-    .meta({ description: 'WebSocket only: application messages to send, e.g. to check an echo' }),
-  slo: z
-    .strictObject({
-      survival: comparison('a survival floor', '>= 99.9%', ['>', '>='], parsePercent).optional(),
-      gapP99: latencyLimit().optional(),
-      timeToFirstEventP95: latencyLimit().optional(),
-    })
-    .optional(),
-  targets: z.array(nonEmptyString).min(1).optional(),
-});
-
-/** A name a step's `${…}` can refer to: an extract, a data column, a scenario var. */
 const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'variable names start with a letter or _ and use letters, digits and _' });
 
 export const JSON_PATH = /^\$(\.[A-Za-z_$][\w$-]*|\[\d+\])*$/;
@@ -315,9 +222,13 @@ const flowStep = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'step names use letters, digits, ., - and _' }),
   request: request.prefault({}),
   stream: z
-    .enum(['sse', 'ndjson'], { error: 'expected stream sse or ndjson' })
+    .enum(['sse', 'ndjson', 'websocket'], { error: 'expected stream sse, ndjson or websocket' })
     .optional()
-    .meta({ description: 'Read the response as a stream of events to its end (extract from an event)' }),
+    .meta({ description: 'Read the response as a stream of events to its end (extract from an event); websocket: open a WebSocket, send, read until' }),
+  send: z.array(z.string()).optional().meta({ description: 'WebSocket steps: messages sent in order once open (${…} filled in)' }),
+  until: nonEmptyString
+    .optional()
+    .meta({ description: 'WebSocket steps: the step ends at the first message containing this text (default: when the server closes)' }),
   check: z
     .strictObject({
       status: z
@@ -333,6 +244,108 @@ const flowStep = z.strictObject({
   slo: slo.optional(),
 });
 
+const coldstartProbe = z.strictObject({
+  kind: z.literal('coldstart'),
+  name: nonEmptyString.optional(),
+  request: request.prefault({}),
+  steps: z.array(flowStep).min(1, { error: 'name at least one step' }).optional().meta({
+    description:
+      'A user journey instead of one request: its first step is the cold request, and the whole journey is timed from it (each warm follow-up runs the journey again)',
+  }),
+  samples: positiveInt,
+  warmFollowUps: nonNegativeInt.default(10),
+  targets: z.array(nonEmptyString).min(1).optional().meta({ description: 'Targets to probe; all when omitted' }),
+});
+
+const loadProbe = z.strictObject({
+  kind: z.literal('load'),
+  name: nonEmptyString.optional(),
+  request: request.prefault({}),
+  stages: z.array(stage).min(1, { error: 'name at least one stage' }),
+  maxInFlight: connectionCount.default(1000).meta({ description: 'Requests in flight per target; a request due beyond it is counted as dropped' }),
+  connections: connectionCount
+    .optional()
+    .meta({ description: 'Connections per target (default: maxInFlight); requests beyond them queue before the socket write' }),
+  timeout: positiveDuration().optional().meta({ description: 'Limit for one request (default: the target timeout)' }),
+  client: z.enum(['lean', 'undici']).default('lean').meta({
+    description:
+      "HTTP/1.1 client: lean writes the fixed request as one pre-encoded buffer and reads only the response's framing (the fastest); undici uses undici's pool (the reference)",
+  }),
+  slo: slo.optional(),
+  abort: z
+    .strictObject({
+      errorRate: comparison('an error-rate ceiling', '> 20%', ['>', '>='], parsePercent),
+      window: positiveDuration().prefault('10s'),
+      after: duration().prefault('10s').meta({ description: 'Grace period from the probe start before the rule applies' }),
+    })
+    .optional()
+    .meta({ description: 'Stop the probe early when the error rate over the window crosses the ceiling' }),
+  targets: z.array(nonEmptyString).min(1).optional(),
+});
+
+const capacityProbe = z.strictObject({
+  kind: z.literal('capacity'),
+  name: nonEmptyString.optional(),
+  request: request.prefault({}),
+  connections: connectionCount.default(50),
+  pipelining: positiveInt.default(1),
+  duration: positiveDuration().prefault('10s'),
+  timeout: positiveDuration().prefault('10s'),
+  targets: z.array(nonEmptyString).min(1).optional(),
+});
+
+const streamProbe = z.strictObject({
+  kind: z.literal('stream'),
+  name: nonEmptyString.optional(),
+  protocol: z.enum(['sse', 'ndjson', 'websocket'], { error: 'expected protocol sse, ndjson or websocket' }),
+  before: z
+    .array(flowStep)
+    .min(1, { error: 'name at least one step' })
+    .optional()
+    .meta({ description: "Flow steps run before each stream opens (sign in, open a conversation): the stream's request may use what they extract" }),
+  request: request.prefault({}),
+  connections: connectionCount.meta({ description: 'Streams held concurrently per target' }),
+  openRate: rate.prefault('10/s').meta({ description: 'How fast the streams are opened' }),
+  hold: positiveDuration().meta({ description: 'How long each stream should live; the client closes it then' }),
+  checkpoint: positiveDuration()
+    .prefault('5s')
+    .meta({ description: 'How often an open stream writes its progress (events, gaps so far), so a crash loses at most this much' }),
+  timeout: positiveDuration().optional().meta({ description: 'Limit for connecting and the response headers (default: the target timeout)' }),
+  idleTimeout: positiveDuration()
+    .optional()
+    .meta({ description: 'A stream with no byte for this long has stalled (default: 10 × expect.eventEvery, else 30s)' }),
+  reconnect: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      maxAttempts: nonNegativeInt.default(5),
+      delay: duration().prefault('0ms').meta({ description: 'Wait before reconnecting (an SSE retry field overrides it)' }),
+    })
+    .prefault({})
+    .meta({ description: 'Reopen a dropped stream within the hold; SSE resumes with Last-Event-ID' }),
+  expect: z
+    .strictObject({
+      eventEvery: positiveDuration().optional().meta({ description: 'The cadence the server promises' }),
+      sequenceField: nonEmptyString.optional().meta({ description: 'JSON field with a message number, to count lost messages (SSE ids count too)' }),
+    })
+    .prefault({}),
+  maxMessageBytes: positiveInt
+    .default(1024 * 1024)
+    .meta({ description: 'A line, event or message longer than this ends the stream as malformed (bounded memory on a hostile stream)' }),
+  send: z
+    .strictObject({ every: positiveDuration(), message: z.string() })
+    .optional()
+    .meta({ description: 'WebSocket only: application messages to send, e.g. to check an echo' }),
+  slo: z
+    .strictObject({
+      survival: comparison('a survival floor', '>= 99.9%', ['>', '>='], parsePercent).optional(),
+      gapP99: latencyLimit().optional(),
+      timeToFirstEventP95: latencyLimit().optional(),
+    })
+    .optional(),
+  targets: z.array(nonEmptyString).min(1).optional(),
+});
+
+/** A name a step's `${…}` can refer to: an extract, a data column, a scenario var. */
 const flowProbe = z.strictObject({
   kind: z.literal('flow'),
   name: nonEmptyString.optional(),

@@ -32,7 +32,14 @@ export function sampleMetrics(sample: StoredSample): Array<[HistogramKey, number
     add(flowHistogramStage(sample.step), { latency: sample.latencyMs, uncorrected: sample.uncorrectedLatencyMs, ttfb: sample.ttfbMs });
     return out;
   }
-  const values = { latency: sample.latencyMs, ttfb: sample.ttfbMs, dns: sample.phases.dns, connect: sample.phases.connect, tls: sample.phases.tls };
+  const values = {
+    latency: sample.latencyMs,
+    ttfb: sample.ttfbMs,
+    dns: sample.phases.dns,
+    connect: sample.phases.connect,
+    tls: sample.phases.tls,
+    journey: sample.journeyMs,
+  };
   add(sample.request, values);
   if (sample.request === 'first' && sample.cold === true) add('cold', values);
   return out;
