@@ -1,3 +1,4 @@
+import { coldStartLanes } from '../src/scenario/lanes.js';
 import { recordsJsonSchema } from '../src/model/records-schema.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -185,14 +186,21 @@ probes:
     const script = await loadScenarioFile(join(ROOT, 'scenarios/llm-chat-script.yaml'), { env: demoEnv });
     assert.equal(typeof script.flowScripts?.get(0)?.run, 'function');
     const cutover = await loadScenarioFile(join(ROOT, 'scenarios/cutover.yaml'), {
-      env: { CLOUDRUN_URL: 'https://api-x.a.run.app', K8S_URL: 'https://api.example.com', CLOUDRUN_TOKEN: 'token' },
+      env: {
+        CLOUDRUN_URL: 'https://api-1-x.a.run.app',
+        CLOUDRUN_LANES: 'https://api-{lane}-x.a.run.app',
+        K8S_URL: 'https://api-1.example.com',
+        K8S_LANES: 'https://api-{lane}.example.com',
+        CLOUDRUN_TOKEN: 'token',
+      },
       maxRate: 300,
     });
     assert.deepEqual(
       cutover.scenario.verdicts.map((v) => Object.keys(v)[0]),
       ['coldStartReduction', 'loadMultiplier', 'streamSurvival'],
     );
-    assert.match(cutover.scenario.targets.cloudrun!.coldStart!.trigger.command!, /COLD_NONCE=\$\{COLDBENCH_ROUND\}/);
+    assert.match(cutover.scenario.targets.cloudrun!.coldStart!.trigger.command!, /api-\$\{COLDBENCH_LANE\} .*COLD_NONCE=\$\{COLDBENCH_ROUND\}/);
+    assert.equal(coldStartLanes(cutover.scenario.targets.k8s!).at(-1)!.url, 'https://api-4.example.com');
   });
 
   it('ships a criteria file example that validates', async () => {

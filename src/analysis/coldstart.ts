@@ -4,8 +4,25 @@ import type { HistogramSet } from '../store/histograms.js';
 import { countBy, distribution, round3, statistic } from './stats.js';
 import type { ColdStartSummary } from '../model/summary.js';
 
+/**
+ * A target's samples that count: not the one that got its lane left out, nor the failures of
+ * a lane that never answered (a bad copy of the service, not the service).
+ */
 export function coldstartSamples(samples: readonly ColdstartSample[], target: string): ColdstartSample[] {
-  return samples.filter((s) => s.target === target);
+  const mine = samples.filter((s) => s.target === target);
+  const neverAnswered = new Set(mine.filter((s) => s.laneDropped && !mine.some((o) => o.lane === s.lane && o.ok)).map((s) => s.lane));
+  return mine.filter((s) => !s.laneDropped && !neverAnswered.has(s.lane));
+}
+
+/** Per lane of a target that has lanes: the rounds it counted, and why it was left out. */
+function laneSummary(samples: readonly ColdstartSample[], counted: readonly ColdstartSample[], target: string): ColdStartSummary['lanes'] {
+  const firsts = samples.filter((s) => s.target === target && s.request === 'first' && s.lane !== undefined);
+  const lanes = [...new Set(firsts.map((s) => s.lane!))].sort((a, b) => a - b);
+  return lanes.map((lane) => ({
+    lane,
+    samples: counted.filter((s) => s.lane === lane && s.request === 'first').length,
+    dropped: firsts.find((s) => s.lane === lane && s.laneDropped)?.laneDropped ?? null,
+  }));
 }
 
 export function summarizeColdStart(
@@ -52,6 +69,7 @@ export function summarizeColdStart(
       ttfb: phaseMedian((s) => s.ttfbMs),
     },
     ...(steps && { journey: journeySummary(steps, okFirsts, hist) }),
+    ...(samples.some((s) => s.target === target && s.lane !== undefined) && { lanes: laneSummary(samples, mine, target) }),
   };
 }
 

@@ -3,6 +3,7 @@
  * (a seeded reservoir when there were more than it holds), with the statistic the figure
  * reports. Compare and relative criteria both read these.
  */
+import { coldstartSamples } from './coldstart.js';
 import { RESERVOIR_SIZE, type Reservoir } from './reservoir.js';
 import type { StoredRun } from './stored-run.js';
 import type { Statistic } from './stats.js';
@@ -21,7 +22,7 @@ export function comparableMetrics(run: Pick<StoredRun, 'coldstart' | 'load' | 's
   };
   const addReservoir = (name: string, statistic: Statistic, reservoir: Reservoir) => add(name, statistic, reservoir.values, reservoir.seen);
 
-  const mine = run.coldstart.filter((s) => s.target === target && s.ok);
+  const mine = coldstartSamples(run.coldstart, target).filter((s) => s.ok);
   const firsts = mine.filter((s) => s.request === 'first');
   add(
     'coldStart.latency.p50',

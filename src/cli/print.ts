@@ -11,6 +11,7 @@ import {
   flowWaterfall,
   http2Lines,
   journeyTable,
+  laneTable,
   loadTable,
   renderAligned,
   streamTable,
@@ -30,6 +31,8 @@ function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream)
   if (summary.incomplete.length) lines.push(...summary.incomplete.map((reason) => `incomplete: ${reason}`), '');
   const coldStart = coldStartTable(summary);
   if (coldStart.rows.length) lines.push('cold start (p50 / p95, n = samples)', renderAligned(coldStart), '');
+  const lanes = laneTable(summary);
+  if (lanes.rows.length) lines.push('cold-start lanes (copies of each service, sampled concurrently)', renderAligned(lanes), '');
   const journeys = journeyTable(summary);
   if (journeys.rows.length) lines.push("cold-start journeys (from the cold request's intended start to the last step's end)", renderAligned(journeys), '');
   const load = loadTable(summary);

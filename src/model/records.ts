@@ -60,6 +60,10 @@ export interface ColdstartSample {
   probe: string;
   target: string;
   round: number;
+  /** The target's lane (a copy of the service) this round sampled, when it has lanes. */
+  lane?: number;
+  /** Set on the sample that got its lane left out (it shares instances with another lane, or never answered): that sample and, for a lane that never answered, its failures before it are not counted. */
+  laneDropped?: string;
   /** `first`: the request after the trigger, on a fresh connection. `warm`: a follow-up on that connection. */
   request: 'first' | 'warm';
   followUp?: number;

@@ -57,6 +57,16 @@ const coldStart = z.object({
     })
     .optional()
     .meta({ description: 'A probe with steps: the whole user journey whose first step is the cold request' }),
+  lanes: z
+    .array(
+      z.object({
+        lane: z.int(),
+        samples: z.int().nonnegative().meta({ description: 'Rounds of this lane counted in the figures above' }),
+        dropped: z.string().nullable().meta({ description: 'Why the lane was left out from then on (shared instances, never answered); null if kept' }),
+      }),
+    )
+    .optional()
+    .meta({ description: 'A target with lanes: each copy of the service the probe sampled' }),
 });
 
 const verdictStatus = z.enum(['pass', 'fail', 'inconclusive', 'insufficient', 'invalid', 'no-data']);

@@ -8,6 +8,7 @@ import {
   flowWaterfall,
   http2Lines,
   journeyTable,
+  laneTable,
   loadTable,
   renderMarkdownTable,
   streamTable,
@@ -33,6 +34,8 @@ export function renderMarkdownReport(summary: Summary): string {
     out.push('', '## Cold start', '', renderMarkdownTable(coldStart), '');
     out.push('Latencies are measured from the intended send time; `n` is the number of samples behind each figure.');
   }
+  const lanes = laneTable(summary);
+  if (lanes.rows.length) out.push('', '### Cold-start lanes', '', renderMarkdownTable(lanes), '');
   const journeys = journeyTable(summary);
   if (journeys.rows.length) {
     out.push('', '### Cold-start journeys', '', renderMarkdownTable(journeys), '');

@@ -67,6 +67,14 @@ export function coldStartTable(summary: Summary): Table {
   };
 }
 
+/** Targets with lanes: each copy of the service, its counted rounds, and why one was left out. */
+export function laneTable(summary: Summary): Table {
+  const rows = Object.entries(summary.targets).flatMap(([name, { coldStart }]) =>
+    (coldStart?.lanes ?? []).map((lane) => [name, String(lane.lane), String(lane.samples), lane.dropped ? `LEFT OUT: ${lane.dropped}` : 'counted']),
+  );
+  return { header: ['target', 'lane', 'rounds counted', 'status'], rows };
+}
+
 /** A cold-start probe with steps: the whole journey whose first step was the cold request. */
 export function journeyTable(summary: Summary): Table {
   const rows = Object.entries(summary.targets).flatMap(([name, { coldStart }]) => {

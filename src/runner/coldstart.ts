@@ -14,64 +14,103 @@ import { buildRequest } from '../scenario/request.js';
 import { rotated } from './rotate.js';
 import { runTrigger } from './triggers.js';
 import type { ProbeContext } from './probe-context.js';
+import { coldStartLanes } from '../scenario/lanes.js';
 
 /** Keeps the start of the body when identity fields are read from it. */
 const IDENTITY_BODY_BYTES = 64 * 1024;
 
+/** A lane that fails this many first requests in a row before any answer never answers: it is left out. */
+const NEVER_ANSWERED_ROUNDS = 3;
+
 export async function runColdstartProbe({ probe, probeName, targets, emit, signal, inputs }: ProbeContext<ColdstartProbe>): Promise<void> {
   const seenInstances = new Map(targets.map(([name]) => [name, new Set<string>()]));
-  // We cannot know when a target was last used before the run: wait the full idle first.
-  const lastActivity = new Map(targets.map(([name]) => [name, now()]));
+  const lanes = new Map(targets.map(([name, target]) => [name, coldStartLanes(target)]));
+  // Validation makes every target's lane count equal; lane k of each target is sampled together.
+  const laneCount = Math.min(...[...lanes.values()].map((urls) => urls.length));
+  /** Per target: which lane each instance answered on, to find lanes that share instances. */
+  const instanceLanes = new Map(targets.map(([name]) => [name, new Map<string, number>()]));
+  const sample = probe.steps ? sampleJourneys(probe.steps, inputs.vars) : sampleTarget;
 
-  for (let round = 1; round <= probe.samples && !signal.aborted; round++) {
-    emit({ type: 'round', probe: probeName, round, rounds: probe.samples });
-    const triggerErrors = await Promise.all(
-      targets.map(([name, target]) =>
-        target.coldStart
-          ? runTrigger(target.coldStart.trigger, {
-              target: name,
-              round,
-              lastActivityAt: lastActivity.get(name)!,
-              signal,
-              onStep: (step, until) => emit({ type: 'trigger', probe: probeName, target: name, round, step, until }),
-            })
-          : undefined,
-      ),
-    );
-    if (signal.aborted) return;
+  const runLane = async (laneIndex: number) => {
+    const laneOf = (name: string) => lanes.get(name)![laneIndex]!;
+    // We cannot know when a lane was last used before the run: wait the full idle first.
+    const lastActivity = new Map(targets.map(([name]) => [name, now()]));
+    const state = new Map(targets.map(([name]) => [name, { answered: false, failedInARow: 0, dropped: false }]));
+    for (let round = laneIndex + 1; round <= probe.samples && !signal.aborted; round += laneCount) {
+      const sampled = targets.filter(([name]) => !state.get(name)!.dropped);
+      if (sampled.length === 0) return;
+      emit({ type: 'round', probe: probeName, round, rounds: probe.samples });
+      const triggerErrors = await Promise.all(
+        sampled.map(([name, target]) =>
+          target.coldStart
+            ? runTrigger(target.coldStart.trigger, {
+                target: name,
+                url: laneOf(name).url,
+                ...(laneOf(name).lane !== undefined && { lane: laneOf(name).lane }),
+                round,
+                lastActivityAt: lastActivity.get(name)!,
+                signal,
+                onStep: (step, until) => emit({ type: 'trigger', probe: probeName, target: name, round, step, until }),
+              })
+            : undefined,
+        ),
+      );
+      if (signal.aborted) return;
 
-    const firedAt = now();
-    const failedTriggers = new Map(targets.map(([name], index) => [name, triggerErrors[index]]));
-    await Promise.all(
-      rotated(targets, round).map(async ([name, target]) => {
-        const base = { probe: probeName, target: name, round };
-        const triggerError = failedTriggers.get(name);
-        if (triggerError) {
-          emit(failedSample(base, firedAt, triggerError));
-          return;
-        }
-        const connection = openConnection(target.url, {
-          connectTimeoutMs: target.timeout,
-          rejectUnauthorized: !target.insecureSkipTLSVerify,
-          http2: target.http.version === 2,
-        });
-        try {
-          const sample = probe.steps ? sampleJourneys(probe.steps, inputs.vars) : sampleTarget;
-          await sample(connection, probe, target, base, firedAt, seenInstances.get(name)!, emit, signal);
-        } finally {
-          await connection.close();
-          lastActivity.set(name, now());
-        }
-      }),
-    );
-  }
+      const firedAt = now();
+      const failedTriggers = new Map(sampled.map(([name], index) => [name, triggerErrors[index]]));
+      await Promise.all(
+        rotated(sampled, round).map(async ([name, target]) => {
+          const { url, lane } = laneOf(name);
+          const base = { probe: probeName, target: name, round, ...(lane !== undefined && { lane }) };
+          const laneState = state.get(name)!;
+          // Whether this lane is still a copy of its own: its first answer's instance is not another lane's.
+          const judge = (record: ColdstartSample): ColdstartSample => {
+            if (lane === undefined || record.request !== 'first') return record;
+            const instance = record.instance?.id;
+            const owner = instance === undefined ? undefined : instanceLanes.get(name)!.get(instance);
+            if (owner !== undefined && owner !== lane) {
+              laneState.dropped = true;
+              return { ...record, laneDropped: `lane ${lane} shares instance ${instance} with lane ${owner}` };
+            }
+            if (instance !== undefined) instanceLanes.get(name)!.set(instance, lane);
+            if (record.ok) [laneState.answered, laneState.failedInARow] = [true, 0];
+            else if (!laneState.answered && ++laneState.failedInARow >= NEVER_ANSWERED_ROUNDS) {
+              laneState.dropped = true;
+              return { ...record, laneDropped: `lane ${lane} never answered (${NEVER_ANSWERED_ROUNDS} rounds; last: ${record.error?.code ?? 'no answer'})` };
+            }
+            return record;
+          };
+          const laneEmit: Emit = (record) => emit(record.type === 'sample' && record.kind === 'coldstart' ? judge(record) : record);
+          const triggerError = failedTriggers.get(name);
+          if (triggerError) {
+            laneEmit(failedSample(base, firedAt, triggerError));
+            return;
+          }
+          const laneTarget = { ...target, url };
+          const connection = openConnection(url, {
+            connectTimeoutMs: target.timeout,
+            rejectUnauthorized: !target.insecureSkipTLSVerify,
+            http2: target.http.version === 2,
+          });
+          try {
+            await sample(connection, probe, laneTarget, base, firedAt, seenInstances.get(name)!, laneEmit, signal);
+          } finally {
+            await connection.close();
+            lastActivity.set(name, now());
+          }
+        }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: laneCount }, (_, index) => runLane(index)));
 }
 
 async function sampleTarget(
   connection: Connection,
   probe: ColdstartProbe,
   target: Target,
-  base: Pick<ColdstartSample, 'probe' | 'target' | 'round'>,
+  base: Pick<ColdstartSample, 'probe' | 'target' | 'round' | 'lane'>,
   firedAt: number,
   seen: Set<string>,
   emit: Emit,
@@ -130,7 +169,7 @@ function sampleJourneys(steps: readonly FlowStep[], vars: Readonly<Record<string
 }
 
 function toSample(
-  base: Pick<ColdstartSample, 'probe' | 'target' | 'round'>,
+  base: Pick<ColdstartSample, 'probe' | 'target' | 'round' | 'lane'>,
   request: ColdstartSample['request'],
   followUp: number | undefined,
   intendedAt: number,
@@ -168,7 +207,7 @@ function toSample(
   };
 }
 
-function failedSample(base: Pick<ColdstartSample, 'probe' | 'target' | 'round'>, firedAt: number, error: SampleError): ColdstartSample {
+function failedSample(base: Pick<ColdstartSample, 'probe' | 'target' | 'round' | 'lane'>, firedAt: number, error: SampleError): ColdstartSample {
   return {
     type: 'sample',
     kind: 'coldstart',

@@ -14,6 +14,10 @@ import { now, toEpochMs } from './http.js';
 
 export interface TriggerContext {
   target: string;
+  /** The URL being made cold (the lane's, else the target's): a waitFor path is under it. */
+  url: string;
+  /** The lane's number, when the target has lanes. */
+  lane?: number;
   round: number;
   /** Monotonic ms when the last request to this target finished. */
   lastActivityAt: number;
@@ -24,7 +28,13 @@ export interface TriggerContext {
 const STDERR_TAIL_BYTES = 2000;
 
 export async function runTrigger(trigger: Trigger, context: TriggerContext): Promise<SampleError | undefined> {
-  const env = { ...process.env, COLDBENCH_ROUND: String(context.round), COLDBENCH_TARGET: context.target };
+  const env = {
+    ...process.env,
+    COLDBENCH_ROUND: String(context.round),
+    COLDBENCH_TARGET: context.target,
+    COLDBENCH_URL: context.url,
+    ...(context.lane !== undefined && { COLDBENCH_LANE: String(context.lane) }),
+  };
   if (trigger.command !== undefined) {
     context.onStep('command');
     const outcome = await runCommand(trigger.command, env, trigger.timeout, context.signal);
@@ -37,12 +47,12 @@ export async function runTrigger(trigger: Trigger, context: TriggerContext): Pro
   }
   if (trigger.waitFor !== undefined) {
     context.onStep('waitFor');
-    return waitUntilReady(trigger.waitFor, env, context.signal);
+    return waitUntilReady(trigger.waitFor, env, context.url, context.signal);
   }
   return undefined;
 }
 
-async function waitUntilReady(waitFor: WaitFor, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<SampleError | undefined> {
+async function waitUntilReady(waitFor: WaitFor, env: NodeJS.ProcessEnv, url: string, signal: AbortSignal): Promise<SampleError | undefined> {
   const deadline = now() + waitFor.timeout;
   let last = 'not checked';
   for (;;) {
@@ -50,7 +60,7 @@ async function waitUntilReady(waitFor: WaitFor, env: NodeJS.ProcessEnv, signal: 
     const outcome =
       waitFor.command !== undefined
         ? await runCommand(waitFor.command, env, Math.max(1, remaining), signal)
-        : await checkHttp(waitFor.http!, Math.max(1, remaining), signal);
+        : await checkHttp({ ...waitFor.http!, url: new URL(waitFor.http!.url, url).href }, Math.max(1, remaining), signal);
     if (!outcome.error) return undefined;
     if (signal.aborted) return aborted();
     last = outcome.error.message;

@@ -11,7 +11,7 @@ export interface InterpolationIssue {
 }
 
 /** Set by the runner for trigger commands; left in place for the shell to expand. */
-const RUNTIME_VARIABLES = new Set(['COLDBENCH_ROUND', 'COLDBENCH_TARGET']);
+const RUNTIME_VARIABLES = new Set(['COLDBENCH_ROUND', 'COLDBENCH_TARGET', 'COLDBENCH_LANE', 'COLDBENCH_URL']);
 
 /** A value that is one reference and nothing else (`samples: ${ROUNDS}`) takes the type of what it resolves to. */
 const WHOLE_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;

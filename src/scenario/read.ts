@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { CbError } from '../model/errors.js';
 import { formatPath, referencedVariables, type Path, type RuntimeVariables } from './interpolate.js';
+import { laneCountOf } from './lanes.js';
 import { readFlowData, type FlowData } from './flow-data.js';
 import { loadFlowScripts } from './flow-script-loader.js';
 import { PROBE_KINDS } from '../model/probe-kinds.js';
@@ -171,6 +172,7 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
     const selected = asRecord(probe).targets;
     if (Array.isArray(selected)) selected.forEach((name, j) => checkTarget(name, ['probes', i, 'targets', j]));
   });
+  issues.push(...laneIssues(asRecord(doc.targets), probes));
   const stages = loadStageIssues(probes, maxRate, issues);
   probes.forEach((probe, i) => flowStepIssues(asRecord(probe), i, issues));
   issues.push(...flowVerdictIssues(doc.verdicts, probes));
@@ -185,6 +187,19 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
     }),
   );
   return issues;
+}
+
+/** Lane k of every target is sampled in the same round: the cold-start probe's targets need as many lanes each. */
+function laneIssues(targets: Record<string, unknown>, probes: unknown[]): RawIssue[] {
+  const probe = probes.map(asRecord).find((p) => p.kind === 'coldstart');
+  if (!probe) return [];
+  const names = Array.isArray(probe.targets) ? probe.targets.filter((name): name is string => name in targets) : Object.keys(targets);
+  const counts = names.map((name) => [name, laneCountOf(asRecord(targets[name]).lanes)] as const);
+  if (new Set(counts.map(([, count]) => count)).size <= 1) return [];
+  const listed = counts.map(([name, count]) => `${name} has ${count}`).join(', ');
+  return counts
+    .filter(([name]) => asRecord(targets[name]).lanes !== undefined)
+    .map(([name]) => ({ path: ['targets', name, 'lanes'], message: `cold-start lanes pair up across targets, so each needs as many: ${listed}` }));
 }
 
 /**

@@ -65,7 +65,9 @@ const targetName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, {
 });
 
 const httpCheck = z.strictObject({
-  url: httpUrl,
+  url: z
+    .union([httpUrl, z.string().regex(/^\/\S*$/)], { error: 'expected an http:// or https:// URL, or a path like /status under the lane or target URL' })
+    .meta({ description: 'A URL, or a path under the URL being made cold (the lane, else the target)' }),
   method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
   status: z.int().min(100).max(599).default(200).meta({ description: 'Status the check must return' }),
   bodyMatches: z
@@ -129,6 +131,20 @@ const target = z.strictObject({
     .prefault({}),
   identity: identity.prefault({}),
   coldStart: z.strictObject({ trigger: trigger.prefault({}) }).optional(),
+  lanes: z
+    .union([
+      z.array(httpUrl).min(1, { error: 'name at least one lane URL' }),
+      z.strictObject({
+        template: httpUrl.refine((text) => text.includes('{lane}'), { message: 'the template needs {lane}, e.g. https://api-{lane}.example.com' }),
+        count: positiveInt.max(100, { error: 'expected at most 100 lanes' }),
+        from: nonNegativeInt.default(1).meta({ description: 'The first lane number' }),
+      }),
+    ])
+    .optional()
+    .meta({
+      description:
+        'Interchangeable copies of this service for the cold-start probe, sampled concurrently (each waits its own idle): a list of URLs, or a template with {lane} and a count',
+    }),
 });
 
 const request = z.strictObject({

@@ -32,6 +32,8 @@ export function sampleMetrics(sample: StoredSample): Array<[HistogramKey, number
     add(flowHistogramStage(sample.step), { latency: sample.latencyMs, uncorrected: sample.uncorrectedLatencyMs, ttfb: sample.ttfbMs });
     return out;
   }
+  // A lane left out (it shares instances with another, or never answered) is not the service's figure.
+  if (sample.laneDropped) return [];
   const values = {
     latency: sample.latencyMs,
     ttfb: sample.ttfbMs,
