@@ -9,6 +9,8 @@ import { runScenario, type RunOutcome, type RunScenarioOptions } from './run-sce
 import { loadScenarioFile } from './scenario/read.js';
 
 const DEMO_SCENARIO = fileURLToPath(new URL('../../scenarios/demo.yaml', import.meta.url));
+/** `coldbench demo --decision`: what the cutover decision needs beyond the three claims. */
+export const DECISION_SCENARIO = fileURLToPath(new URL('../../scenarios/decision.yaml', import.meta.url));
 
 export interface DemoPlatformOptions {
   /** Startup of a scale-to-zero instance: image pull plus model load. */

@@ -17,6 +17,7 @@ import { parseScenario } from '../src/scenario/read.js';
 import { forEachStoredPoint, runTags } from '../src/cli/influx-export.js';
 import { INFLUX_SCHEMA } from '../src/sinks/influx-points.js';
 import { toLineProtocolPoint } from '../src/sinks/influxdb.js';
+import { formatMs } from '../src/model/units.js';
 import { ROOT, appInProcess, freePort, tempDir } from './helpers.js';
 
 const INFLUXD = '/usr/bin/influxd';
@@ -94,6 +95,7 @@ probes:
     stages: [{ name: baseline, rate: 20/s, duration: 1s }, { name: 10x, rate: 200/s, duration: 2s }]
     slo: { successRate: ">= 90%" }
   - { kind: stream, protocol: sse, request: { method: POST, path: "/api/chat?interval=100" }, connections: 4, hold: 1s }
+  - { kind: idleSweep, request: { path: /health }, gaps: [50ms, 150ms], samples: 2 }
 verdicts:
   - coldStartReduction: { baseline: cloudrun, candidate: k8s, atLeast: 50% }
   - loadMultiplier: { target: k8s, stage: 10x, baselineStage: baseline, atLeast: 10 }
@@ -196,6 +198,22 @@ verdicts:
         figures.stream!.peakConcurrent,
       );
       assert.equal(sum(column(streams, 'drops').filter((v) => v.tags.target === target)), figures.stream!.dropped);
+    }
+  });
+
+  it("shows the idle sweep's cold share per gap, with its interval, in the run view", async () => {
+    const rows = await panelQuery('coldbench-run', 'Idle sweep');
+    for (const [target, figures] of Object.entries(summary.targets)) {
+      const gaps = figures.idleSweep!.gaps;
+      assert.equal(gaps.length, 2);
+      for (const gap of gaps) {
+        const row = rows.find((series) => series.tags?.target === target && series.tags.stage === formatMs(gap.gapMs));
+        assert.ok(row, `${target} ${gap.gapMs}ms`);
+        assert.deepEqual(
+          ['cold_share', 'ci_low', 'ci_high', 'classified'].map((name) => column([row], name)[0]?.value),
+          [gap.coldShare, gap.coldShareLow, gap.coldShareHigh, gap.cold + gap.warm],
+        );
+      }
     }
   });
 

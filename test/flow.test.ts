@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { seededRandom } from '../src/analysis/stats.js';
+import { seededRandom } from '../src/model/random.js';
 import type { FlowSample } from '../src/model/records.js';
 import type { Summary } from '../src/model/summary.js';
 import { runScenario } from '../src/run-scenario.js';

@@ -40,12 +40,16 @@ function checklist(name: string): string[] {
 
 describe('kind registries', () => {
   test('a probe kind added to the model fails the build in exactly the maps the architecture doc lists', () => {
-    const failing = filesFailingWith('src/model/probe-kinds.ts', "'flow'] as const", "'flow', 'example'] as const");
+    const failing = filesFailingWith('src/model/probe-kinds.ts', "'idleSweep'] as const", "'idleSweep', 'example'] as const");
     assert.deepEqual(failing, checklist('probe-kind-maps'));
   });
 
   test('a verdict kind added to the model fails the build in exactly the maps the architecture doc lists', () => {
-    const failing = filesFailingWith('src/model/verdict-specs.ts', '  flowSlo: FlowSloSpec;\n}', '  flowSlo: FlowSloSpec;\n  example: SloVerdictSpec;\n}');
+    const failing = filesFailingWith(
+      'src/model/verdict-specs.ts',
+      '  coldShareAt: ColdShareAtSpec;\n}',
+      '  coldShareAt: ColdShareAtSpec;\n  example: SloVerdictSpec;\n}',
+    );
     assert.deepEqual(failing, checklist('verdict-kind-maps'));
   });
 });

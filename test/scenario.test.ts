@@ -92,7 +92,7 @@ probes:
   - kind: capacity
 `;
     assert.deepEqual(issuesOf(text), [
-      'scenarios/x.yaml:7 probes[1].kind: expected a probe with kind: coldstart, load, capacity, stream or flow, got "coldstrat"',
+      'scenarios/x.yaml:7 probes[1].kind: expected a probe with kind: coldstart, load, capacity, stream, flow or idleSweep, got "coldstrat"',
       'scenarios/x.yaml:8 probes[2].samples: missing required key; expected a positive integer',
       'scenarios/x.yaml:8 probes[2].kind: only one coldstart probe per scenario',
       'scenarios/x.yaml:10 probes[4].kind: only one capacity probe per scenario',
@@ -183,6 +183,8 @@ probes:
     assert.equal(overH2.scenario.targets.k8s!.http.version, 2);
     const chat = await loadScenarioFile(join(ROOT, 'scenarios/llm-chat-flow.yaml'), { env: demoEnv });
     assert.equal(chat.flowData?.get(0)?.length, 6);
+    const decision = await loadScenarioFile(join(ROOT, 'scenarios/decision.yaml'), { env: demoEnv });
+    assert.deepEqual(decision.scenario.probes.map((p) => p.kind), ['idleSweep']);
     const script = await loadScenarioFile(join(ROOT, 'scenarios/llm-chat-script.yaml'), { env: demoEnv });
     assert.equal(typeof script.flowScripts?.get(0)?.run, 'function');
     const cutover = await loadScenarioFile(join(ROOT, 'scenarios/cutover.yaml'), {

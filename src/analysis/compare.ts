@@ -5,7 +5,8 @@
  */
 import { mannWhitneyP } from './mann-whitney.js';
 import type { MetricValues } from './metrics.js';
-import { bootstrapRatio, round3, seededRandom, statistic, type RatioInterval, type Statistic } from './stats.js';
+import { seededRandom } from '../model/random.js';
+import { bootstrapRatio, round3, statistic, type RatioInterval, type Statistic } from './stats.js';
 
 export interface ComparisonRow {
   metric: string;

@@ -3,7 +3,7 @@
  * values a rank test or a bootstrap needs, in constant memory. The same file gives the
  * same reservoir.
  */
-import { seededRandom } from './stats.js';
+import { seededRandom } from '../model/random.js';
 
 /** Values kept per metric; a verdict computed from a reservoir says so, with this size. */
 export const RESERVOIR_SIZE = 10_000;

@@ -27,6 +27,7 @@ const ACCUMULATORS: { [K in ProbeKind]: (run: StoredRun, sample: Extract<Sample,
   load: addLoadSample,
   stream: addStreamSample,
   flow: addFlowSample,
+  idleSweep: (run, sample) => run.idleSweep.push(sample),
 };
 
 export function loadRun(dir: string): StoredRun {
@@ -38,6 +39,7 @@ export function loadRun(dir: string): StoredRun {
       seconds: new Map(),
       windows: new Map(),
       coldstart: [],
+      idleSweep: [],
       capacity: [],
       load: new Map(),
       streams: new Map(),

@@ -1,4 +1,5 @@
 /** Pure statistics: no clock, no network, seeded randomness. */
+import { seededRandom } from '../model/random.js';
 import { usToMs, type Histogram } from '../model/histogram.js';
 
 export interface Distribution {
@@ -25,18 +26,6 @@ export function distribution(histogram: Histogram | undefined): Distribution | u
     // the live one must print the same figure as the one rebuilt from histograms.json.
     max: at(100),
     mean: round3(usToMs(histogram.mean)),
-  };
-}
-
-/** Deterministic PRNG (mulberry32): the same seed gives the same verdict on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

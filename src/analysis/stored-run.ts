@@ -1,5 +1,5 @@
 /** A stored run as analysis holds it: what the store reader gave, and each probe kind's accumulated data. */
-import type { CapacitySample, ColdstartSample, HttpProtocol, StreamSample } from '../model/records.js';
+import type { CapacitySample, ColdstartSample, HttpProtocol, IdleSweepSample, StreamSample } from '../model/records.js';
 import type { RunContents } from '../store/read-run.js';
 import type { Reservoir } from './reservoir.js';
 import type { LatencyWindow } from './slo.js';
@@ -69,6 +69,8 @@ export interface StoredRun extends RunContents {
   /** Per load stage and latency metric (windowKey): 10-second windows; undefined when the interval log is missing. */
   windows: Map<string, LatencyWindow[]> | undefined;
   coldstart: ColdstartSample[];
+  /** A sweep's requests are few (gaps × samples): kept whole. */
+  idleSweep: IdleSweepSample[];
   capacity: CapacitySample[];
   load: Map<string, LoadStageData>;
   streams: Map<string, StreamData>;

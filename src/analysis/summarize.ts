@@ -7,6 +7,7 @@ import { summarizeCapacity } from './capacity.js';
 import { clientSummary } from './client.js';
 import { summarizeColdStart } from './coldstart.js';
 import { summarizeFlow } from './flow.js';
+import { summarizeIdleSweep } from './idle-sweep.js';
 import { summarizeLoad } from './load.js';
 import { summarizeStream } from './stream.js';
 import type { Summary, VerdictResult } from '../model/summary.js';
@@ -30,6 +31,9 @@ const SECTIONS: { [K in ProbeKind]: (run: StoredRun, probe: ProbeDeclared, targe
   capacity: (run, probe, target, entry) => {
     const capacity = summarizeCapacity(run, probe.probe, target);
     if (capacity) entry.capacity = capacity;
+  },
+  idleSweep: (run, probe, target, entry) => {
+    entry.idleSweep = summarizeIdleSweep(probe.probe, probe.gapsMs ?? [], target, run.idleSweep, run.histograms);
   },
   stream: (run, probe, target, entry) => {
     entry.stream = summarizeStream(run, probe, target);

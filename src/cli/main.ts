@@ -214,9 +214,17 @@ export async function main(argv: string[]): Promise<void> {
             type: 'string',
             describe:
               'Another scenario to run against the platforms (their URLs in DEMO_SCALE_TO_ZERO_URL and DEMO_ALWAYS_ON_URL), e.g. scenarios/llm-chat-flow.yaml',
+          })
+          .option('decision', {
+            type: 'boolean',
+            default: false,
+            conflicts: 'scenario',
+            describe: 'Run scenarios/decision.yaml: how often a user meets a cold start after a quiet time (the idle sweep)',
           }),
       async (args) => {
-        exitCode = await (await import('./commands/demo.js')).demoCommand({ ...runArgs(args), scenario: args.scenario, http2: args.http2 });
+        exitCode = await (
+          await import('./commands/demo.js')
+        ).demoCommand({ ...runArgs(args), scenario: args.scenario, decision: args.decision, http2: args.http2 });
       },
     )
     .command(

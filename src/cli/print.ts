@@ -10,6 +10,7 @@ import {
   flowTable,
   flowWaterfall,
   http2Lines,
+  idleSweepTable,
   journeyTable,
   laneTable,
   loadTable,
@@ -35,6 +36,8 @@ function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream)
   if (lanes.rows.length) lines.push('cold-start lanes (copies of each service, sampled concurrently)', renderAligned(lanes), '');
   const journeys = journeyTable(summary);
   if (journeys.rows.length) lines.push("cold-start journeys (from the cold request's intended start to the last step's end)", renderAligned(journeys), '');
+  const sweep = idleSweepTable(summary);
+  if (sweep.rows.length) lines.push('idle sweep (how often a request after a quiet time meets a cold start)', renderAligned(sweep), '');
   const load = loadTable(summary);
   if (load.rows.length) lines.push('load (latency from the intended send time, successful requests)', renderAligned(load), '');
   const capacity = capacityTable(summary);

@@ -63,6 +63,9 @@ const K6_TRANSLATIONS: { [K in ProbeKind]: Translation<Extract<Probe, { kind: K 
     what: 'an arrival-rate scenario per target and stage',
   }),
   capacity: () => ({ unsupported: "a capacity probe is autocannon's closed model; run k6 with constant-vus for that" }),
+  idleSweep: () => ({
+    unsupported: 'an idle sweep waits a quiet time on each lane before each request and classifies it cold or warm; k6 has no such executor',
+  }),
   stream: ({ plan, probe, name, targets }) =>
     probe.protocol !== 'websocket'
       ? { unsupported: `k6 has no ${probe.protocol.toUpperCase()} stream client (only WebSocket, in k6/websockets)` }

@@ -295,7 +295,36 @@ export interface StreamCheckpoint extends Pick<
 /** The target name under which coldbench's own client measurements are stored (scenario targets start with a letter). */
 export const CLIENT_TARGET = '@coldbench';
 
-export type Sample = ColdstartSample | LoadSample | CapacitySample | StreamSample | FlowSample;
+/**
+ * One request of an idle sweep: sent after exactly `gapMs` of quiet on its lane (no request to
+ * it since the end of the previous one), on a fresh connection, and classified cold or warm.
+ */
+export interface IdleSweepSample {
+  type: 'sample';
+  kind: 'idleSweep';
+  probe: string;
+  target: string;
+  lane?: number;
+  /** The quiet time asked for. */
+  gapMs: number;
+  /** The quiet time it got: from the end of the lane's previous request to this one's send. */
+  quietMs: number;
+  /** Epoch ms the request was due (the previous end plus the gap), and when it went. */
+  intendedAt: number;
+  startedAt: number;
+  /** From the intended start to the complete body (or the error). */
+  latencyMs: number;
+  ttfbMs?: number;
+  ok: boolean;
+  status?: number;
+  bytes: number;
+  error?: SampleError;
+  instance?: InstanceIdentity;
+  cold: ColdState;
+  coldReason: string;
+}
+
+export type Sample = ColdstartSample | LoadSample | CapacitySample | StreamSample | FlowSample | IdleSweepSample;
 
 /** One second of one target in a load probe. */
 export interface Tick {
@@ -394,6 +423,8 @@ export interface ProbeDeclared {
   slo?: SloLimits;
   /** Flow probes: the steps in order, with their own SLOs; a cold-start probe's journey. */
   steps?: Array<{ name: string; slo?: SloLimits }>;
+  /** Idle sweeps: the gaps, in ms, in the order asked. */
+  gapsMs?: number[];
   /** Stream probes. */
   protocol?: 'sse' | 'ndjson' | 'websocket';
   holdMs?: number;

@@ -174,6 +174,26 @@ const flow = z.object({
   slo: z.array(sloCheck),
 });
 
+const idleSweepGap = z.object({
+  gapMs: z.number().meta({ description: 'The quiet time asked for before each request' }),
+  requests: z.int().nonnegative().meta({ description: 'Requests sent after this gap' }),
+  cold: z.int().nonnegative(),
+  warm: z.int().nonnegative(),
+  unknown: z.int().nonnegative().meta({ description: 'Answered, but no evidence said cold or warm' }),
+  errors: z.int().nonnegative(),
+  coldShare: z.number().nullable().meta({ description: 'cold ÷ (cold + warm); null when none was classified' }),
+  coldShareLow: z.number().nullable().meta({ description: 'Lower end of the 95% Wilson interval of coldShare' }),
+  coldShareHigh: z.number().nullable().meta({ description: 'Upper end of the 95% Wilson interval of coldShare' }),
+  quietMsP50: z.number().nullable().meta({ description: "Median quiet time the requests got (the gap plus the client's own delay)" }),
+  coldLatencyMs: distribution.meta({ description: 'Requests classified cold: from the intended send to the complete body' }),
+  warmLatencyMs: distribution.meta({ description: 'Requests classified warm' }),
+});
+
+const idleSweep = z.object({
+  probe: z.string(),
+  gaps: z.array(idleSweepGap).meta({ description: 'In increasing gap order' }),
+});
+
 const capacity = z.object({
   probe: z.string(),
   connections: z.int(),
@@ -217,9 +237,9 @@ const verdict = z.object({
   samples: z.record(z.string(), z.int().nonnegative()).meta({ description: 'Samples behind the verdict, per target' }),
   values: z.record(z.string(), z.number().nullable()).meta({ description: 'The compared statistic per target, in `unit`' }),
   unit: z.enum(['ms', 'share']).meta({ description: 'Unit of `values`' }),
-  observedUnit: z.enum(['ratio', 'multiplier', 'per-second', 'share']).meta({
+  observedUnit: z.enum(['ratio', 'multiplier', 'per-second', 'share', 'cold-share']).meta({
     description:
-      'Unit of `observed` and `threshold`: ratio (candidate ÷ baseline), multiplier (stage rate ÷ baseline stage rate), per-second (achieved rate), share',
+      'Unit of `observed` and `threshold`: ratio (candidate ÷ baseline), multiplier (stage rate ÷ baseline stage rate), per-second (achieved rate), share (judged on its lower bound), cold-share (judged on its interval)',
   }),
   detail: z.string(),
 });
@@ -241,6 +261,7 @@ const summarySchema = z.object({
       capacity: capacity.optional(),
       stream: stream.optional(),
       flow: z.record(z.string(), flow).optional().meta({ description: 'Per flow probe name' }),
+      idleSweep: idleSweep.optional().meta({ description: 'The cold share after each quiet time: how often a user meets a cold start' }),
       http2: z
         .object({
           connections: z.int().nonnegative(),
@@ -283,6 +304,7 @@ export type SloCheck = z.infer<typeof sloCheck>;
 export type CapacitySummary = z.infer<typeof capacity>;
 export type StreamSummary = z.infer<typeof stream>;
 export type FlowSummary = z.infer<typeof flow>;
+export type IdleSweepSummary = z.infer<typeof idleSweep>;
 export type FlowStepSummary = z.infer<typeof flowStep>;
 export type Distribution = z.infer<typeof distribution>;
 

@@ -48,6 +48,15 @@ export interface StreamSurvivalSpec {
   maxLostMessages: number;
 }
 
+/** How often a user meets a cold start after a quiet time: the cold share at one gap of the idle sweep. */
+export interface ColdShareAtSpec {
+  target: string;
+  /** The gap, in ms: one of the idle sweep's gaps. */
+  gap: number;
+  /** The cold share allowed, as a share (0.05 for 5%). */
+  atMost: number;
+}
+
 /** Each verdict kind by its key in a scenario's `verdicts:` list. */
 export interface VerdictSpecs {
   coldStartReduction: ColdStartReductionSpec;
@@ -55,6 +64,7 @@ export interface VerdictSpecs {
   slo: SloVerdictSpec;
   streamSurvival: StreamSurvivalSpec;
   flowSlo: FlowSloSpec;
+  coldShareAt: ColdShareAtSpec;
 }
 
 export type VerdictKind = keyof VerdictSpecs;

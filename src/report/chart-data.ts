@@ -3,6 +3,7 @@
  * draws is decided here, testably, and the page script stays generic.
  */
 import type { StageStarted, Tick } from '../model/records.js';
+import { coldstartSamples } from '../analysis/coldstart.js';
 import { RESERVOIR_SIZE } from '../analysis/reservoir.js';
 import { stageKey, type StoredRun } from '../analysis/stored-run.js';
 import { usToMs } from '../model/histogram.js';
@@ -46,7 +47,7 @@ export function chartSpecs(run: StoredRun, summary: Summary): ChartSpec[] {
   };
 
   // Cold start: distribution of first requests against warm follow-ups, and the phases.
-  const coldstart = run.coldstart.filter((s) => s.ok);
+  const coldstart = targets.flatMap((t) => coldstartSamples(run.coldstart, t)).filter((s) => s.ok);
   keep({
     id: 'coldstart-cdf',
     title: 'Cold start: first request after the trigger (solid) and warm follow-ups (dashed)',
@@ -69,6 +70,24 @@ export function chartSpecs(run: StoredRun, summary: Summary): ChartSpec[] {
         dash: true,
       },
     ]),
+  });
+  // Idle sweep: how often a request meets a cold start after each quiet time, with the 95% interval dashed.
+  const sweeps = targets.flatMap((t) => {
+    const gaps = summary.targets[t]!.idleSweep?.gaps.filter((g) => g.coldShare !== null) ?? [];
+    const x = gaps.map((g) => g.gapMs / 1000);
+    return [
+      { label: `${t} cold share`, color: color(t), x, y: gaps.map((g) => g.coldShare!) },
+      { label: `${t} 95% low`, color: color(t), dash: true, x, y: gaps.map((g) => g.coldShareLow!) },
+      { label: `${t} 95% high`, color: color(t), dash: true, x, y: gaps.map((g) => g.coldShareHigh!) },
+    ];
+  });
+  keep({
+    id: 'idle-sweep',
+    title: 'Cold-start probability after a quiet time (dashed: 95% Wilson interval)',
+    xLabel: 'quiet time before the request (s)',
+    yLabel: 'share of requests that met a cold start',
+    kind: 'line',
+    series: sweeps,
   });
   const phases = ['dns', 'connect', 'tls', 'ttfb'] as const;
   keep({

@@ -9,7 +9,19 @@ import type { Summary } from '../model/summary.js';
 import type { StoredRun } from '../analysis/stored-run.js';
 import { chartSpecs } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';
-import { capacityTable, clientTable, coldStartTable, flowTable, journeyTable, laneTable, loadTable, streamTable, verdictLine, type Table } from './text.js';
+import {
+  capacityTable,
+  clientTable,
+  coldStartTable,
+  flowTable,
+  idleSweepTable,
+  journeyTable,
+  laneTable,
+  loadTable,
+  streamTable,
+  verdictLine,
+  type Table,
+} from './text.js';
 
 const require = createRequire(import.meta.url);
 const UPLOT_JS = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
@@ -34,6 +46,7 @@ export function renderHtmlReport(run: StoredRun, summary: Summary): string {
     ['Cold start', coldStartTable(summary)],
     ['Cold-start lanes', laneTable(summary)],
     ['Cold-start journeys', journeyTable(summary)],
+    ['Idle sweep: cold share after a quiet time', idleSweepTable(summary)],
     ['Load', loadTable(summary)],
     ['Capacity', capacityTable(summary)],
     ['Streams', streamTable(summary)],

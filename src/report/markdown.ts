@@ -7,6 +7,7 @@ import {
   flowTable,
   flowWaterfall,
   http2Lines,
+  idleSweepTable,
   journeyTable,
   laneTable,
   loadTable,
@@ -40,6 +41,13 @@ export function renderMarkdownReport(summary: Summary): string {
   if (journeys.rows.length) {
     out.push('', '### Cold-start journeys', '', renderMarkdownTable(journeys), '');
     out.push("A journey runs from its first (cold) request's intended start to its last step's end, think time excluded.");
+  }
+  const sweep = idleSweepTable(summary);
+  if (sweep.rows.length) {
+    out.push('', '## Idle sweep', '', renderMarkdownTable(sweep), '');
+    out.push(
+      'The cold share is cold ÷ (cold + warm) after each quiet time, with its 95% Wilson interval; a wide interval needs more samples, not a conclusion.',
+    );
   }
   const load = loadTable(summary);
   if (load.rows.length) {

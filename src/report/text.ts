@@ -15,6 +15,8 @@ export function verdictLine(verdict: VerdictResult): string {
 const OBSERVED: { [U in VerdictResult['observedUnit']]: (verdict: VerdictResult) => string } = {
   ratio: ({ observed, ci }) => (observed === null ? 'ratio n/a' : `ratio ${observed.toFixed(2)}`) + (ci ? ` [${ci.low.toFixed(2)}–${ci.high.toFixed(2)}]` : ''),
   share: ({ ci }) => (ci ? `lower bound ${round(ci.low * 100)}%` : 'no bound'),
+  'cold-share': ({ observed, ci }) =>
+    (observed === null ? 'cold share n/a' : `cold ${round(observed * 100)}%`) + (ci ? ` [${round(ci.low * 100)}–${round(ci.high * 100)}%]` : ''),
   'per-second': ({ observed }) => (observed === null ? 'rate n/a' : `at ${formatRate(observed)}`),
   multiplier: ({ observed }) => (observed === null ? 'rate n/a' : `x${observed}`),
 };
@@ -64,6 +66,27 @@ export function coldStartTable(summary: Summary): Table {
       c.coldOverheadMs ? `${formatMs(c.coldOverheadMs.value)} (n=${c.coldOverheadMs.coldSamples})` : '–',
       [c.phasesMs.dns, c.phasesMs.connect, c.phasesMs.tls].map(maybeMs).join(' / '),
     ]),
+  };
+}
+
+/** The idle sweep: per target and gap, the cold share with its 95% Wilson interval, and cold and warm latency. */
+export function idleSweepTable(summary: Summary): Table {
+  const percent = (share: number | null) => (share === null ? '–' : `${round(share * 100)}%`);
+  const rows = Object.entries(summary.targets).flatMap(([name, { idleSweep }]) =>
+    (idleSweep?.gaps ?? []).map((g) => [
+      name,
+      formatMs(g.gapMs),
+      String(g.requests),
+      `${percent(g.coldShare)} [${percent(g.coldShareLow)}–${percent(g.coldShareHigh)}] (${g.cold}/${g.cold + g.warm})`,
+      g.unknown || g.errors ? `${g.unknown} / ${g.errors}` : '0 / 0',
+      dist(g.coldLatencyMs),
+      dist(g.warmLatencyMs),
+      maybeMs(g.quietMsP50),
+    ]),
+  );
+  return {
+    header: ['target', 'quiet gap', 'requests', 'cold share [95%] (cold/classified)', 'unknown / errors', 'cold p50/p95', 'warm p50/p95', 'quiet got p50'],
+    rows,
   };
 }
 

@@ -1,4 +1,5 @@
 /** Runs a scenario's probes in order. Emits records; knows nothing of files or reports. */
+import { runIdleSweep } from './idle-sweep.js';
 import type { ProbeKind } from '../model/probe-kinds.js';
 import { declareProbes, probeName } from '../scenario/plan.js';
 import type { LoadedFlowScript } from '../model/flow-script.js';
@@ -82,6 +83,7 @@ const PROBE_RUNNERS: { [K in ProbeKind]: { run(context: ProbeContext<Extract<Pro
   capacity: { run: runCapacityProbe, warmsUp: false },
   stream: { run: runStreamProbe, warmsUp: true },
   flow: { run: runFlowProbe, warmsUp: false },
+  idleSweep: { run: runIdleSweep, warmsUp: false },
 };
 
 function runProbe(context: ProbeContext<Probe>): Promise<void> {

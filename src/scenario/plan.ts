@@ -94,6 +94,8 @@ export const PROBE_PLANS: { [K in ProbeKind]: ProbeKindPlan<K> } = {
   // A closed model has nothing to split.
   capacity: { onePerScenario: true, splits: false, declare: () => ({}) },
   stream: { onePerScenario: true, splits: true, declare: (probe) => ({ protocol: probe.protocol, holdMs: probe.hold, ...(probe.slo && { slo: probe.slo }) }) },
+  // Its requests wait on each other's quiet: one runner owns each lane.
+  idleSweep: { onePerScenario: true, splits: false, declare: (probe) => ({ gapsMs: probe.gaps }) },
   // A flow's number picks its data row: split, two runners would use the same rows.
   flow: {
     onePerScenario: false,

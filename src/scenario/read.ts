@@ -175,7 +175,7 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
   issues.push(...laneIssues(asRecord(doc.targets), probes));
   const stages = loadStageIssues(probes, maxRate, issues);
   probes.forEach((probe, i) => flowStepIssues(asRecord(probe), i, issues));
-  issues.push(...flowVerdictIssues(doc.verdicts, probes));
+  issues.push(...flowVerdictIssues(doc.verdicts, probes), ...coldShareIssues(doc.verdicts, probes));
   const probeKinds = new Set(probes.map((p) => asRecord(p).kind).filter((kind): kind is string => typeof kind === 'string'));
   issues.push(
     ...verdictReferenceIssues(doc.verdicts, {
@@ -189,17 +189,32 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
   return issues;
 }
 
-/** Lane k of every target is sampled in the same round: the cold-start probe's targets need as many lanes each. */
+/** Lane k of every target is sampled together: the targets of a cold-start probe or an idle sweep need as many lanes each. */
 function laneIssues(targets: Record<string, unknown>, probes: unknown[]): RawIssue[] {
-  const probe = probes.map(asRecord).find((p) => p.kind === 'coldstart');
-  if (!probe) return [];
-  const names = Array.isArray(probe.targets) ? probe.targets.filter((name): name is string => name in targets) : Object.keys(targets);
-  const counts = names.map((name) => [name, laneCountOf(asRecord(targets[name]).lanes)] as const);
-  if (new Set(counts.map(([, count]) => count)).size <= 1) return [];
-  const listed = counts.map(([name, count]) => `${name} has ${count}`).join(', ');
-  return counts
-    .filter(([name]) => asRecord(targets[name]).lanes !== undefined)
-    .map(([name]) => ({ path: ['targets', name, 'lanes'], message: `cold-start lanes pair up across targets, so each needs as many: ${listed}` }));
+  const issues = new Map<string, RawIssue>();
+  for (const probe of probes.map(asRecord).filter((p) => p.kind === 'coldstart' || p.kind === 'idleSweep')) {
+    const names = Array.isArray(probe.targets) ? probe.targets.filter((name): name is string => name in targets) : Object.keys(targets);
+    const counts = names.map((name) => [name, laneCountOf(asRecord(targets[name]).lanes)] as const);
+    if (new Set(counts.map(([, count]) => count)).size <= 1) continue;
+    const listed = counts.map(([name, count]) => `${name} has ${count}`).join(', ');
+    for (const [name] of counts.filter(([name]) => asRecord(targets[name]).lanes !== undefined)) {
+      issues.set(name, { path: ['targets', name, 'lanes'], message: `cold-start lanes pair up across targets, so each needs as many: ${listed}` });
+    }
+  }
+  return [...issues.values()];
+}
+
+/** A coldShareAt verdict judges one of the idle sweep's gaps. */
+function coldShareIssues(verdicts: unknown, probes: unknown[]): RawIssue[] {
+  const sweep = probes.map(asRecord).find((p) => p.kind === 'idleSweep');
+  const gaps = Array.isArray(sweep?.gaps) ? sweep.gaps.filter((gap): gap is string => typeof gap === 'string') : [];
+  if (gaps.length === 0) return [];
+  const known = new Set(gaps.map(parseDuration));
+  return (Array.isArray(verdicts) ? verdicts : []).flatMap((entry, i) => {
+    const gap = asRecord(asRecord(entry).coldShareAt).gap;
+    if (typeof gap !== 'string' || parseDuration(gap) === undefined || known.has(parseDuration(gap))) return [];
+    return [{ path: ['verdicts', i, 'coldShareAt', 'gap'], message: `the idle sweep has no gap of ${gap} (gaps: ${gaps.join(', ')})` }];
+  });
 }
 
 /**

@@ -383,8 +383,21 @@ const flowProbe = z.strictObject({
   targets: z.array(nonEmptyString).min(1).optional(),
 });
 
-const probe = z.discriminatedUnion('kind', [coldstartProbe, loadProbe, capacityProbe, streamProbe, flowProbe], {
-  error: 'expected a probe with kind: coldstart, load, capacity, stream or flow',
+const idleSweepProbe = z.strictObject({
+  kind: z.literal('idleSweep'),
+  name: nonEmptyString.optional(),
+  request: request.prefault({}),
+  gaps: z
+    .array(positiveDuration())
+    .min(2, { error: 'name at least two gaps: the sweep is a curve' })
+    .meta({ description: 'Quiet times before a request, e.g. [1m, 5m, 10m, 15m, 20m, 30m]' }),
+  samples: positiveInt.meta({ description: 'Requests per gap, per target (spread over its lanes)' }),
+  seed: nonNegativeInt.optional().meta({ description: 'Seed of the shuffled gap order (default: drawn and recorded)' }),
+  targets: z.array(nonEmptyString).min(1).optional().meta({ description: 'Targets to sweep; all when omitted' }),
+});
+
+const probe = z.discriminatedUnion('kind', [coldstartProbe, loadProbe, capacityProbe, streamProbe, flowProbe, idleSweepProbe], {
+  error: 'expected a probe with kind: coldstart, load, capacity, stream, flow or idleSweep',
 });
 
 const coldStartReduction = z.strictObject({
@@ -426,6 +439,15 @@ const verdictSchemas = {
   flowSlo: z
     .strictObject({ target: nonEmptyString, flow: nonEmptyString.meta({ description: "The flow probe's name" }), step: nonEmptyString.optional() })
     .meta({ description: "A flow's SLOs on one target (the flow's and every step's), or one step's" }),
+  coldShareAt: z
+    .strictObject({
+      target: nonEmptyString,
+      gap: positiveDuration().meta({ description: "One of the idle sweep's gaps, e.g. 15m" }),
+      atMost: percent.meta({ description: 'The cold share allowed after that quiet time, e.g. 5%' }),
+    })
+    .meta({
+      description: 'How often a request after `gap` of quiet meets a cold start on one target: passes when the 95% Wilson upper bound is at most `atMost`',
+    }),
 } satisfies { [K in VerdictKind]: z.ZodType<VerdictSpecs[K], unknown> };
 
 export const verdict = z
@@ -461,6 +483,7 @@ export type LoadProbe = Extract<Probe, { kind: 'load' }>;
 export type CapacityProbe = Extract<Probe, { kind: 'capacity' }>;
 export type Stage = LoadProbe['stages'][number];
 export type StreamProbe = Extract<Probe, { kind: 'stream' }>;
+export type IdleSweepProbe = Extract<Probe, { kind: 'idleSweep' }>;
 export type FlowProbe = Extract<Probe, { kind: 'flow' }>;
 export type FlowStep = NonNullable<FlowProbe['steps']>[number];
 export type ExtractSpec = NonNullable<FlowStep['extract']>[string];

@@ -27,6 +27,7 @@ const VERDICT_REFERENCES: { [K in VerdictKind]: VerdictReferences<K> } = {
   slo: { targets: ['target'], stages: ['stage'], stageNeedsSlo: 'stage' },
   streamSurvival: { targets: ['target', 'baseline'], needsProbe: 'stream' },
   flowSlo: { targets: ['target'], needsProbe: 'flow' },
+  coldShareAt: { targets: ['target'], needsProbe: 'idleSweep' },
 };
 
 /** What the names of a verdict are checked against. */

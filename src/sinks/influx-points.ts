@@ -6,7 +6,8 @@
  * overwrite in InfluxDB, so writing a run twice changes nothing.
  */
 import { decodeHistogram, usToMs } from '../model/histogram.js';
-import type { ColdstartSample, IntervalRecord, RunRecord } from '../model/records.js';
+import type { ColdstartSample, IdleSweepSample, IntervalRecord, RunRecord } from '../model/records.js';
+import { formatMs } from '../model/units.js';
 import type { Summary } from '../model/summary.js';
 
 export interface InfluxPoint {
@@ -28,7 +29,8 @@ export const INFLUX_SCHEMA = {
     coldbench_stream: { tags: ['target', 'probe'], fields: ['open', 'opened', 'events', 'drops'] },
     coldbench_coldstart: { tags: ['target', 'probe'], fields: ['latency', 'ttfb', 'dns', 'connect', 'tls', 'cold', 'ok', 'status', 'round', 'instance_id'] },
     coldbench_verdict: { tags: ['check', 'verdict', 'status'], fields: ['status', 'observed', 'threshold', 'ci_low', 'ci_high', 'samples'] },
-    coldbench_summary: { tags: ['target', 'probe', 'stage', 'metric'], fields: ['count', 'p50', 'p95', 'p99', 'value'] },
+    coldbench_summary: { tags: ['target', 'probe', 'stage', 'metric'], fields: ['count', 'p50', 'p95', 'p99', 'value', 'ci_low', 'ci_high'] },
+    coldbench_idle: { tags: ['target', 'probe', 'gap'], fields: ['gap_ms', 'quiet_ms', 'latency', 'cold', 'ok'] },
   },
 } as const;
 
@@ -89,6 +91,7 @@ export function pointBuilder(): PointBuilder {
         return [latencyPoint(record)];
       case 'sample':
         if (record.kind === 'load' && !record.ok && record.error) countError(record);
+        if (record.kind === 'idleSweep') return [idlePoint(record)];
         return record.kind === 'coldstart' && record.request === 'first' ? [coldstartPoint(record)] : [];
       default:
         return [];
@@ -108,6 +111,17 @@ function coldstartPoint(record: ColdstartSample): InfluxPoint {
   if (record.cold !== 'unknown') fields.cold = record.cold;
   if (record.instance?.id !== undefined) fields.instance_id = record.instance.id;
   return { measurement: 'coldbench_coldstart', tags: { target: record.target, probe: record.probe }, fields, timestamp: record.startedAt };
+}
+
+function idlePoint(record: IdleSweepSample): InfluxPoint {
+  const fields: InfluxPoint['fields'] = { gap_ms: record.gapMs, quiet_ms: record.quietMs, latency: record.latencyMs, ok: record.ok };
+  if (record.cold !== 'unknown') fields.cold = record.cold;
+  return {
+    measurement: 'coldbench_idle',
+    tags: { target: record.target, probe: record.probe, gap: formatMs(record.gapMs) },
+    fields,
+    timestamp: record.startedAt,
+  };
 }
 
 function latencyPoint(interval: IntervalRecord): InfluxPoint {
@@ -160,6 +174,16 @@ export function summaryPoints(summary: Summary): InfluxPoint[] {
         measurement: 'coldbench_summary',
         tags: { target, probe: load.probe, stage, metric: 'achieved_rate' },
         fields: { value: load.achievedRate, count: load.requests },
+        timestamp,
+      });
+    }
+    // One point per gap: the gap is its stage tag.
+    for (const gap of figures.idleSweep?.gaps ?? []) {
+      if (gap.coldShare === null) continue;
+      points.push({
+        measurement: 'coldbench_summary',
+        tags: { target, probe: figures.idleSweep!.probe, stage: formatMs(gap.gapMs), metric: 'cold_share' },
+        fields: { value: gap.coldShare, count: gap.cold + gap.warm, ci_low: gap.coldShareLow!, ci_high: gap.coldShareHigh! },
         timestamp,
       });
     }

@@ -32,6 +32,10 @@ export function sampleMetrics(sample: StoredSample): Array<[HistogramKey, number
     add(flowHistogramStage(sample.step), { latency: sample.latencyMs, uncorrected: sample.uncorrectedLatencyMs, ttfb: sample.ttfbMs });
     return out;
   }
+  if (sample.kind === 'idleSweep') {
+    if (sample.cold !== 'unknown') add(idleGapStage(sample.gapMs), { [sample.cold ? 'cold' : 'warm']: sample.latencyMs });
+    return out;
+  }
   // A lane left out (it shares instances with another, or never answered) is not the service's figure.
   if (sample.laneDropped) return [];
   const values = {
@@ -46,6 +50,9 @@ export function sampleMetrics(sample: StoredSample): Array<[HistogramKey, number
   if (sample.request === 'first' && sample.cold === true) add('cold', values);
   return out;
 }
+
+/** An idle sweep's histograms are per gap (cold and warm latency), in the histogram key's stage field. */
+export const idleGapStage = (gapMs: number): string => `gap-${gapMs}ms`;
 
 /** A flow's histograms are per step and for the whole flow, in the histogram key's stage field (step names are never "flow"). */
 export const flowHistogramStage = (step: string | undefined): string => step ?? 'flow';

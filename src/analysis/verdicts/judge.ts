@@ -10,6 +10,7 @@ import { coldStartReduction } from './cold-start-reduction.js';
 import { loadMultiplierVerdict, sloVerdict } from './stage-slo.js';
 import { streamSurvivalVerdict } from './stream-survival.js';
 import { flowSloVerdict } from './flow-slo.js';
+import { coldShareAtVerdict } from './cold-share-at.js';
 
 /** Judges one verdict from the stored run and the summary's per-target sections. */
 type Judge<K extends VerdictKind> = (spec: VerdictSpecs[K], run: StoredRun, targets: Summary['targets']) => VerdictResult;
@@ -20,6 +21,7 @@ const JUDGES: { [K in VerdictKind]: Judge<K> } = {
   slo: (spec, _run, targets) => sloVerdict(spec, targets),
   streamSurvival: (spec, _run, targets) => streamSurvivalVerdict(spec, targets),
   flowSlo: (spec, _run, targets) => flowSloVerdict(spec, targets),
+  coldShareAt: (spec, _run, targets) => coldShareAtVerdict(spec, targets),
 };
 
 export function judge(spec: VerdictSpec, run: StoredRun, targets: Summary['targets']): VerdictResult {

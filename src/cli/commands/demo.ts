@@ -1,12 +1,12 @@
-import { runDemo } from '../../demo.js';
+import { DECISION_SCENARIO, runDemo } from '../../demo.js';
 import { runAndPrint, type RunArgs } from './run.js';
 
-export function demoCommand(args: Omit<RunArgs, 'scenario'> & { scenario?: string; http2?: boolean }): Promise<number> {
+export function demoCommand(args: Omit<RunArgs, 'scenario'> & { scenario?: string; decision?: boolean; http2?: boolean }): Promise<number> {
   return runAndPrint(args, (options) =>
     runDemo({
       ...options,
       maxRate: args.maxRate,
-      scenarioFile: args.scenario,
+      scenarioFile: args.decision ? DECISION_SCENARIO : args.scenario,
       http2: args.http2,
       onPlatforms: (urls) =>
         process.stderr.write(
