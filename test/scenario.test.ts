@@ -184,7 +184,10 @@ probes:
     const chat = await loadScenarioFile(join(ROOT, 'scenarios/llm-chat-flow.yaml'), { env: demoEnv });
     assert.equal(chat.flowData?.get(0)?.length, 6);
     const decision = await loadScenarioFile(join(ROOT, 'scenarios/decision.yaml'), { env: demoEnv });
-    assert.deepEqual(decision.scenario.probes.map((p) => p.kind), ['idleSweep']);
+    assert.deepEqual(
+      decision.scenario.probes.map((p) => p.kind),
+      ['idleSweep'],
+    );
     const script = await loadScenarioFile(join(ROOT, 'scenarios/llm-chat-script.yaml'), { env: demoEnv });
     assert.equal(typeof script.flowScripts?.get(0)?.run, 'function');
     const cutover = await loadScenarioFile(join(ROOT, 'scenarios/cutover.yaml'), {
