@@ -1,4 +1,5 @@
 /** Load-probe figures per target and stage, from stored counts, histograms and windows. */
+import { addBusySpan, billableFigures } from './billable.js';
 import type { LoadSample, ProbeAborted, ProbeDeclared, StageStarted, Tick } from '../model/records.js';
 import { shareOf } from '../model/segment.js';
 import { clientLagReason, eventLoopDelay, tightestLatencyLimit } from './client.js';
@@ -75,6 +76,7 @@ export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: stri
       ttfbMs: distribution(hist('ttfb')) ?? null,
       scheduleLagMs: distribution(hist('lag')) ?? null,
       eventLoopDelayMs,
+      billable: data ? billableFigures(data.busy) : null,
       peakInstances: stageTicks.some((t) => t.instances > 0) ? Math.max(...stageTicks.map((t) => t.instances)) : null,
       firstNewInstanceAfterMs: firstNewInstance(data?.instances, seenBefore, start),
       valid: invalidReason === null,
@@ -123,6 +125,7 @@ export function addLoadSample(run: StoredRun, sample: LoadSample): void {
       lastDueAt: -Infinity,
       instances: new Map(),
       latency: newReservoir(),
+      busy: new Map(),
     };
     run.load.set(key, data);
   }
@@ -138,6 +141,9 @@ export function addLoadSample(run: StoredRun, sample: LoadSample): void {
     if (sample.latencyMs !== undefined) data.latency.add(sample.latencyMs);
   } else if (sample.error) {
     data.errorsByClass[sample.error.class] = (data.errorsByClass[sample.error.class] ?? 0) + 1;
+  }
+  if (sample.instanceId !== undefined && sample.startedAt !== undefined && sample.uncorrectedLatencyMs !== undefined) {
+    addBusySpan(data.busy, sample.instanceId, sample.startedAt, sample.startedAt + sample.uncorrectedLatencyMs);
   }
   if (sample.instanceId !== undefined && sample.latencyMs !== undefined) {
     const answeredAt = sample.intendedAt + sample.latencyMs;

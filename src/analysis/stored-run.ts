@@ -1,4 +1,5 @@
 /** A stored run as analysis holds it: what the store reader gave, and each probe kind's accumulated data. */
+import type { BusyByInstance } from './billable.js';
 import type { CapacitySample, ColdstartSample, HttpProtocol, IdleSweepSample, StreamSample } from '../model/records.js';
 import type { RunContents } from '../store/read-run.js';
 import type { Reservoir } from './reservoir.js';
@@ -19,6 +20,8 @@ export interface LoadStageData {
   instances: Map<string, number>;
   /** Corrected latency of successful requests. */
   latency: Reservoir;
+  /** Per instance, the periods it held a request: billable instance time. */
+  busy: BusyByInstance;
 }
 
 export interface StreamAttempt {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Summary } from '../model/summary.js';
 import { RUN_FILES } from '../model/files.js';
 import {
+  billableTable,
   capacityTable,
   clientTable,
   coldStartTable,
@@ -40,6 +41,8 @@ function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream)
   if (sweep.rows.length) lines.push('idle sweep (how often a request after a quiet time meets a cold start)', renderAligned(sweep), '');
   const load = loadTable(summary);
   if (load.rows.length) lines.push('load (latency from the intended send time, successful requests)', renderAligned(load), '');
+  const billable = billableTable(summary);
+  if (billable.rows.length) lines.push('instance time (from instance ids; client-side spans, an upper bound)', renderAligned(billable), '');
   const capacity = capacityTable(summary);
   if (capacity.rows.length) lines.push('capacity', renderAligned(capacity), '');
   const streams = streamTable(summary);

@@ -100,6 +100,20 @@ const loadStage = z.object({
   ttfbMs: distribution,
   scheduleLagMs: distribution.meta({ description: 'Socket write minus intended send time' }),
   eventLoopDelayMs: distribution.meta({ description: "coldbench's own event-loop delay during the stage" }),
+  billable: z
+    .object({
+      instances: z.int().nonnegative().meta({ description: 'Instances (identity header) that answered in the stage' }),
+      requests: z.int().nonnegative().meta({ description: 'Requests with an instance id and a measured span' }),
+      busySeconds: z
+        .number()
+        .meta({ description: "Union over each instance of its requests' spans (socket write to response end, client-side: an upper bound)" }),
+      requestBilledSeconds: z.number().meta({ description: 'Busy time with each busy period rounded up to 100 ms: request-based billing (Cloud Run)' }),
+      lifetimeSeconds: z.number().meta({ description: "Each instance's first request to its last response, summed: instance-based billing, Kubernetes pods" }),
+      idleSeconds: z.number().meta({ description: 'Lifetime not busy: instances kept warm between requests' }),
+      perThousandRequests: z.object({ requestBilledSeconds: z.number(), lifetimeSeconds: z.number() }),
+    })
+    .nullable()
+    .meta({ description: "Instance time the stage's requests used, measured from instance identities; null without them" }),
   peakInstances: z.int().nonnegative().nullable().meta({ description: 'Most distinct instance ids answering within one second' }),
   firstNewInstanceAfterMs: z.number().nullable().meta({ description: 'From the stage start to the first answer by an instance not seen before it' }),
   valid: z.boolean().meta({ description: 'False when the load generator, not the server, was the limit' }),

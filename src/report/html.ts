@@ -10,6 +10,7 @@ import type { StoredRun } from '../analysis/stored-run.js';
 import { chartSpecs } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';
 import {
+  billableTable,
   capacityTable,
   clientTable,
   coldStartTable,
@@ -48,6 +49,7 @@ export function renderHtmlReport(run: StoredRun, summary: Summary): string {
     ['Cold-start journeys', journeyTable(summary)],
     ['Idle sweep: cold share after a quiet time', idleSweepTable(summary)],
     ['Load', loadTable(summary)],
+    ['Instance time (billable)', billableTable(summary)],
     ['Capacity', capacityTable(summary)],
     ['Streams', streamTable(summary)],
     ['Flows', flowTable(summary)],

@@ -1,6 +1,7 @@
 /** report.md: what a person reads first in a run directory. */
 import type { Summary } from '../model/summary.js';
 import {
+  billableTable,
   capacityTable,
   clientTable,
   coldStartTable,
@@ -53,6 +54,13 @@ export function renderMarkdownReport(summary: Summary): string {
   if (load.rows.length) {
     out.push('', '## Load', '', renderMarkdownTable(load), '');
     out.push('Corrected latency runs from the intended send time (no coordinated omission); uncorrected from the socket write.');
+  }
+  const billable = billableTable(summary);
+  if (billable.rows.length) {
+    out.push('', '### Instance time', '', renderMarkdownTable(billable), '');
+    out.push(
+      "Busy time is the union of each instance's request spans as the client saw them (an upper bound); request-based billing rounds each busy period up to 100 ms, instance-based billing and pods count the lifetime.",
+    );
   }
   const capacity = capacityTable(summary);
   if (capacity.rows.length) out.push('', '## Capacity (closed model, autocannon)', '', renderMarkdownTable(capacity), '');

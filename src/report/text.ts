@@ -69,6 +69,44 @@ export function coldStartTable(summary: Summary): Table {
   };
 }
 
+/** Instance time per load stage, from instance identities: what request- and instance-based billing would charge. */
+export function billableTable(summary: Summary): Table {
+  const seconds = (value: number) => `${value}s`;
+  const rows = Object.entries(summary.targets).flatMap(([name, { load }]) =>
+    Object.entries(load ?? {}).flatMap(([stage, l]) => {
+      const b = l.billable;
+      if (!b) return [];
+      return [
+        [
+          name,
+          stage,
+          String(b.instances),
+          String(b.requests),
+          seconds(b.busySeconds),
+          seconds(b.requestBilledSeconds),
+          seconds(b.lifetimeSeconds),
+          seconds(b.idleSeconds),
+          `${seconds(b.perThousandRequests.requestBilledSeconds)} / ${seconds(b.perThousandRequests.lifetimeSeconds)}`,
+        ],
+      ];
+    }),
+  );
+  return {
+    header: [
+      'target',
+      'stage',
+      'instances',
+      'requests',
+      'busy',
+      'request-billed (100 ms up)',
+      'lifetime',
+      'idle',
+      'per 1k requests: request-billed / lifetime',
+    ],
+    rows,
+  };
+}
+
 /** The idle sweep: per target and gap, the cold share with its 95% Wilson interval, and cold and warm latency. */
 export function idleSweepTable(summary: Summary): Table {
   const percent = (share: number | null) => (share === null ? '–' : `${round(share * 100)}%`);
