@@ -16,7 +16,7 @@ import { writeReportFiles } from './report/write-reports.js';
 import { runProbes } from './runner/run.js';
 import type { Rehearsal } from './runner/warm-up.js';
 import type { Emit, RunRecord } from './model/records.js';
-import { applyOverrides, PROBE_PLANS, runHeader, type Overrides, type Plan } from './scenario/plan.js';
+import { applyOverrides, splits, runHeader, type Overrides, type Plan } from './scenario/plan.js';
 import { WHOLE, type Segment } from './model/segment.js';
 import type { Sink, SinkReport } from './model/sink.js';
 import { openSinks, type SinkFanOut } from './sinks/sink.js';
@@ -174,15 +174,15 @@ async function rehearsal(header: RunHeader, redactRecord: (record: RunRecord) =>
 }
 
 /**
- * Cold-start probes compare targets at the same moment, which needs one process; a capacity
- * probe is a closed model with nothing to split. Both are refused in a segment of a run.
+ * Probes that cannot be split (PROBE_PLANS' splits: cold start, capacity, a capacity search…)
+ * are refused in a segment of a run.
  */
 function refuseUnsplittable(scenario: Plan['scenario'], segment: Segment, file: string): void {
   if (segment.count === 1) return;
-  const kinds = [...new Set(scenario.probes.filter((p) => !PROBE_PLANS[p.kind].splits).map((p) => p.kind))];
+  const kinds = [...new Set(scenario.probes.filter((p) => !splits(p)).map((p) => (p.kind === 'load' ? 'capacity-search' : p.kind)))];
   if (kinds.length === 0) return;
   throw new CbError(
     'CB_USAGE',
-    `${file} has ${kinds.join(' and ')} probes, which a segmented run (--segment ${segment.index}/${segment.count}) cannot split: a cold-start round compares targets at one moment from one process, and a capacity probe is a closed model. Run them without --segment, or keep only load and stream probes in this scenario.`,
+    `${file} has ${kinds.join(' and ')} probes, which a segmented run (--segment ${segment.index}/${segment.count}) cannot split: a cold-start round compares targets at one moment from one process, a capacity probe is a closed model, a capacity search's next rate follows from its last step. Run them without --segment, or keep only load and stream probes in this scenario.`,
   );
 }

@@ -3,15 +3,12 @@
  * stage (stored under the `@coldbench` target), and the rule that a figure the client may
  * have caused is `invalid`, never blamed on the server.
  */
-import { CLIENT_TARGET, type SloLimits } from '../model/records.js';
+import { CLIENT_TARGET } from '../model/records.js';
 import { formatMs } from '../model/units.js';
 import type { HistogramSet } from '../store/histograms.js';
-import { LATENCY_SLO_METRICS } from './slo.js';
+import { MAX_CLIENT_DELAY_SHARE } from '../model/slo-metrics.js';
 import { distribution, round3 } from './stats.js';
 import type { Summary } from '../model/summary.js';
-
-/** A client delay p99 above this share of what a verdict compares may have caused the result. */
-const MAX_CLIENT_DELAY_SHARE = 0.1;
 
 export function eventLoopDelay(histograms: HistogramSet, probe: string, stage: string) {
   return distribution(histograms.get({ target: CLIENT_TARGET, probe, stage, metric: 'loop' })) ?? null;
@@ -25,16 +22,6 @@ export function clientSummary(histograms: HistogramSet): Summary['client'] {
     (out[key.probe] ??= {})[key.stage] = distribution(histogram) ?? null;
   }
   return out;
-}
-
-/** The tightest latency limit of an SLO, with its name, e.g. `{ metric: 'p95', limitMs: 500 }`. */
-export function tightestLatencyLimit(slo: SloLimits | undefined): { metric: string; limitMs: number } | undefined {
-  let tightest: { metric: string; limitMs: number } | undefined;
-  for (const metric of LATENCY_SLO_METRICS) {
-    const limit = slo?.[metric];
-    if (limit && (!tightest || limit.value < tightest.limitMs)) tightest = { metric, limitMs: limit.value };
-  }
-  return tightest;
 }
 
 /**

@@ -2,7 +2,8 @@
 import type { FlowSample, ProbeDeclared } from '../model/records.js';
 import type { FlowSummary } from '../model/summary.js';
 import { flowHistogramStage } from '../store/sample-metrics.js';
-import { clientLagReason, eventLoopDelay, tightestLatencyLimit } from './client.js';
+import { clientLagReason, eventLoopDelay } from './client.js';
+import { tightestLatencyLimit } from '../model/slo-metrics.js';
 import { newReservoir } from './reservoir.js';
 import { checkSlos } from './slo.js';
 import { distribution, quantile, round3 } from './stats.js';

@@ -1,8 +1,9 @@
 /** Load-probe figures per target and stage, from stored counts, histograms and windows. */
 import { addBusySpan, billableFigures } from './billable.js';
-import type { LoadSample, ProbeAborted, ProbeDeclared, StageStarted, Tick } from '../model/records.js';
+import type { LoadSample, ProbeAborted, ProbeDeclared, StagePlan, StageStarted, Tick } from '../model/records.js';
 import { shareOf } from '../model/segment.js';
-import { clientLagReason, eventLoopDelay, tightestLatencyLimit } from './client.js';
+import { clientLagReason, eventLoopDelay } from './client.js';
+import { tightestLatencyLimit } from '../model/slo-metrics.js';
 import { newReservoir } from './reservoir.js';
 import { stageKey, windowKey, type StoredRun } from './stored-run.js';
 import { checkSlos } from './slo.js';
@@ -15,9 +16,11 @@ const MIN_ACHIEVED_SHARE = 0.95;
 const MAX_DROPPED_SHARE = 0.001;
 
 export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: string): Record<string, LoadStageSummary> {
-  const stages = probe.stages ?? [];
   const series = run.series.filter((r) => r.probe === probe.probe);
-  const starts = new Map(series.filter((r): r is StageStarted => r.type === 'stage').map((r) => [r.stage, r.at]));
+  // A capacity search's steps are its stages, each target's own (its stage records name the target).
+  const stageRecords = series.filter((r): r is StageStarted => r.type === 'stage' && (r.target === undefined || r.target === target));
+  const stages = probe.search ? stageRecords.map(searchStepPlan) : (probe.stages ?? []);
+  const starts = new Map(stageRecords.map((r) => [r.stage, r.at]));
   const abort = series.find((r): r is ProbeAborted => r.type === 'abort' && r.target === target);
   const ticks = series.filter((r): r is Tick => r.type === 'tick' && r.target === target);
   const probeStart = starts.get(stages[0]?.name ?? '');
@@ -93,6 +96,15 @@ export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: stri
   }
   return out;
 }
+
+const searchStepPlan = ({ stage, targetRate, durationMs }: StageStarted): StagePlan => ({
+  name: stage,
+  offsetMs: 0,
+  durationMs,
+  fromRate: targetRate,
+  toRate: targetRate,
+  targetRate,
+});
 
 /** What produced the run's samples: k6 for an import of k6, else the run's own tool. */
 const toolOf = (run: StoredRun): string => run.manifest.provenance.runners.find((r) => r.tool?.name)?.tool.name ?? 'this run';

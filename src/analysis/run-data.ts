@@ -13,12 +13,13 @@ import type { HttpProtocol, Sample } from '../model/records.js';
 import { readRun } from '../store/read-run.js';
 import { addFlowSample } from './flow.js';
 import { addLoadSample } from './load.js';
-import { LATENCY_SLO_METRICS, quantileOf, SLO_WINDOW_MS } from './slo.js';
+import { LATENCY_SLO_METRICS, quantileOf } from '../model/slo-metrics.js';
+import { SLO_WINDOW_MS } from './slo.js';
 import { stageKey, windowKey, type StoredRun } from './stored-run.js';
 import { addStreamCheckpoint, addStreamSample } from './stream.js';
 
-/** A stage of a probe, across its targets: where its start is found. */
-const stageStartKey = (record: { probe: string; stage: string }) => JSON.stringify([record.probe, record.stage]);
+/** A stage of a probe, across its targets, or one target's own (a capacity search step): where its start is found. */
+const stageStartKey = (record: { probe: string; stage: string }, target?: string) => JSON.stringify([record.probe, record.stage, target ?? null]);
 
 /** Where each probe kind's samples go in the stored run. */
 const ACCUMULATORS: { [K in ProbeKind]: (run: StoredRun, sample: Extract<Sample, { kind: K }>) => void } = {
@@ -48,12 +49,13 @@ export function loadRun(dir: string): StoredRun {
     }),
     (run) => {
       const stageStarts = new Map<string, number>();
-      for (const record of run.series) if (record.type === 'stage') stageStarts.set(stageStartKey(record), record.at);
-      windows = windowAccumulator(run, stageStarts);
+      for (const record of run.series) if (record.type === 'stage') stageStarts.set(stageStartKey(record, record.target), record.at);
+      windows = windowAccumulator(run);
       return {
         interval(interval, histogram) {
           const { metric } = interval;
-          if ((metric === 'latency' || metric === 'uncorrected') && stageStarts.has(stageStartKey(interval))) windows!.add({ ...interval, metric }, histogram);
+          const start = stageStarts.get(stageStartKey(interval, interval.target)) ?? stageStarts.get(stageStartKey(interval));
+          if ((metric === 'latency' || metric === 'uncorrected') && start !== undefined) windows!.add({ ...interval, metric }, histogram, start);
         },
         sample(record) {
           if (record.type === 'checkpoint') return addStreamCheckpoint(run, record);
@@ -94,7 +96,7 @@ function intervalLogDisagreements(run: StoredRun): string[] {
  * the corrected ones into per-second points; one live histogram per stage and metric, since
  * the log is in time order.
  */
-function windowAccumulator(run: StoredRun, stageStarts: Map<string, number>) {
+function windowAccumulator(run: StoredRun) {
   const open = new Map<string, { index: number; histogram: Histogram }>();
   const finish = (key: string) => {
     const entry = open.get(key);
@@ -107,9 +109,8 @@ function windowAccumulator(run: StoredRun, stageStarts: Map<string, number>) {
     entry.histogram.reset();
   };
   return {
-    add(interval: HistogramKey & { metric: 'latency' | 'uncorrected'; startedAt: number }, histogram: Histogram) {
+    add(interval: HistogramKey & { metric: 'latency' | 'uncorrected'; startedAt: number }, histogram: Histogram, start: number) {
       const key = windowKey(interval.probe, interval.target, interval.stage, interval.metric);
-      const start = stageStarts.get(stageStartKey(interval))!;
       const index = Math.max(0, Math.floor((interval.startedAt - start) / SLO_WINDOW_MS));
       let entry = open.get(key);
       if (entry && entry.index !== index) finish(key);

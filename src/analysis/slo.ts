@@ -5,6 +5,7 @@
  */
 import type { Comparison, SloLimits } from '../model/records.js';
 import { compare, formatMs } from '../model/units.js';
+import { LATENCY_SLO_METRICS, quantileOf } from '../model/slo-metrics.js';
 import { usToMs, type Histogram } from '../model/histogram.js';
 import { quantileUpperBoundRank, successRatioLowerBound } from './binomial.js';
 import { round3 } from './stats.js';
@@ -13,11 +14,6 @@ import type { SloCheck } from '../model/summary.js';
 const CONFIDENCE = 0.95;
 /** Every window of this length must meet a latency SLO too: a stall must not hide in a long average. */
 export const SLO_WINDOW_MS = 10_000;
-
-/** The latency percentiles a load SLO may limit. */
-export const LATENCY_SLO_METRICS = ['p50', 'p75', 'p90', 'p95', 'p99', 'p999'] as const;
-
-export const quantileOf = (metric: (typeof LATENCY_SLO_METRICS)[number]): number => (metric === 'p999' ? 0.999 : Number(metric.slice(1)) / 100);
 
 /** One 10-second window of one stage's corrected latency (from the interval log). */
 export interface LatencyWindow {

@@ -4,6 +4,7 @@ import type { HttpProtocol, ProbeDeclared } from '../model/records.js';
 import type { VerdictSpec } from '../model/verdict-specs.js';
 import type { StoredRun } from './stored-run.js';
 import { summarizeCapacity } from './capacity.js';
+import { summarizeCapacitySearch } from './capacity-search.js';
 import { clientSummary } from './client.js';
 import { summarizeColdStart } from './coldstart.js';
 import { summarizeFlow } from './flow.js';
@@ -26,7 +27,9 @@ const SECTIONS: { [K in ProbeKind]: (run: StoredRun, probe: ProbeDeclared, targe
     );
   },
   load: (run, probe, target, entry) => {
-    entry.load = { ...entry.load, ...summarizeLoad(run, probe, target) };
+    const stages = summarizeLoad(run, probe, target);
+    entry.load = { ...entry.load, ...stages };
+    if (probe.search) entry.capacitySearch = summarizeCapacitySearch(probe.probe, probe.search, stages);
   },
   capacity: (run, probe, target, entry) => {
     const capacity = summarizeCapacity(run, probe.probe, target);

@@ -5,6 +5,7 @@ import type { Summary } from '../model/summary.js';
 import { RUN_FILES } from '../model/files.js';
 import {
   billableTable,
+  capacitySearchTable,
   capacityTable,
   clientTable,
   coldStartTable,
@@ -43,6 +44,8 @@ function printSummary(summary: Summary, dir: string, out: NodeJS.WritableStream)
   if (load.rows.length) lines.push('load (latency from the intended send time, successful requests)', renderAligned(load), '');
   const billable = billableTable(summary);
   if (billable.rows.length) lines.push('instance time (from instance ids; client-side spans, an upper bound)', renderAligned(billable), '');
+  const search = capacitySearchTable(summary);
+  if (search.rows.length) lines.push('capacity search (the highest rate the SLO held at)', renderAligned(search), '');
   const capacity = capacityTable(summary);
   if (capacity.rows.length) lines.push('capacity', renderAligned(capacity), '');
   const streams = streamTable(summary);

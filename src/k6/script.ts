@@ -58,10 +58,10 @@ type Translation<P> = (input: TranslationInput<P>) => { script: string; what: st
 /** Each probe kind as a k6 script, or why stock k6 cannot run it. */
 const K6_TRANSLATIONS: { [K in ProbeKind]: Translation<Extract<Probe, { kind: K }>> } = {
   coldstart: () => ({ unsupported: 'a cold-start probe triggers scale-to-zero between rounds and classifies each first request; k6 has no such executor' }),
-  load: ({ plan, probe, name, targets, declared }) => ({
-    script: loadScript(plan, probe, name, targets, declared.stages!),
-    what: 'an arrival-rate scenario per target and stage',
-  }),
+  load: ({ plan, probe, name, targets, declared }) =>
+    probe.search
+      ? { unsupported: "a capacity search picks each step's rate from the last step's result; k6's executors run a fixed schedule" }
+      : { script: loadScript(plan, probe, name, targets, declared.stages!), what: 'an arrival-rate scenario per target and stage' },
   capacity: () => ({ unsupported: "a capacity probe is autocannon's closed model; run k6 with constant-vus for that" }),
   idleSweep: () => ({
     unsupported: 'an idle sweep waits a quiet time on each lane before each request and classifies it cold or warm; k6 has no such executor',

@@ -353,6 +353,8 @@ export interface StageStarted {
   at: number;
   targetRate: number;
   durationMs: number;
+  /** A capacity search's step: the rate is this target's own (each target searches on its own). */
+  target?: string;
 }
 
 export interface ProbeAborted {
@@ -408,6 +410,21 @@ export interface StagePlan {
   targetRate: number;
 }
 
+/** How a capacity search raises and narrows the rate; rates in requests per second per target. */
+export interface CapacitySearchPlan {
+  fromRate: number;
+  maxRate: number;
+  /** Each step multiplies the rate by this until a step breaks; then the search bisects. */
+  growth: number;
+  /** The search ends when the broken rate is within this share above the held one. */
+  precision: number;
+  stepMs: number;
+  /** Quiet time between steps, so one step's backlog is not the next one's. */
+  pauseMs: number;
+  /** No step starts that would end after this, from the first step's start. */
+  budgetMs: number;
+}
+
 /**
  * What a probe set out to measure, written for every probe before the first one runs: the
  * analysis reads probes, targets, stages and SLOs from these, never from the scenario text,
@@ -425,6 +442,8 @@ export interface ProbeDeclared {
   steps?: Array<{ name: string; slo?: SloLimits }>;
   /** Idle sweeps: the gaps, in ms, in the order asked. */
   gapsMs?: number[];
+  /** A load probe that searches for the highest rate its SLO holds at (its stages are the steps it took). */
+  search?: CapacitySearchPlan;
   /** Stream probes. */
   protocol?: 'sse' | 'ndjson' | 'websocket';
   holdMs?: number;

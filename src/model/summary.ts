@@ -122,6 +122,40 @@ const loadStage = z.object({
   slo: z.array(sloCheck),
 });
 
+const searchStep = z.object({
+  stage: z.string().meta({ description: 'The step’s load stage (step-1, step-2, …), in the order taken' }),
+  rate: z.number().meta({ description: 'The rate asked, requests per second' }),
+  achievedRate: z.number(),
+  requests: z.int().nonnegative(),
+  errors: z.int().nonnegative(),
+  p50Ms: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+  instances: z.int().nonnegative().nullable().meta({ description: 'Distinct instance ids that answered in the step' }),
+  outcome: z.enum(['held', 'broke', 'invalid']).meta({
+    description: 'held: no SLO failed; broke: an SLO failed; invalid: the load generator, not the server, may have caused the result',
+  }),
+});
+
+const capacitySearch = z.object({
+  probe: z.string(),
+  steps: z.array(searchStep),
+  heldRate: z.number().nullable().meta({ description: 'The highest rate a step held the SLO at; null when none did' }),
+  heldStage: z.string().nullable(),
+  brokenRate: z.number().nullable().meta({ description: 'The lowest rate above heldRate at which a step broke or was invalid' }),
+  limit: z.enum(['slo', 'client', 'maxRate', 'budget', 'none-held']).meta({
+    description:
+      'What ended the search: the SLO broke above heldRate; the client lagged above it (heldRate is a lower bound); maxRate held; the time budget ran out first; or no step held',
+  }),
+  instances: z.int().nonnegative().nullable().meta({ description: 'Instances seen at heldRate (identity header)' }),
+  rpsPerInstance: z.number().nullable().meta({ description: 'Achieved rate at heldRate ÷ its instances: what one instance holds within the SLO' }),
+  p50Ms: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+  kneeRate: z
+    .number()
+    .nullable()
+    .meta({ description: 'The highest rate before p99 first doubles over its value at the lowest rate: where queueing starts; null when it never did' }),
+});
+
 const stream = z.object({
   probe: z.string(),
   protocol: z.string(),
@@ -273,6 +307,9 @@ const summarySchema = z.object({
       coldStart: coldStart.optional(),
       load: z.record(z.string(), loadStage).optional().meta({ description: 'Per stage name' }),
       capacity: capacity.optional(),
+      capacitySearch: capacitySearch
+        .optional()
+        .meta({ description: 'A load probe with search: the highest rate its SLO held at, per instance, and the steps that found it' }),
       stream: stream.optional(),
       flow: z.record(z.string(), flow).optional().meta({ description: 'Per flow probe name' }),
       idleSweep: idleSweep.optional().meta({ description: 'The cold share after each quiet time: how often a user meets a cold start' }),
@@ -319,6 +356,7 @@ export type CapacitySummary = z.infer<typeof capacity>;
 export type StreamSummary = z.infer<typeof stream>;
 export type FlowSummary = z.infer<typeof flow>;
 export type IdleSweepSummary = z.infer<typeof idleSweep>;
+export type CapacitySearchSummary = z.infer<typeof capacitySearch>;
 export type FlowStepSummary = z.infer<typeof flowStep>;
 export type Distribution = z.infer<typeof distribution>;
 

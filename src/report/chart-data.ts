@@ -89,6 +89,24 @@ export function chartSpecs(run: StoredRun, summary: Summary): ChartSpec[] {
     kind: 'line',
     series: sweeps,
   });
+  // Capacity search: p50 (dashed) and p99 against the rate asked, every step that measured a latency.
+  const searches = targets.flatMap((t) => {
+    const steps = (summary.targets[t]!.capacitySearch?.steps ?? []).filter((s) => s.p99Ms !== null).sort((a, b) => a.rate - b.rate);
+    const x = steps.map((s) => s.rate);
+    return [
+      { label: `${t} p99`, color: color(t), x, y: steps.map((s) => s.p99Ms!) },
+      { label: `${t} p50`, color: color(t), dash: true, x, y: steps.map((s) => s.p50Ms!) },
+    ];
+  });
+  keep({
+    id: 'capacity-search',
+    title: 'Capacity search: latency against the arrival rate (p99 solid, p50 dashed)',
+    xLabel: 'arrival rate (requests/s)',
+    yLabel: 'latency from the intended send (ms)',
+    yLog: true,
+    kind: 'line',
+    series: searches,
+  });
   const phases = ['dns', 'connect', 'tls', 'ttfb'] as const;
   keep({
     id: 'coldstart-phases',

@@ -11,6 +11,7 @@ import { chartSpecs } from './chart-data.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';
 import {
   billableTable,
+  capacitySearchTable,
   capacityTable,
   clientTable,
   coldStartTable,
@@ -50,6 +51,7 @@ export function renderHtmlReport(run: StoredRun, summary: Summary): string {
     ['Idle sweep: cold share after a quiet time', idleSweepTable(summary)],
     ['Load', loadTable(summary)],
     ['Instance time (billable)', billableTable(summary)],
+    ['Capacity search', capacitySearchTable(summary)],
     ['Capacity', capacityTable(summary)],
     ['Streams', streamTable(summary)],
     ['Flows', flowTable(summary)],

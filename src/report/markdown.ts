@@ -2,6 +2,7 @@
 import type { Summary } from '../model/summary.js';
 import {
   billableTable,
+  capacitySearchTable,
   capacityTable,
   clientTable,
   coldStartTable,
@@ -60,6 +61,13 @@ export function renderMarkdownReport(summary: Summary): string {
     out.push('', '### Instance time', '', renderMarkdownTable(billable), '');
     out.push(
       "Busy time is the union of each instance's request spans as the client saw them (an upper bound); request-based billing rounds each busy period up to 100 ms, instance-based billing and pods count the lifetime.",
+    );
+  }
+  const search = capacitySearchTable(summary);
+  if (search.rows.length) {
+    out.push('', '## Capacity search', '', renderMarkdownTable(search), '');
+    out.push(
+      'A step held when no SLO check failed (inconclusive is not a break). Per instance: the achieved rate at the held rate ÷ the instances that answered there. The knee is the last rate before p99 doubled over its value at the lowest rate.',
     );
   }
   const capacity = capacityTable(summary);

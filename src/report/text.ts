@@ -107,6 +107,34 @@ export function billableTable(summary: Summary): Table {
   };
 }
 
+/** A capacity search per target: the highest rate the SLO held at, per instance, and the steps that found it. */
+export function capacitySearchTable(summary: Summary): Table {
+  const ENDED_BY = {
+    slo: 'the SLO broke above it',
+    client: 'the client lagged above it (a lower bound)',
+    maxRate: 'maxRate held',
+    budget: 'the time budget',
+    'none-held': 'no step held',
+  };
+  const rows = Object.entries(summary.targets).flatMap(([name, { capacitySearch: c }]) =>
+    c
+      ? [
+          [
+            name,
+            c.heldRate === null ? '–' : formatRate(c.heldRate),
+            c.heldRate === null ? '–' : `${maybeMs(c.p50Ms)} / ${maybeMs(c.p99Ms)}`,
+            c.instances === null ? '–' : String(c.instances),
+            c.rpsPerInstance === null ? '–' : formatRate(c.rpsPerInstance),
+            c.kneeRate === null ? '–' : formatRate(c.kneeRate),
+            ENDED_BY[c.limit],
+            c.steps.map((s) => `${formatRate(s.rate)} ${s.outcome}`).join(', '),
+          ],
+        ]
+      : [],
+  );
+  return { header: ['target', 'held rate', 'p50/p99 there', 'instances', 'per instance', 'knee', 'ended by', 'steps'], rows };
+}
+
 /** The idle sweep: per target and gap, the cold share with its 95% Wilson interval, and cold and warm latency. */
 export function idleSweepTable(summary: Summary): Table {
   const percent = (share: number | null) => (share === null ? '–' : `${round(share * 100)}%`);

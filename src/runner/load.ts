@@ -55,7 +55,15 @@ function* schedule(stages: StagePlan[], start: number): Generator<Arrival> {
   }
 }
 
-export async function runLoadProbe({ probe, probeName, targets, emit, signal, segment, rehearse }: ProbeContext<LoadProbe>): Promise<void> {
+export async function runLoadProbe(context: ProbeContext<LoadProbe>): Promise<void> {
+  const { probe, probeName, targets, emit, signal, segment } = context;
+  await rehearseLoad(context);
+  const drivers = targets.map(([name, target]) => createLoadTarget(name, target, probe, probeName, emit));
+  await drive(probe, probeName, planStages(probe), drivers, emit, signal, segment);
+}
+
+/** Runs the probe's request path against a sink server before its first measured arrival (REHEARSALS). */
+export async function rehearseLoad({ probe, targets, signal, rehearse }: ProbeContext<LoadProbe>): Promise<void> {
   // One target per HTTP version among them: each client path is rehearsed (an HTTP/2 one against an h2c sink).
   const rehearsedTargets = [...new Map(targets.map(([, target]) => [target.http.version, target])).values()];
   for (const target of rehearsedTargets) {
@@ -83,8 +91,6 @@ export async function runLoadProbe({ probe, probeName, targets, emit, signal, se
       }
     }
   }
-  const drivers = targets.map(([name, target]) => createLoadTarget(name, target, probe, probeName, emit));
-  await drive(probe, probeName, planStages(probe), drivers, emit, signal, segment);
 }
 
 /** Sends the stages' schedule to the drivers until its end or the abort, then lets in-flight requests (or flows) finish. */

@@ -1,5 +1,6 @@
 /** Runs a scenario's probes in order. Emits records; knows nothing of files or reports. */
 import { runIdleSweep } from './idle-sweep.js';
+import { runCapacitySearch } from './capacity-search.js';
 import type { ProbeKind } from '../model/probe-kinds.js';
 import { declareProbes, probeName } from '../scenario/plan.js';
 import type { LoadedFlowScript } from '../model/flow-script.js';
@@ -79,7 +80,7 @@ function probeEmit(client: ClientDelayMonitor, emit: Emit): Emit {
  */
 const PROBE_RUNNERS: { [K in ProbeKind]: { run(context: ProbeContext<Extract<Probe, { kind: K }>>): Promise<void>; warmsUp: boolean } } = {
   coldstart: { run: runColdstartProbe, warmsUp: false },
-  load: { run: runLoadProbe, warmsUp: true },
+  load: { run: (context) => (context.probe.search ? runCapacitySearch(context) : runLoadProbe(context)), warmsUp: true },
   capacity: { run: runCapacityProbe, warmsUp: false },
   stream: { run: runStreamProbe, warmsUp: true },
   flow: { run: runFlowProbe, warmsUp: false },

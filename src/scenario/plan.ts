@@ -2,7 +2,7 @@
 import { CbError } from '../model/errors.js';
 import type { RunHeader } from '../model/manifest.js';
 import type { ProbeKind } from '../model/probe-kinds.js';
-import type { ProbeDeclared, StagePlan } from '../model/records.js';
+import type { CapacitySearchPlan, ProbeDeclared, StagePlan } from '../model/records.js';
 import { redact } from '../model/redact.js';
 import type { LoadedFlowScript } from '../model/flow-script.js';
 import type { DataRow } from './flow-data.js';
@@ -66,7 +66,7 @@ export function applyOverrides(scenario: Scenario, overrides: Overrides): Scenar
 export function planStages(probe: LoadProbe | FlowProbe): StagePlan[] {
   let offsetMs = 0;
   let previousRate = 0;
-  return probe.stages.map((stage) => {
+  return (probe.stages ?? []).map((stage) => {
     const toRate = stage.rate ?? stage.rampTo!;
     const fromRate = stage.rate ?? previousRate;
     const plan = { name: stage.name, offsetMs, durationMs: stage.duration, fromRate, toRate, targetRate: (fromRate + toRate) / 2 };
@@ -76,13 +76,18 @@ export function planStages(probe: LoadProbe | FlowProbe): StagePlan[] {
   });
 }
 
+export function searchPlan(search: NonNullable<LoadProbe['search']>): CapacitySearchPlan {
+  const { from, maxRate, growth, precision, step, pause, budget } = search;
+  return { fromRate: from, maxRate, growth, precision, stepMs: step, pauseMs: pause, budgetMs: budget };
+}
+
 type ProbeOf<K extends ProbeKind> = Extract<Probe, { kind: K }>;
 
 interface ProbeKindPlan<K extends ProbeKind> {
   /** One summary section per probe kind and target keeps verdicts unambiguous, unless the kind has sections per stage. */
   onePerScenario: boolean;
   /** Can a segmented run (--segment i/N) take its share of it? */
-  splits: boolean;
+  splits: boolean | ((probe: ProbeOf<K>) => boolean);
   /** What its probe record declares beyond kind, name and targets: what the analysis reads instead of the scenario. */
   declare(probe: ProbeOf<K>): Partial<ProbeDeclared>;
 }
@@ -90,7 +95,12 @@ interface ProbeKindPlan<K extends ProbeKind> {
 export const PROBE_PLANS: { [K in ProbeKind]: ProbeKindPlan<K> } = {
   // A cold-start round compares targets at one moment from one process.
   coldstart: { onePerScenario: true, splits: false, declare: (probe) => (probe.steps ? { steps: probe.steps.map((step) => ({ name: step.name })) } : {}) },
-  load: { onePerScenario: false, splits: true, declare: (probe) => ({ stages: planStages(probe), ...(probe.slo && { slo: probe.slo }) }) },
+  // A capacity search's next rate depends on its last step: it cannot be split.
+  load: {
+    onePerScenario: false,
+    splits: (probe) => !probe.search,
+    declare: (probe) => ({ stages: planStages(probe), ...(probe.slo && { slo: probe.slo }), ...(probe.search && { search: searchPlan(probe.search) }) }),
+  },
   // A closed model has nothing to split.
   capacity: { onePerScenario: true, splits: false, declare: () => ({}) },
   stream: { onePerScenario: true, splits: true, declare: (probe) => ({ protocol: probe.protocol, holdMs: probe.hold, ...(probe.slo && { slo: probe.slo }) }) },
@@ -118,4 +128,10 @@ export function declareProbes(scenario: Scenario): ProbeDeclared[] {
     targets: probe.targets ?? Object.keys(scenario.targets),
     ...(PROBE_PLANS[probe.kind].declare as (probe: Probe) => Partial<ProbeDeclared>)(probe),
   }));
+}
+
+/** Whether a segmented run (--segment i/N) can take its share of this probe. */
+export function splits(probe: Probe): boolean {
+  const rule = PROBE_PLANS[probe.kind].splits as boolean | ((probe: Probe) => boolean);
+  return typeof rule === 'function' ? rule(probe) : rule;
 }

@@ -175,6 +175,10 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
   issues.push(...laneIssues(asRecord(doc.targets), probes));
   const stages = loadStageIssues(probes, maxRate, issues);
   probes.forEach((probe, i) => flowStepIssues(asRecord(probe), i, issues));
+  probes.forEach((probe, i) => capacitySearchIssues(asRecord(probe), i, maxRate, issues));
+  // Its steps are stages named step-1, step-2, … in each target's load summary.
+  const searches = probes.flatMap((probe, i) => (asRecord(probe).kind === 'load' && asRecord(probe).search !== undefined ? [i] : []));
+  for (const i of searches.slice(1)) issues.push({ path: ['probes', i, 'search'], message: 'only one capacity search per scenario' });
   issues.push(...flowVerdictIssues(doc.verdicts, probes), ...coldShareIssues(doc.verdicts, probes));
   const probeKinds = new Set(probes.map((p) => asRecord(p).kind).filter((kind): kind is string => typeof kind === 'string'));
   issues.push(
@@ -252,6 +256,28 @@ function loadStageIssues(probes: unknown[], maxRate: number | undefined, issues:
     });
   });
   return stages;
+}
+
+/** A load probe takes stages or a capacity search; a search needs the SLO it holds, and rates it may ask. */
+function capacitySearchIssues(probe: Record<string, unknown>, index: number, maxRate: number | undefined, issues: RawIssue[]): void {
+  if (probe.kind !== 'load') return;
+  const path: Path = ['probes', index];
+  if ((probe.stages === undefined) === (probe.search === undefined)) {
+    issues.push({ path, message: 'a load probe takes exactly one of stages or search' });
+  }
+  if (probe.search === undefined) return;
+  if (probe.slo === undefined) issues.push({ path, message: 'a capacity search needs an slo: it finds the highest rate the slo holds at' });
+  if (probe.abort !== undefined)
+    issues.push({ path: [...path, 'abort'], message: 'a capacity search stops raising the rate at its first broken step: abort does not apply' });
+  const search = asRecord(probe.search);
+  const rateOf = (key: string) => (typeof search[key] === 'string' ? parseRate(search[key]) : undefined);
+  const [from, max] = [rateOf('from'), rateOf('maxRate')];
+  if (from !== undefined && max !== undefined && from > max)
+    issues.push({ path: [...path, 'search', 'from'], message: `from ${search.from} is above maxRate ${search.maxRate}` });
+  if (from === 0) issues.push({ path: [...path, 'search', 'from'], message: 'a search starts at a rate above 0' });
+  if (maxRate !== undefined && max !== undefined && max > maxRate) {
+    issues.push({ path: [...path, 'search', 'maxRate'], message: `${search.maxRate} exceeds --max-rate ${formatRate(maxRate)}` });
+  }
 }
 
 /** Step names are unique in a flow and apart from its stages and the flow itself (they share the histogram's stage field); events come from streams. */

@@ -273,11 +273,34 @@ const coldstartProbe = z.strictObject({
   targets: z.array(nonEmptyString).min(1).optional().meta({ description: 'Targets to probe; all when omitted' }),
 });
 
+const capacitySearch = z
+  .strictObject({
+    from: rate.meta({ description: 'The first step’s rate' }),
+    maxRate: rate.meta({ description: 'The search never asks more than this' }),
+    growth: z
+      .number()
+      .gt(1, { error: 'expected a factor above 1' })
+      .default(2)
+      .meta({ description: 'Each held step multiplies the rate by this, until one breaks' }),
+    precision: percent
+      .refine((share) => share > 0, { message: 'expected a precision above 0%' })
+      .prefault('10%')
+      .meta({ description: 'Then the search bisects until the broken rate is within this share above the held one' }),
+    step: positiveDuration().prefault('10s').meta({ description: 'How long each rate is held' }),
+    pause: duration().prefault('2s').meta({ description: "Quiet time between steps, so one step's backlog is not the next one's" }),
+    budget: positiveDuration().prefault('5m').meta({ description: 'No step starts that would end after this, from the first step' }),
+  })
+  .meta({
+    description:
+      'Capacity search: per target, raise the arrival rate step by step, then bisect, until the SLO breaks; the highest rate that held, with its instances (rps per instance)',
+  });
+
 const loadProbe = z.strictObject({
   kind: z.literal('load'),
   name: nonEmptyString.optional(),
   request: request.prefault({}),
-  stages: z.array(stage).min(1, { error: 'name at least one stage' }),
+  stages: z.array(stage).min(1, { error: 'name at least one stage' }).optional().meta({ description: 'The schedule; a probe takes stages or search' }),
+  search: capacitySearch.optional(),
   maxInFlight: connectionCount.default(1000).meta({ description: 'Requests in flight per target; a request due beyond it is counted as dropped' }),
   connections: connectionCount
     .optional()
@@ -481,7 +504,7 @@ export type ColdstartProbe = Extract<Probe, { kind: 'coldstart' }>;
 export type RequestSpec = ColdstartProbe['request'];
 export type LoadProbe = Extract<Probe, { kind: 'load' }>;
 export type CapacityProbe = Extract<Probe, { kind: 'capacity' }>;
-export type Stage = LoadProbe['stages'][number];
+export type Stage = FlowProbe['stages'][number];
 export type StreamProbe = Extract<Probe, { kind: 'stream' }>;
 export type IdleSweepProbe = Extract<Probe, { kind: 'idleSweep' }>;
 export type FlowProbe = Extract<Probe, { kind: 'flow' }>;

@@ -1,0 +1,21 @@
+import type { SloLimits } from './records.js';
+
+/** The latency percentiles a load SLO may limit, and the quantile each names. */
+export const LATENCY_SLO_METRICS = ['p50', 'p75', 'p90', 'p95', 'p99', 'p999'] as const;
+
+export type LatencySloMetric = (typeof LATENCY_SLO_METRICS)[number];
+
+export const quantileOf = (metric: LatencySloMetric): number => (metric === 'p999' ? 0.999 : Number(metric.slice(1)) / 100);
+
+/** A client delay p99 above this share of what a verdict compares may have caused the result. */
+export const MAX_CLIENT_DELAY_SHARE = 0.1;
+
+/** The tightest latency limit of an SLO, with its name, e.g. `{ metric: 'p95', limitMs: 500 }`. */
+export function tightestLatencyLimit(slo: SloLimits | undefined): { metric: LatencySloMetric; limitMs: number } | undefined {
+  let tightest: { metric: LatencySloMetric; limitMs: number } | undefined;
+  for (const metric of LATENCY_SLO_METRICS) {
+    const limit = slo?.[metric];
+    if (limit && (!tightest || limit.value < tightest.limitMs)) tightest = { metric, limitMs: limit.value };
+  }
+  return tightest;
+}
