@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { summaryJsonSchema } from '../src/model/summary.js';
 import { CbError, ScenarioError } from '../src/model/errors.js';
 import { interpolateString } from '../src/scenario/interpolate.js';
+import { priceSheetJsonSchema } from '../src/scenario/price-sheet.js';
 import { criteriaJsonSchema, loadCriteriaFile } from '../src/scenario/criteria.js';
 import { applyOverrides } from '../src/scenario/plan.js';
 import { loadScenarioFile, parseScenario } from '../src/scenario/read.js';
@@ -217,12 +218,13 @@ probes:
     assert.equal(criteria.relative.length, 2);
   });
 
-  it('publishes JSON Schemas generated from the same definitions (scenario, criteria, summary)', () => {
+  it('publishes JSON Schemas generated from the same definitions (scenario, criteria, summary, records, prices)', () => {
     const committed = (name: string) => JSON.parse(readFileSync(join(ROOT, 'schema', name), 'utf8'));
     assert.deepEqual(committed('scenario.schema.json'), scenarioJsonSchema(), 'run `npm run schema` and commit schema/');
     assert.deepEqual(committed('summary.schema.json'), summaryJsonSchema(), 'run `npm run schema` and commit schema/');
     assert.deepEqual(committed('criteria.schema.json'), criteriaJsonSchema(), 'run `npm run schema` and commit schema/');
     assert.deepEqual(committed('records.schema.json'), recordsJsonSchema(), 'run `npm run schema` and commit schema/');
+    assert.deepEqual(committed('prices.schema.json'), priceSheetJsonSchema(), 'run `npm run schema` and commit schema/');
   });
 });
 

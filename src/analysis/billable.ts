@@ -43,32 +43,42 @@ export function addBusySpan(busy: BusyByInstance, instance: string, start: numbe
   periods.splice(i, j - i, merged);
 }
 
+/** One instance's time in a stage, in ms: busy, busy with each period rounded up (request-based billing), and its lifetime. */
+export interface InstanceTime {
+  requests: number;
+  busyMs: number;
+  billedMs: number;
+  lifetimeMs: number;
+}
+
+export function instanceTimes(busy: BusyByInstance): InstanceTime[] {
+  return [...busy.values()].map((entry) => {
+    let busyMs = 0;
+    let billedMs = 0;
+    for (const [start, end] of entry.periods) {
+      busyMs += end - start;
+      billedMs += Math.ceil((end - start) / BILLING_GRANULARITY_MS) * BILLING_GRANULARITY_MS;
+    }
+    return { requests: entry.requests, busyMs, billedMs, lifetimeMs: entry.lastAt - entry.firstAt };
+  });
+}
+
 /** What a stage's requests cost in instance time, in seconds, and per 1,000 requests. */
 export function billableFigures(busy: BusyByInstance): NonNullable<LoadStageSummary['billable']> | null {
   if (busy.size === 0) return null;
-  let busyMs = 0;
-  let roundedMs = 0;
-  let lifetimeMs = 0;
-  let requests = 0;
-  for (const entry of busy.values()) {
-    for (const [start, end] of entry.periods) {
-      busyMs += end - start;
-      roundedMs += Math.ceil((end - start) / BILLING_GRANULARITY_MS) * BILLING_GRANULARITY_MS;
-    }
-    lifetimeMs += entry.lastAt - entry.firstAt;
-    requests += entry.requests;
-  }
+  const total = { requests: 0, busyMs: 0, billedMs: 0, lifetimeMs: 0 };
+  for (const time of instanceTimes(busy)) for (const key of Object.keys(total) as Array<keyof InstanceTime>) total[key] += time[key];
   const seconds = (ms: number) => round3(ms / 1000);
   return {
     instances: busy.size,
-    requests,
-    busySeconds: seconds(busyMs),
-    requestBilledSeconds: seconds(roundedMs),
-    lifetimeSeconds: seconds(lifetimeMs),
-    idleSeconds: seconds(lifetimeMs - busyMs),
+    requests: total.requests,
+    busySeconds: seconds(total.busyMs),
+    requestBilledSeconds: seconds(total.billedMs),
+    lifetimeSeconds: seconds(total.lifetimeMs),
+    idleSeconds: seconds(total.lifetimeMs - total.busyMs),
     perThousandRequests: {
-      requestBilledSeconds: seconds((roundedMs * 1000) / requests),
-      lifetimeSeconds: seconds((lifetimeMs * 1000) / requests),
+      requestBilledSeconds: seconds((total.billedMs * 1000) / total.requests),
+      lifetimeSeconds: seconds((total.lifetimeMs * 1000) / total.requests),
     },
   };
 }

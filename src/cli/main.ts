@@ -199,6 +199,43 @@ export async function main(argv: string[]): Promise<void> {
       },
     )
     .command(
+      'cost <runDir>',
+      "What each platform of a price sheet costs a month at each traffic level, from the run's instance time and capacity per instance",
+      (y) =>
+        y
+          .positional('runDir', { type: 'string', demandOption: true })
+          .option('prices', {
+            type: 'string',
+            array: true,
+            demandOption: true,
+            describe: 'Price sheet (YAML, schema/prices.schema.json; examples/prices/); repeat it to compare sheets in one table',
+          })
+          .option('traffic', { type: 'string', default: '10k,50k,500k,2M/month', describe: 'Requests a month, comma-separated' })
+          .option('peak-to-mean', { type: 'number', default: 4, describe: 'Peak rate ÷ mean rate: what Kubernetes pods are sized for' })
+          .option('within', { type: 'string', default: '10%', describe: "The widest 90% interval's half-width, as a share of the cost, still predictable" })
+          .option('instances', {
+            type: 'number',
+            coerce: integerOption('instances', 1),
+            describe: 'Instances behind each target, for a run without instance ids (an assumption, printed as one)',
+          })
+          .option('json', runOptions.json)
+          .option('html', { type: 'string', describe: 'Also write the table as an HTML page to this file' }),
+      async (args) => {
+        exitCode = await (
+          await import('./commands/cost.js')
+        ).costCommand({
+          runDir: args.runDir,
+          prices: args.prices,
+          traffic: args.traffic,
+          peakToMean: args.peakToMean,
+          within: args.within,
+          instances: args.instances,
+          json: args.json,
+          html: args.html,
+        });
+      },
+    )
+    .command(
       'demo',
       'Start the embedded scale-to-zero and always-on platforms and run scenarios/demo.yaml (or --scenario) against them',
       (y) =>

@@ -25,7 +25,11 @@ export type ErrorCode =
   | 'CB_SCRIPT_NOT_FOUND'
   | 'CB_SCRIPT_COMPILE'
   | 'CB_SCRIPT_IMPORT'
-  | 'CB_SCRIPT_NO_FUNCTION';
+  | 'CB_SCRIPT_NO_FUNCTION'
+  | 'CB_PRICES_NOT_FOUND'
+  | 'CB_PRICES_SYNTAX'
+  | 'CB_PRICES_INVALID'
+  | 'CB_COST_UNMEASURED';
 
 const RUN_FAILURES: readonly ErrorCode[] = ['CB_RUN_INCOMPLETE', 'CB_SAMPLES_DAMAGED', 'CB_INFLUX_WRITE', 'CB_OUTPUT_FULL'];
 
@@ -45,6 +49,9 @@ export class CbError extends Error {
   }
 }
 
+/** The codes a validated YAML file's problems carry: a scenario's (and a criteria file's), or a price sheet's. */
+export type YamlErrorCode = 'CB_SCENARIO_SYNTAX' | 'CB_SCENARIO_INVALID' | 'CB_PRICES_SYNTAX' | 'CB_PRICES_INVALID';
+
 /** One problem found in a scenario file, located as precisely as the YAML allows. */
 export interface ScenarioIssue {
   file: string;
@@ -62,7 +69,7 @@ function formatScenarioIssue(issue: ScenarioIssue): string {
 
 export class ScenarioError extends CbError {
   constructor(
-    code: 'CB_SCENARIO_SYNTAX' | 'CB_SCENARIO_INVALID',
+    code: YamlErrorCode,
     readonly issues: readonly ScenarioIssue[],
   ) {
     const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;

@@ -62,6 +62,31 @@ export function formatRate(perSecond: number): string {
   return `${perSecond >= 100 ? Math.round(perSecond) : Number(perSecond.toPrecision(3))}/s`;
 }
 
+const COUNT_SUFFIXES: Record<string, number> = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6, b: 1e9, B: 1e9 };
+
+/** `10k,50k,500k,2M/month` → requests a month; undefined when any level is malformed. */
+export function parseTrafficLevels(text: string): number[] | undefined {
+  const levels = text
+    .replace(/\/\s*month\s*$/, '')
+    .split(',')
+    .map((level) => /^\s*(\d+(?:\.\d+)?)\s*([kKmMbB]?)\s*(?:\/\s*month)?\s*$/.exec(level));
+  if (levels.some((match) => !match)) return undefined;
+  const values = levels.map((match) => Number(match![1]) * COUNT_SUFFIXES[match![2]!]!);
+  return values.every((value) => value > 0) ? values : undefined;
+}
+
+/** 2000000 → `2M`, 50000 → `50k`: a traffic level as people write it. */
+export function formatCount(value: number): string {
+  for (const [suffix, scale] of [
+    ['B', 1e9],
+    ['M', 1e6],
+    ['k', 1e3],
+  ] as const) {
+    if (value >= scale) return `${Number((value / scale).toPrecision(3))}${suffix}`;
+  }
+  return String(value);
+}
+
 /** `>= 99.9%`, `< 800ms`: a comparison with a value parsed by `parseValue`. */
 export function parseComparison(text: string, parseValue: (text: string) => number | undefined): { op: Comparison; value: number } | undefined {
   const match = /^\s*(<=|>=|<|>)\s*(.+?)\s*$/.exec(text);

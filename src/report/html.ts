@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 import type { Summary } from '../model/summary.js';
 import type { StoredRun } from '../analysis/stored-run.js';
 import { chartSpecs } from './chart-data.js';
+import { costNotes, costTable } from './cost.js';
+import type { CostReport } from '../model/price-sheet.js';
 import { HTML_CLIENT_SCRIPT } from './html-client.js';
 import {
   billableTable,
@@ -79,6 +81,26 @@ ${sections.map(([title, table]) => (table.rows.length ? `<h2>${title}</h2>${html
 <script>${UPLOT_JS}</script>
 <script type="application/json" id="chart-data">${data}</script>
 <script>${HTML_CLIENT_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/** `coldbench cost --html`: the cost table and its notes, as a page in the report's style. */
+export function renderCostHtml(report: CostReport): string {
+  const [intro, ...rest] = costNotes(report);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>coldbench cost</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h2>What it costs</h2>
+${htmlTable(costTable(report), (row) => (row.at(-1)!.startsWith('yes') ? 'pass' : 'fail'))}
+<p>${escape(intro!)}</p>
+<pre>${escape(rest.join('\n'))}</pre>
 </body>
 </html>
 `;

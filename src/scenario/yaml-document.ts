@@ -4,7 +4,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { ScenarioError, type ScenarioIssue } from '../model/errors.js';
+import { ScenarioError, type ScenarioIssue, type YamlErrorCode } from '../model/errors.js';
 import { formatPath, interpolate, type Path, type RuntimeVariables } from './interpolate.js';
 import { allowedKeys, closest } from './suggest.js';
 
@@ -20,6 +20,8 @@ export interface ValidateOptions {
   crossCheck?: (document: unknown) => RawIssue[];
   /** The document's own variables, left for the runner (a flow step's `${token}`). */
   runtimeVariables?: (document: unknown) => RuntimeVariables;
+  /** The error codes its problems carry (default: a scenario's). */
+  codes?: { syntax: YamlErrorCode; invalid: YamlErrorCode };
 }
 
 export function parseValidated<S extends z.ZodType>(
@@ -29,11 +31,12 @@ export function parseValidated<S extends z.ZodType>(
   jsonSchema: object,
   options: ValidateOptions,
 ): { data: z.output<S>; raw: unknown } {
+  const codes = options.codes ?? { syntax: 'CB_SCENARIO_SYNTAX', invalid: 'CB_SCENARIO_INVALID' };
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ScenarioError(
-      'CB_SCENARIO_SYNTAX',
+      codes.syntax,
       doc.errors.map((error) => {
         const { line, col } = lines.linePos(error.pos[0]);
         return { file, line, column: col, path: '', message: `YAML syntax error at column ${col}: ${firstLine(error.message)}` };
@@ -45,7 +48,7 @@ export function parseValidated<S extends z.ZodType>(
     raw = doc.toJS();
   } catch (error) {
     // The yaml package refuses an alias bomb ("Excessive alias count …") while building the value.
-    throw new ScenarioError('CB_SCENARIO_SYNTAX', [
+    throw new ScenarioError(codes.syntax, [
       { file, line: 1, column: 1, path: '', message: `the YAML cannot be expanded: ${firstLine((error as Error).message)}` },
     ]);
   }
@@ -69,7 +72,7 @@ export function parseValidated<S extends z.ZodType>(
 
   if (issues.length > 0 || !parsed.success) {
     issues.sort((a, b) => a.line - b.line || a.column - b.column);
-    throw new ScenarioError('CB_SCENARIO_INVALID', dedupe(issues));
+    throw new ScenarioError(codes.invalid, dedupe(issues));
   }
   return { data: parsed.data, raw };
 }
