@@ -1,5 +1,5 @@
 /**
- * `npm run bench:demo [-- runs]`: runs `coldbench demo` N times (default 10), each in a fresh
+ * `npm run bench:demo [-- runs] [--decision]`: runs `coldbench demo` (or `demo --decision`) N times (default 10), each in a fresh
  * process as a user runs it, and prints how many exited 0 and the spread of the figures the
  * verdicts rest on, so the demo's margin on this machine is a measured number.
  */
@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { Summary } from '../src/model/summary.js';
 
 const CLI = fileURLToPath(new URL('../../bin/coldbench.js', import.meta.url));
-const RUNS = Number(process.argv[2] ?? process.env.BENCH_DEMO_RUNS ?? 10);
+const DECISION = process.argv.includes('--decision');
+const RUNS = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? process.env.BENCH_DEMO_RUNS ?? 10);
 
 interface DemoRun {
   exit: number;
@@ -20,7 +21,8 @@ interface DemoRun {
 
 function runDemo(): Promise<DemoRun> {
   const out = mkdtempSync(join(tmpdir(), 'coldbench-demo-loop-'));
-  const child = spawn(process.execPath, [CLI, 'demo', '--json', '--out', out], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const args = [CLI, 'demo', ...(DECISION ? ['--decision'] : []), '--json', '--out', out];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
   return new Promise((resolve) =>
@@ -39,6 +41,17 @@ function runDemo(): Promise<DemoRun> {
 
 /** The figures each run's verdicts rest on, in ms unless named otherwise. */
 function figures(summary: Summary): Record<string, number | undefined> {
+  if (DECISION) {
+    const share = (target: string, gapMs: number) => summary.targets[target]?.idleSweep?.gaps.find((g) => g.gapMs === gapMs)?.coldShare ?? undefined;
+    return {
+      'cloudrun cold share after 250ms': share('cloudrun', 250),
+      'cloudrun cold share after 1s': share('cloudrun', 1000),
+      'k8s cold share after 1s': share('k8s', 1000),
+      'k8s rps per instance': summary.targets.k8s?.capacitySearch?.rpsPerInstance ?? undefined,
+      'cloudrun rps per instance': summary.targets.cloudrun?.capacitySearch?.rpsPerInstance ?? undefined,
+      'cloudrun held rate': summary.targets.cloudrun?.capacitySearch?.heldRate ?? undefined,
+    };
+  }
   const k8s = summary.targets.k8s?.load?.['10x'];
   const cloudrun = summary.targets.cloudrun?.load?.['10x'];
   return {
@@ -59,13 +72,14 @@ for (let i = 1; i <= RUNS; i++) {
   runs.push(run);
   const statuses = run.summary?.verdicts.map((v) => v.status).join(' ') ?? 'no summary';
   const f = run.summary ? figures(run.summary) : {};
-  process.stdout.write(
-    `run ${i}/${RUNS}: exit ${run.exit}  ${statuses}  k8s 10x p99 ${f['k8s 10x p99'] ?? '–'}ms  lag p99 ${f['10x schedule lag p99'] ?? '–'}ms\n`,
-  );
+  const detail = DECISION
+    ? `k8s ${f['k8s rps per instance'] ?? '–'}/s per instance  cloudrun held ${f['cloudrun held rate'] ?? '–'}/s`
+    : `k8s 10x p99 ${f['k8s 10x p99'] ?? '–'}ms  lag p99 ${f['10x schedule lag p99'] ?? '–'}ms`;
+  process.stdout.write(`run ${i}/${RUNS}: exit ${run.exit}  ${statuses}  ${detail}\n`);
 }
 
 const passed = runs.filter((r) => r.exit === 0).length;
-process.stdout.write(`\ncoldbench demo: ${passed}/${RUNS} runs exited 0 (node ${process.version})\n\n`);
+process.stdout.write(`\ncoldbench demo${DECISION ? ' --decision' : ''}: ${passed}/${RUNS} runs exited 0 (node ${process.version})\n\n`);
 const rows = runs.flatMap((r) => (r.summary ? [figures(r.summary)] : []));
 const names = Object.keys(rows[0] ?? {});
 process.stdout.write(`${'figure'.padEnd(38)}${'min'.padStart(9)}${'median'.padStart(9)}${'max'.padStart(9)}  n\n`);

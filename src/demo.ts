@@ -3,6 +3,7 @@
  * scenarios/demo.yaml run against them (their URLs passed in through the environment, as a
  * user passes real ones), and every process stopped afterwards, on interrupt too.
  */
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPlatformProcess, type PlatformProcess } from './platforms/platform-process.js';
 import { runScenario, type RunOutcome, type RunScenarioOptions } from './run-scenario.js';
@@ -11,6 +12,10 @@ import { loadScenarioFile } from './scenario/read.js';
 const DEMO_SCENARIO = fileURLToPath(new URL('../../scenarios/demo.yaml', import.meta.url));
 /** `coldbench demo --decision`: what the cutover decision needs beyond the three claims. */
 export const DECISION_SCENARIO = fileURLToPath(new URL('../../scenarios/decision.yaml', import.meta.url));
+/** The price sheets its cost table uses, relative to the working directory when they are under it. */
+export const DECISION_PRICE_SHEETS = ['cloud-run', 'gke', 'doks'].map((name) =>
+  relative(process.cwd(), fileURLToPath(new URL(`../../examples/prices/${name}.yaml`, import.meta.url))),
+);
 
 export interface DemoPlatformOptions {
   /** Startup of a scale-to-zero instance: image pull plus model load. */

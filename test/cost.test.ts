@@ -2,10 +2,10 @@
  * coldbench cost: the monthly cost per platform and traffic level, from measured instance
  * time and capacity per instance. A hand-computed sheet matches to the cent; a bad sheet is
  * refused with file:line; a run without instance ids is refused unless --instances is given;
- * the example sheets price a real run end to end.
+ * the example sheets price a real run end to end, in the terminal and in the run's reports.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { costReport, type CostMeasurements } from '../src/analysis/cost.js';
@@ -47,21 +47,10 @@ platforms:
     prices: { vcpuHour: ${price(0.04)}, gibHour: ${price(0.005)} }
 `;
 
-/** Two alike instances (so resampling them changes nothing), 0.2 s billed and 0.3 s alive per request; 50 rps a pod, 60 when it broke. */
+/** Five alike instances (so resampling them changes nothing), 0.2 s billed and 0.3 s alive per request; 50 rps a pod, 60 when it broke. */
+const alike = (count: number) => Array.from({ length: count }, () => ({ requests: 40, busyMs: 6000, billedMs: 8000, lifetimeMs: 12000 }));
 const HAND_MEASURED: CostMeasurements = {
-  serverless: {
-    stages: [
-      {
-        stage: 'steady',
-        rate: 10,
-        instances: [
-          { requests: 100, busyMs: 15000, billedMs: 20000, lifetimeMs: 30000 },
-          { requests: 100, busyMs: 15000, billedMs: 20000, lifetimeMs: 30000 },
-        ],
-      },
-    ],
-    capacity: null,
-  },
+  serverless: { stages: [{ stage: 'steady', rate: 10, instances: alike(5) }], capacity: null },
   cluster: { stages: [], capacity: { perInstance: 50, high: 60, instances: 2, heldRate: 100 } },
 };
 
@@ -82,7 +71,13 @@ describe('coldbench cost', () => {
     const nodes = report.platforms.find((p) => p.name === 'nodes')!;
     // (197.10 − 160.60) ÷ 2 ÷ 197.10 = 9.3%: within 10%. The pods' (91.25 − 73) ÷ 2 ÷ 91.25 = 10% is not below it.
     assert.deepEqual([nodes.spread, nodes.predictable], [0.093, true]);
-    assert.match(report.platforms[0]!.assumptions.join('\n'), /200 s per 1,000 requests, measured on serverless steady at 10\/s over 2 instances/);
+    assert.match(report.platforms[0]!.assumptions.join('\n'), /200 s per 1,000 requests, measured on serverless steady at 10\/s over 5 instances/);
+
+    // Two instances cannot be resampled into an interval: the cost stands, the interval is left out and the row is not "predictable".
+    const few = { ...HAND_MEASURED, serverless: { stages: [{ stage: 'steady', rate: 10, instances: alike(2) }], capacity: null } };
+    const unbounded = costReport(parsePriceSheet(HAND_SHEET, 'hand.yaml'), few, { traffic: [1e6], peakToMean: 4, within: 0.1 }).platforms[0]!;
+    assert.deepEqual([unbounded.cells[0]!.cost, unbounded.cells[0]!.low, unbounded.spread, unbounded.predictable], [4.68, null, null, false]);
+    assert.match(unbounded.unbounded!, /measured over 2 instances \(steady\): too few to resample/);
   });
 
   it('refuses a bad sheet with every problem at once, each with file and line', () => {
@@ -138,14 +133,18 @@ probes:
 `;
     const withIds = await runScenario(parseScenario(scenario(await named()), 'cost.yaml'), { outDir: tempDir() });
     const sheets = ['cloud-run', 'gke', 'doks'].flatMap((name) => ['--prices', join(ROOT, 'examples/prices', `${name}.yaml`)]);
-    const html = join(tempDir(), 'cost.html');
-    const printed = await coldbench('cost', withIds.dir, ...sheets, '--traffic', '10k,2M/month', '--html', html);
+    const printed = await coldbench('cost', withIds.dir, ...sheets, '--traffic', '10k,2M/month');
     assert.ok(printed.code === 0 || printed.code === 1, printed.stderr);
     assert.match(printed.stdout, /## What it costs/);
     for (const platform of ['Cloud Run \\(request-based\\)', 'Cloud Run \\(instance-based\\)', 'GKE Standard', 'GKE Autopilot', 'DigitalOcean Kubernetes'])
       assert.match(printed.stdout, new RegExp(`\\| ${platform}[^\\n]*\\| \\$\\d`));
     assert.match(printed.stdout, /one pod holds 50\/s within the SLO \(100\/s held on 2 instances/);
     assert.match(printed.stdout, /https:\/\/cloud\.google\.com\/run\/pricing, read 2026-12-03/);
+    // The run's reports gain the same table when asked to price it.
+    const reported = await coldbench('report', withIds.dir, '--html', ...sheets, '--traffic', '10k,2M/month');
+    assert.equal(reported.code, 0, reported.stderr);
+    assert.match(readFileSync(join(withIds.dir, 'report.md'), 'utf8'), /## What it costs\n\n\| platform \| billing \| 10k\/month \| 2M\/month/);
+    assert.match(readFileSync(join(withIds.dir, 'report.html'), 'utf8'), /<h2>What it costs<\/h2><table id="cost">.*GKE Autopilot/s);
     const json = JSON.parse((await coldbench('cost', withIds.dir, ...sheets, '--json')).stdout) as CostReport;
     assert.deepEqual(
       json.platforms.map((p) => p.cells.map((c) => c.requestsPerMonth)),

@@ -187,7 +187,18 @@ probes:
     const decision = await loadScenarioFile(join(ROOT, 'scenarios/decision.yaml'), { env: demoEnv });
     assert.deepEqual(
       decision.scenario.probes.map((p) => p.kind),
-      ['idleSweep'],
+      ['idleSweep', 'load'],
+    );
+    const services = ['WEB_', '', 'STREAM_'].flatMap((service) =>
+      ['CLOUDRUN', 'K8S'].flatMap((platform) => [
+        [`${platform}_${service}URL`, `https://${service.toLowerCase()}1.example.com`],
+        [`${platform}_${service}LANES`, `https://${service.toLowerCase()}{lane}.example.com`],
+      ]),
+    );
+    const threeServices = await loadScenarioFile(join(ROOT, 'scenarios/cutover-three-services.yaml'), { env: Object.fromEntries(services) });
+    assert.deepEqual(
+      threeServices.scenario.probes.map((p) => (p.kind === 'load' && p.search ? `search ${p.targets!.join('+')}` : p.kind)),
+      ['coldstart', 'idleSweep', 'search cloudrun+k8s', 'search cloudrun-web+k8s-web', 'stream'],
     );
     const script = await loadScenarioFile(join(ROOT, 'scenarios/llm-chat-script.yaml'), { env: demoEnv });
     assert.equal(typeof script.flowScripts?.get(0)?.run, 'function');

@@ -23,6 +23,8 @@ import { stageKey, type StoredRun } from './stored-run.js';
 import { round3 } from './stats.js';
 
 const REPLICATES = 2000;
+/** Fewer instances than this cannot be resampled into an interval worth the name: it is left unbounded, and said so. */
+const MIN_INSTANCES_TO_RESAMPLE = 5;
 const SEED = 0x5eed;
 /** A traffic level's mean rate further than this factor from every measured stage's rate is an extrapolation, and said so. */
 const EXTRAPOLATION_FACTOR = 3;
@@ -95,14 +97,19 @@ export function costReport(sheet: PriceSheet, measured: CostMeasurements, option
     if (!target)
       throw new CbError('CB_COST_UNMEASURED', `${platform.name}: the run has no target "${platform.target}" (targets: ${Object.keys(measured).join(', ')})`);
     const cells = options.traffic.map((requests) => priceCell(platform, target, requests, monthSeconds, sheet.hoursPerMonth, options.peakToMean));
-    const spread = Math.max(...cells.map((c) => (c.cost > 0 ? (c.high - c.low) / 2 / c.cost : 0)));
+    const few = cells.find((c) => c.stage && c.stage.instances.length < MIN_INSTANCES_TO_RESAMPLE)?.stage;
+    const unbounded = few
+      ? `measured over ${plural(few.instances.length, 'instance')} (${few.stage}): too few to resample into an interval (${MIN_INSTANCES_TO_RESAMPLE} or more)`
+      : null;
+    const spread = unbounded ? null : Math.max(...cells.map((c) => (c.cost > 0 ? (c.high - c.low) / 2 / c.cost : 0)));
     return {
       name: platform.name,
       target: platform.target,
       billing: platform.billing,
-      cells: cells.map(({ cell }) => cell),
-      spread: round3(spread),
-      predictable: spread <= options.within,
+      cells: cells.map(({ cell }) => (unbounded ? { ...cell, low: null, high: null } : cell)),
+      spread: spread === null ? null : round3(spread),
+      predictable: spread !== null && spread <= options.within,
+      unbounded,
       assumptions: assumptions(platform, target, cells, monthSeconds, options.peakToMean),
       sources: Object.entries(platform.prices as Record<string, Price | undefined>).flatMap(([name, p]) => (p ? [{ price: name, ...p }] : [])),
     };
@@ -178,7 +185,7 @@ function priceCell(
   };
 }
 
-/** The stage measured at the rate nearest the traffic's mean rate (on a log scale); valid stages first. */
+/** The stage measured at the rate nearest the traffic's mean rate (on a log scale). */
 function nearestStage(platform: PlatformPricing, target: TargetMeasurements, meanRate: number): StageInstanceTime {
   if (target.stages.length === 0) {
     throw new CbError(
@@ -187,7 +194,9 @@ function nearestStage(platform: PlatformPricing, target: TargetMeasurements, mea
     );
   }
   const distance = (s: StageInstanceTime) => Math.abs(Math.log(Math.max(s.rate, 1e-9) / meanRate));
-  return target.stages.reduce((best, s) => (distance(s) < distance(best) ? s : best));
+  const requests = (s: StageInstanceTime) => sum(s.instances, 'requests');
+  // Between stages at one rate (a search step and its warm-up), the one with more requests.
+  return target.stages.reduce((best, s) => (distance(s) < distance(best) || (distance(s) === distance(best) && requests(s) > requests(best)) ? s : best));
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -120,7 +120,12 @@ function windowAccumulator(run: StoredRun) {
       if (interval.metric !== 'latency') return;
       const stage = stageKey(interval.probe, interval.target, interval.stage);
       const seconds = run.seconds.get(stage) ?? [];
-      seconds.push({ at: interval.startedAt, count: histogram.totalCount, p95Ms: usToMs(histogram.getValueAtPercentile(95)) });
+      seconds.push({
+        at: interval.startedAt,
+        count: histogram.totalCount,
+        p50Ms: usToMs(histogram.getValueAtPercentile(50)),
+        p95Ms: usToMs(histogram.getValueAtPercentile(95)),
+      });
       run.seconds.set(stage, seconds);
     },
     close() {

@@ -68,7 +68,7 @@ export interface FlowData {
 
 export interface StoredRun extends RunContents {
   /** Per load stage (probe/target/stage key): p95 of each interval, for the timeline. */
-  seconds: Map<string, Array<{ at: number; count: number; p95Ms: number }>>;
+  seconds: Map<string, Array<{ at: number; count: number; p50Ms: number; p95Ms: number }>>;
   /** Per load stage and latency metric (windowKey): 10-second windows; undefined when the interval log is missing. */
   windows: Map<string, LatencyWindow[]> | undefined;
   coldstart: ColdstartSample[];

@@ -2,16 +2,16 @@
 import type { ProbeKind } from '../model/probe-kinds.js';
 import type { HttpProtocol, ProbeDeclared } from '../model/records.js';
 import type { VerdictSpec } from '../model/verdict-specs.js';
-import type { StoredRun } from './stored-run.js';
+import { stageKey, type StoredRun } from './stored-run.js';
 import { summarizeCapacity } from './capacity.js';
-import { summarizeCapacitySearch } from './capacity-search.js';
+import { summarizeCapacitySearch, type SearchStep } from './capacity-search.js';
 import { clientSummary } from './client.js';
 import { summarizeColdStart } from './coldstart.js';
 import { summarizeFlow } from './flow.js';
 import { summarizeIdleSweep } from './idle-sweep.js';
 import { summarizeLoad } from './load.js';
 import { summarizeStream } from './stream.js';
-import type { Summary, VerdictResult } from '../model/summary.js';
+import type { LoadStageSummary, Summary, VerdictResult } from '../model/summary.js';
 import { declaredSloVerdicts, unjudgedSlos } from './verdicts/declared-slo.js';
 import { judge } from './verdicts/judge.js';
 
@@ -29,7 +29,7 @@ const SECTIONS: { [K in ProbeKind]: (run: StoredRun, probe: ProbeDeclared, targe
   load: (run, probe, target, entry) => {
     const stages = summarizeLoad(run, probe, target);
     entry.load = { ...entry.load, ...stages };
-    if (probe.search) entry.capacitySearch = summarizeCapacitySearch(probe.probe, probe.search, stages);
+    if (probe.search) entry.capacitySearch = summarizeCapacitySearch(probe.probe, probe.search, searchSteps(run, probe.probe, target, stages));
   },
   capacity: (run, probe, target, entry) => {
     const capacity = summarizeCapacity(run, probe.probe, target);
@@ -45,6 +45,21 @@ const SECTIONS: { [K in ProbeKind]: (run: StoredRun, probe: ProbeDeclared, targe
     entry.flow = { ...entry.flow, [probe.probe]: summarizeFlow(run, probe, target) };
   },
 };
+
+/** A capacity search's judged steps (not their warm-ups), in order, with each second's median latency. */
+function searchSteps(run: StoredRun, probe: string, target: string, stages: Record<string, LoadStageSummary>): SearchStep[] {
+  return run.series.flatMap((record) =>
+    record.type === 'stage' && record.probe === probe && record.target === target && !record.warmUp && stages[record.stage]
+      ? [
+          {
+            stage: record.stage,
+            load: stages[record.stage]!,
+            secondMediansMs: (run.seconds.get(stageKey(probe, target, record.stage)) ?? []).map((s) => s.p50Ms),
+          },
+        ]
+      : [],
+  );
+}
 
 /**
  * `verdicts` defaults to the run's; a gate passes those of its criteria file. Without any,

@@ -37,6 +37,23 @@ const integerOption =
     return number;
   };
 
+/** cost, and report --prices: what a run costs on the platforms of a price sheet. */
+const pricingOptions = {
+  prices: {
+    type: 'string',
+    array: true,
+    describe: 'Price sheet (YAML, schema/prices.schema.json; examples/prices/); repeat it to compare sheets in one table',
+  },
+  traffic: { type: 'string', default: '10k,50k,500k,2M/month', describe: 'Requests a month, comma-separated' },
+  'peak-to-mean': { type: 'number', default: 4, describe: 'Peak rate ÷ mean rate: what Kubernetes pods are sized for' },
+  within: { type: 'string', default: '10%', describe: "The widest 90% interval's half-width, as a share of the cost, still predictable" },
+  instances: {
+    type: 'number',
+    coerce: integerOption('instances', 1),
+    describe: 'Instances behind each target, for a run without instance ids (an assumption, printed as one)',
+  },
+} as const;
+
 /** gate, report and compare: judge a run that did not complete instead of exiting 4. */
 const allowIncomplete = {
   type: 'boolean',
@@ -114,13 +131,19 @@ export async function main(argv: string[]): Promise<void> {
           .positional('runDir', { type: 'string', demandOption: true })
           .option('json', runOptions.json)
           .option('html', { type: 'boolean', default: false, describe: 'Also write report.html, self-contained with charts' })
+          .options(pricingOptions)
           .option('allow-incomplete', allowIncomplete),
       async (args) => {
-        exitCode = (await import('./commands/report.js')).reportCommand({
+        exitCode = await (
+          await import('./commands/report.js')
+        ).reportCommand({
           runDir: args.runDir,
           json: args.json,
           html: args.html,
           allowIncomplete: args.allowIncomplete,
+          ...(args.prices && {
+            pricing: { prices: args.prices, traffic: args.traffic, peakToMean: args.peakToMean, within: args.within, instances: args.instances },
+          }),
         });
       },
     )
@@ -204,22 +227,9 @@ export async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .positional('runDir', { type: 'string', demandOption: true })
-          .option('prices', {
-            type: 'string',
-            array: true,
-            demandOption: true,
-            describe: 'Price sheet (YAML, schema/prices.schema.json; examples/prices/); repeat it to compare sheets in one table',
-          })
-          .option('traffic', { type: 'string', default: '10k,50k,500k,2M/month', describe: 'Requests a month, comma-separated' })
-          .option('peak-to-mean', { type: 'number', default: 4, describe: 'Peak rate ÷ mean rate: what Kubernetes pods are sized for' })
-          .option('within', { type: 'string', default: '10%', describe: "The widest 90% interval's half-width, as a share of the cost, still predictable" })
-          .option('instances', {
-            type: 'number',
-            coerce: integerOption('instances', 1),
-            describe: 'Instances behind each target, for a run without instance ids (an assumption, printed as one)',
-          })
-          .option('json', runOptions.json)
-          .option('html', { type: 'string', describe: 'Also write the table as an HTML page to this file' }),
+          .options(pricingOptions)
+          .option('prices', { ...pricingOptions.prices, demandOption: true })
+          .option('json', runOptions.json),
       async (args) => {
         exitCode = await (
           await import('./commands/cost.js')
@@ -231,7 +241,6 @@ export async function main(argv: string[]): Promise<void> {
           within: args.within,
           instances: args.instances,
           json: args.json,
-          html: args.html,
         });
       },
     )
@@ -256,7 +265,8 @@ export async function main(argv: string[]): Promise<void> {
             type: 'boolean',
             default: false,
             conflicts: 'scenario',
-            describe: 'Run scenarios/decision.yaml: how often a user meets a cold start after a quiet time (the idle sweep)',
+            describe:
+              'Run scenarios/decision.yaml: how often a user meets a cold start after a quiet time (idle sweep), what one instance holds (capacity search), and what each platform costs (examples/prices/)',
           }),
       async (args) => {
         exitCode = await (

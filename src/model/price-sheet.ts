@@ -69,8 +69,9 @@ export interface PriceSheet {
 export interface CostCell {
   requestsPerMonth: number;
   cost: number;
-  low: number;
-  high: number;
+  /** null when the measurement cannot bound it (too few instances to resample). */
+  low: number | null;
+  high: number | null;
   /** What sized it: pods or nodes at the peak, or instance-seconds a month. */
   sizing: string;
 }
@@ -81,9 +82,11 @@ export interface PlatformCost {
   billing: BillingModel;
   cells: CostCell[];
   /** The widest interval's half-width as a share of its cost, over the traffic levels. */
-  spread: number;
-  /** spread ≤ the bound asked (the study's "within 10% of projections"). */
+  spread: number | null;
+  /** spread ≤ the bound asked (the study's "within 10% of projections"); false when it cannot be bounded. */
   predictable: boolean;
+  /** Why there is no interval, when there is none. */
+  unbounded: string | null;
   /** What was measured and assumed, in words, for under the table. */
   assumptions: string[];
   sources: Array<Price & { price: string }>;

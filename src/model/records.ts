@@ -355,6 +355,8 @@ export interface StageStarted {
   durationMs: number;
   /** A capacity search's step: the rate is this target's own (each target searches on its own). */
   target?: string;
+  /** A capacity search's warm-up before a step, at its rate: never judged. */
+  warmUp?: true;
 }
 
 export interface ProbeAborted {
@@ -419,6 +421,8 @@ export interface CapacitySearchPlan {
   /** The search ends when the broken rate is within this share above the held one. */
   precision: number;
   stepMs: number;
+  /** Each step is preceded by this long at its rate, not judged: instances start, caches fill. */
+  warmUpMs: number;
   /** Quiet time between steps, so one step's backlog is not the next one's. */
   pauseMs: number;
   /** No step starts that would end after this, from the first step's start. */

@@ -131,8 +131,10 @@ const searchStep = z.object({
   p50Ms: z.number().nullable(),
   p99Ms: z.number().nullable(),
   instances: z.int().nonnegative().nullable().meta({ description: 'Distinct instance ids that answered in the step' }),
+  backlog: z.boolean().meta({ description: 'Its median latency rose by half and 25 ms from its first second to its last: a queue grew' }),
   outcome: z.enum(['held', 'broke', 'invalid']).meta({
-    description: 'held: no SLO failed; broke: an SLO failed; invalid: the load generator, not the server, may have caused the result',
+    description:
+      'held: no SLO failed and no backlog grew; broke: an SLO failed or a backlog grew; invalid: the load generator, not the server, may have caused the result',
   }),
 });
 

@@ -5,7 +5,7 @@
  * once. Either way it waits the startup delay before listening, standing for image pull and
  * model load, then reports its port (over IPC, or on stdout).
  * Every response carries the identity headers coldbench uses to tell cold from warm.
- * Routes: /health, /api/work?ms=N, /api/chat (SSE), /api/generate (NDJSON), /ws and /ws/chat/:id (WebSocket),
+ * Routes: /health, /api/work?ms=N[&slots=K], /api/chat (SSE), /api/generate (NDJSON), /ws and /ws/chat/:id (WebSocket),
  * and the chat journey of chat-api.ts (/api/signin, /api/conversations…).
  * Kept to node:http at startup, so that the process itself starts as fast as Node can.
  */
@@ -50,14 +50,48 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     sendJson(res, 200, { status: 'ok', instanceId, startedAt: started, uptimeMs: uptimeMs(), requestCount });
   } else if (url.pathname === '/api/work') {
     const ms = Math.min(Number(url.searchParams.get('ms') ?? 0) || 0, 600_000);
-    const timer = setTimeout(() => sendJson(res, 200, { instanceId, workedMs: ms }), ms);
-    res.on('close', () => clearTimeout(timer));
+    const slots = Number(url.searchParams.get('slots')) || Infinity;
+    const work = (done: () => void) => {
+      const timer = setTimeout(() => {
+        sendJson(res, 200, { instanceId, workedMs: ms });
+        done();
+      }, ms);
+      res.on('close', () => {
+        if (res.writableFinished) return;
+        clearTimeout(timer);
+        done();
+      });
+    };
+    inWorkerPool(slots, work);
   } else if (url.pathname === '/api/chat' || url.pathname === '/api/generate') {
     streamTokens(req, res, url.pathname === '/api/chat' ? 'sse' : 'ndjson', tokenStreamOptions(url));
   } else if (!handleChat(req, res, url, sendJson)) {
     sendJson(res, 404, { error: 'not found', path: url.pathname });
   }
   req.resume();
+}
+
+/**
+ * `/api/work?slots=K`: at most K requests work at once in this instance, the rest wait in
+ * line, as in a model server with K batch slots; so one instance holds K ÷ ms requests a
+ * second, a known capacity to search for.
+ */
+let working = 0;
+const waiting: Array<() => void> = [];
+
+function inWorkerPool(slots: number, work: (done: () => void) => void): void {
+  const run = () => {
+    working += 1;
+    let released = false;
+    work(() => {
+      if (released) return;
+      released = true;
+      working -= 1;
+      waiting.shift()?.();
+    });
+  };
+  if (working < slots) run();
+  else waiting.push(run);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -12,8 +12,8 @@ export function costTable(report: CostReport): Table {
     rows: report.platforms.map((p) => [
       p.name,
       p.billing,
-      ...p.cells.map((c) => `${money.format(c.cost)} (${money.format(c.low)}–${money.format(c.high)}; ${c.sizing})`),
-      `${p.predictable ? 'yes' : 'NO'} (±${percent(p.spread)})`,
+      ...p.cells.map((c) => `${money.format(c.cost)} (${c.low === null ? 'no interval' : `${money.format(c.low)}–${money.format(c.high!)}`}; ${c.sizing})`),
+      p.spread === null ? 'NO (no interval)' : `${p.predictable ? 'yes' : 'NO'} (±${percent(p.spread)})`,
     ]),
   };
 }
@@ -25,6 +25,7 @@ export function costNotes(report: CostReport): string[] {
     ...report.platforms.flatMap((p) => [
       `${p.name} (${p.target}):`,
       ...p.assumptions.map((a) => `- ${a}`),
+      ...(p.unbounded ? [`- no interval: ${p.unbounded}`] : []),
       `- prices: ${p.sources.map((s) => `${s.price} ${s.value}${s.note ? ` = ${s.note}` : ''} (${s.source}, read ${s.read})`).join('; ')}`,
     ]),
   ];

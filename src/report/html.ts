@@ -41,7 +41,7 @@ code { font-size: 12px; } .chart { margin: 1.5rem 0; } .chart h3 { font-size: 1r
 .incomplete { background: #fff8c5; padding: .5rem 1rem; }
 `;
 
-export function renderHtmlReport(run: StoredRun, summary: Summary): string {
+export function renderHtmlReport(run: StoredRun, summary: Summary, cost?: CostReport): string {
   const verdicts: Table = {
     header: ['status', 'verdict', 'result', 'detail'],
     rows: summary.verdicts.map((v) => [v.status.toUpperCase(), v.title, verdictLine(v), v.detail]),
@@ -75,6 +75,7 @@ ${summary.incomplete.length ? `<div class="incomplete"><b>Incomplete data:</b><u
 <h2>Verdicts</h2>
 ${summary.verdicts.length ? htmlTable(verdicts, (row) => (row[0] === 'PASS' ? 'pass' : row[0] === 'FAIL' ? 'fail' : 'other'), 'verdicts') : '<p>No verdicts in this scenario.</p>'}
 ${sections.map(([title, table]) => (table.rows.length ? `<h2>${title}</h2>${htmlTable(table)}` : '')).join('\n')}
+${cost ? costSection(cost) : ''}
 <h2>Charts</h2>
 <p>Every latency is measured from the intended send time unless marked uncorrected; the legend of each chart shows the value under the cursor.</p>
 <div id="charts"></div>
@@ -86,24 +87,11 @@ ${sections.map(([title, table]) => (table.rows.length ? `<h2>${title}</h2>${html
 `;
 }
 
-/** `coldbench cost --html`: the cost table and its notes, as a page in the report's style. */
-export function renderCostHtml(report: CostReport): string {
-  const [intro, ...rest] = costNotes(report);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>coldbench cost</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h2>What it costs</h2>
-${htmlTable(costTable(report), (row) => (row.at(-1)!.startsWith('yes') ? 'pass' : 'fail'))}
-<p>${escape(intro!)}</p>
-<pre>${escape(rest.join('\n'))}</pre>
-</body>
-</html>
-`;
+/** The cost table (coldbench cost), when the report was asked to price the run. */
+function costSection(cost: CostReport): string {
+  const [intro, ...rest] = costNotes(cost);
+  const table = htmlTable(costTable(cost), (row) => (row.at(-1)!.startsWith('yes') ? 'pass' : 'fail'), 'cost');
+  return `<h2>What it costs</h2>${table}<p>${escape(intro!)}</p><pre>${escape(rest.join('\n'))}</pre>`;
 }
 
 function htmlTable(table: Table, rowClass?: (row: string[]) => string, id?: string): string {

@@ -67,7 +67,7 @@ export function renderMarkdownReport(summary: Summary): string {
   if (search.rows.length) {
     out.push('', '## Capacity search', '', renderMarkdownTable(search), '');
     out.push(
-      'A step held when no SLO check failed (inconclusive is not a break). Per instance: the achieved rate at the held rate ÷ the instances that answered there. The knee is the last rate before p99 doubled over its value at the lowest rate.',
+      'A step held when no SLO check failed (inconclusive is not a break) and its median latency did not keep rising (a queue that grows breaks any SLO given time). Per instance: the achieved rate at the held rate ÷ the instances that answered there. The knee is the last rate before p99 doubled over its value at the lowest rate.',
     );
   }
   const capacity = capacityTable(summary);

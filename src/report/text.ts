@@ -127,7 +127,7 @@ export function capacitySearchTable(summary: Summary): Table {
             c.rpsPerInstance === null ? '–' : formatRate(c.rpsPerInstance),
             c.kneeRate === null ? '–' : formatRate(c.kneeRate),
             ENDED_BY[c.limit],
-            c.steps.map((s) => `${formatRate(s.rate)} ${s.outcome}`).join(', '),
+            c.steps.map((s) => `${formatRate(s.rate)} ${s.outcome}${s.backlog && s.outcome === 'broke' ? ' (queue grew)' : ''}`).join(', '),
           ],
         ]
       : [],

@@ -1,10 +1,12 @@
 /**
  * A capacity search: per target, hold an arrival rate for a step, judge the step by the
- * probe's SLO on its point estimates (where the analysis would fail it), then multiply the
+ * probe's SLO on its point estimates (where the analysis would fail it) and by whether its
+ * latency kept rising (a queue that grows breaks any SLO given time), then multiply the
  * rate by `growth` until a step breaks, and bisect between the highest rate that held and
  * the lowest that broke until they are within `precision`. Every target searches at the same
  * time: step k of each runs in the same round (stage `step-k`, so the client's event-loop
- * delay is measured across all of them), each at its own rate, named in its stage record.
+ * delay is measured across all of them), each at its own rate, named in its stage record;
+ * a warm-up at the step's rate (stage `warm-up-k`, never judged) may come first.
  * A round in which the client's own event loop lagged (p99 over 10% of the tightest latency
  * limit, the analysis' rule for `invalid`) ends the search of every target in it: above that
  * rate the limit is the generator's, not the server's.
@@ -13,7 +15,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CapacitySearchPlan, Emit, LoadSample, RunRecord } from '../model/records.js';
 import { WHOLE } from '../model/segment.js';
-import { LATENCY_SLO_METRICS, MAX_CLIENT_DELAY_SHARE, quantileOf, tightestLatencyLimit } from '../model/slo-metrics.js';
+import { growingBacklog, LATENCY_SLO_METRICS, MAX_CLIENT_DELAY_SHARE, quantileOf, tightestLatencyLimit } from '../model/slo-metrics.js';
 import { compare } from '../model/units.js';
 import { searchPlan } from '../scenario/plan.js';
 import type { LoadProbe } from '../scenario/schema.js';
@@ -42,9 +44,11 @@ export interface StepCounts {
   successes: number;
   /** Corrected latencies of the successful requests, ms. */
   latencies: number[];
+  /** The same, by the second of the step they were due in. */
+  bySecond: number[][];
 }
 
-const newCounts = (): StepCounts => ({ due: 0, dropped: 0, sent: 0, successes: 0, latencies: [] });
+const newCounts = (): StepCounts => ({ due: 0, dropped: 0, sent: 0, successes: 0, latencies: [], bySecond: [] });
 
 /** Whether a step held the SLO or broke it, from the server's side; `clientDelayP99Ms` may say the client lagged instead. */
 export function judgeStep(counts: StepCounts, clientDelayP99Ms: number, slo: NonNullable<LoadProbe['slo']>): StepOutcome {
@@ -56,11 +60,21 @@ export function judgeStep(counts: StepCounts, clientDelayP99Ms: number, slo: Non
   for (const metric of LATENCY_SLO_METRICS) {
     const limit = slo[metric];
     if (!limit) continue;
-    const observed = sorted[Math.min(sorted.length - 1, Math.ceil(quantileOf(metric) * sorted.length) - 1)];
+    const observed = quantile(sorted, quantileOf(metric));
     if (observed === undefined || !compare(observed, limit.op, limit.value)) return 'broke';
   }
-  return 'held';
+  const medians = counts.bySecond
+    .filter((second) => second.length > 0)
+    .map((second) =>
+      quantile(
+        second.sort((a, b) => a - b),
+        0.5,
+      )!,
+    );
+  return growingBacklog(medians) ? 'broke' : 'held';
 }
+
+const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 
 /** Rates are asked in whole requests per second from 10/s up, so steps read as they were meant. */
 const roundRate = (rate: number) => (rate >= 10 ? Math.round(rate) : Math.round(rate * 100) / 100);
@@ -89,7 +103,7 @@ export async function runCapacitySearch(context: ProbeContext<LoadProbe>): Promi
   const startedAt = now();
   for (let round = 1; !signal.aborted; round++) {
     const searching = targets.filter(([name]) => states.get(name)!.rate !== null);
-    if (searching.length === 0 || now() - startedAt + plan.stepMs > plan.budgetMs) return;
+    if (searching.length === 0 || now() - startedAt + plan.warmUpMs + plan.stepMs > plan.budgetMs) return;
     const stage = `step-${round}`;
     const clientDelay = monitorEventLoopDelay({ resolution: 10 });
     clientDelay.enable();
@@ -98,13 +112,25 @@ export async function runCapacitySearch(context: ProbeContext<LoadProbe>): Promi
         const state = states.get(name)!;
         const rate = state.rate!;
         const counts = newCounts();
+        let stepStartAt = 0;
         const observe: Emit = (record: RunRecord) => {
-          if (record.type === 'sample' && record.kind === 'load') count(counts, record);
-          emit(record.type === 'stage' ? { ...record, target: name } : record);
+          if (record.type === 'sample' && record.kind === 'load' && record.stage === stage) count(counts, record, stepStartAt);
+          if (record.type !== 'stage') return emit(record);
+          if (record.stage === stage) stepStartAt = record.at;
+          emit({ ...record, target: name, ...(record.stage !== stage && { warmUp: true }) });
         };
         const driver = createLoadTarget(name, target, probe, probeName, observe);
-        const step = { name: stage, offsetMs: 0, durationMs: plan.stepMs, fromRate: rate, toRate: rate, targetRate: rate };
-        await drive(probe, probeName, [step], [driver], observe, signal, WHOLE);
+        const constant = (name: string, offsetMs: number, durationMs: number) => ({
+          name,
+          offsetMs,
+          durationMs,
+          fromRate: rate,
+          toRate: rate,
+          targetRate: rate,
+        });
+        const stages =
+          plan.warmUpMs > 0 ? [constant(`warm-up-${round}`, 0, plan.warmUpMs), constant(stage, plan.warmUpMs, plan.stepMs)] : [constant(stage, 0, plan.stepMs)];
+        await drive(probe, probeName, stages, [driver], observe, signal, WHOLE);
         return { name, state, counts };
       }),
     );
@@ -116,12 +142,15 @@ export async function runCapacitySearch(context: ProbeContext<LoadProbe>): Promi
   }
 }
 
-function count(counts: StepCounts, sample: LoadSample): void {
+function count(counts: StepCounts, sample: LoadSample, stepStartAt: number): void {
   counts.due += 1;
   if (sample.dropped) counts.dropped += 1;
   else counts.sent += 1;
   if (sample.ok) {
     counts.successes += 1;
-    if (sample.latencyMs !== undefined) counts.latencies.push(sample.latencyMs);
+    if (sample.latencyMs !== undefined) {
+      counts.latencies.push(sample.latencyMs);
+      (counts.bySecond[Math.max(0, Math.floor((sample.intendedAt - stepStartAt) / 1000))] ??= []).push(sample.latencyMs);
+    }
   }
 }

@@ -77,8 +77,8 @@ export function planStages(probe: LoadProbe | FlowProbe): StagePlan[] {
 }
 
 export function searchPlan(search: NonNullable<LoadProbe['search']>): CapacitySearchPlan {
-  const { from, maxRate, growth, precision, step, pause, budget } = search;
-  return { fromRate: from, maxRate, growth, precision, stepMs: step, pauseMs: pause, budgetMs: budget };
+  const { from, maxRate, growth, precision, step, warmUp, pause, budget } = search;
+  return { fromRate: from, maxRate, growth, precision, stepMs: step, warmUpMs: warmUp, pauseMs: pause, budgetMs: budget };
 }
 
 type ProbeOf<K extends ProbeKind> = Extract<Probe, { kind: K }>;

@@ -176,9 +176,7 @@ function crossReferenceIssues(document: unknown, maxRate: number | undefined): R
   const stages = loadStageIssues(probes, maxRate, issues);
   probes.forEach((probe, i) => flowStepIssues(asRecord(probe), i, issues));
   probes.forEach((probe, i) => capacitySearchIssues(asRecord(probe), i, maxRate, issues));
-  // Its steps are stages named step-1, step-2, … in each target's load summary.
-  const searches = probes.flatMap((probe, i) => (asRecord(probe).kind === 'load' && asRecord(probe).search !== undefined ? [i] : []));
-  for (const i of searches.slice(1)) issues.push({ path: ['probes', i, 'search'], message: 'only one capacity search per scenario' });
+  issues.push(...searchTargetIssues(probes, targetNames));
   issues.push(...flowVerdictIssues(doc.verdicts, probes), ...coldShareIssues(doc.verdicts, probes));
   const probeKinds = new Set(probes.map((p) => asRecord(p).kind).filter((kind): kind is string => typeof kind === 'string'));
   issues.push(
@@ -278,6 +276,22 @@ function capacitySearchIssues(probe: Record<string, unknown>, index: number, max
   if (maxRate !== undefined && max !== undefined && max > maxRate) {
     issues.push({ path: [...path, 'search', 'maxRate'], message: `${search.maxRate} exceeds --max-rate ${formatRate(maxRate)}` });
   }
+}
+
+/** A search's steps are stages named step-1, step-2, … in each of its targets' load summary: two searches may not share a target. */
+function searchTargetIssues(probes: unknown[], targetNames: string[]): RawIssue[] {
+  const searchedBy = new Map<string, number>();
+  return probes.flatMap((probe, i) => {
+    const p = asRecord(probe);
+    if (p.kind !== 'load' || p.search === undefined) return [];
+    const names = Array.isArray(p.targets) ? p.targets.filter((name): name is string => typeof name === 'string') : targetNames;
+    const shared = names.filter((name) => searchedBy.has(name));
+    const earlier = shared.length ? searchedBy.get(shared[0]!) : undefined;
+    for (const name of names) searchedBy.set(name, i);
+    return shared.length
+      ? [{ path: ['probes', i, 'search'], message: `probes[${earlier}] searches ${shared.join(', ')} already: one capacity search per target` }]
+      : [];
+  });
 }
 
 /** Step names are unique in a flow and apart from its stages and the flow itself (they share the histogram's stage field); events come from streams. */

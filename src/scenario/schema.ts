@@ -287,6 +287,9 @@ const capacitySearch = z
       .prefault('10%')
       .meta({ description: 'Then the search bisects until the broken rate is within this share above the held one' }),
     step: positiveDuration().prefault('10s').meta({ description: 'How long each rate is held' }),
+    warmUp: duration()
+      .prefault('0s')
+      .meta({ description: 'Sent at each step’s rate before it, not judged: a scale-to-zero platform starts its instances here' }),
     pause: duration().prefault('2s').meta({ description: "Quiet time between steps, so one step's backlog is not the next one's" }),
     budget: positiveDuration().prefault('5m').meta({ description: 'No step starts that would end after this, from the first step' }),
   })

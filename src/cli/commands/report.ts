@@ -5,9 +5,18 @@ import { join } from 'node:path';
 import { RUN_FILES } from '../../model/files.js';
 import { printResult } from '../print.js';
 import { samplesDamage } from '../../store/run-dir.js';
+import { pricing, type CostArgs } from './cost.js';
 
-export function reportCommand(args: { runDir: string; json: boolean; html: boolean; allowIncomplete: boolean }): number {
-  const summary = writeReports(args.runDir, { html: args.html });
+export async function reportCommand(args: {
+  runDir: string;
+  json: boolean;
+  html: boolean;
+  allowIncomplete: boolean;
+  /** Price the run too: report.md and report.html gain the cost table. */
+  pricing?: Omit<CostArgs, 'runDir' | 'json'>;
+}): Promise<number> {
+  const prices = args.pricing && { ...(await pricing(args.pricing)), instances: args.pricing.instances };
+  const summary = writeReports(args.runDir, { html: args.html, prices });
   if (args.html) process.stderr.write(`wrote ${join(args.runDir, RUN_FILES.html)}\n`);
   printResult(summary, args.runDir, args.json);
   const incomplete = incompleteRun(summary.status);

@@ -31,6 +31,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
 export async function runAndPrint(
   args: Omit<RunArgs, 'scenario'>,
   start: (options: Parameters<typeof runScenario>[1]) => Promise<RunOutcome>,
+  printMore?: (outcome: RunOutcome) => Promise<void>,
 ): Promise<number> {
   const sinks = await createLiveSinks(args.sinkFlags);
   const signals = abortOnSignals(() => undefined, ExitCode.runFailed);
@@ -58,6 +59,7 @@ export async function runAndPrint(
       if (sink.note || lost) process.stderr.write(`${sink.name}: ${sink.note ?? ''}${lost}\n`);
     }
     printResult(outcome.summary, outcome.dir, args.json);
+    await printMore?.(outcome);
     return outcome.exitCode;
   } finally {
     signals.dispose();
