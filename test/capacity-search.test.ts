@@ -1,7 +1,8 @@
 /**
  * Capacity search: on servers with a known limit (K requests served at once, each for a fixed
  * time, the rest queued), the highest rate the SLO held at is within 15% of K ÷ service time,
- * per target, both searched at once; instances and rate per instance come from identities.
+ * per target, both searched at once; instances and rate per instance come from identities;
+ * capacityAtLeast verdicts read the searches.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -50,6 +51,10 @@ probes:
   - kind: load
     search: { from: 25/s, maxRate: 800/s, growth: 2, precision: 10%, step: 2s, pause: 500ms, budget: 90s }
     slo: { successRate: ">= 99%", p99: "< 250ms" }
+verdicts:
+  - capacityAtLeast: { target: one, atLeast: 90/s }
+  - capacityAtLeast: { target: one, atLeast: 150/s }
+  - capacityAtLeast: { target: two, atLeast: 90/s, perInstance: true }
 `;
     const outcome = await runScenario(parseScenario(text, 'search.yaml'), { outDir: tempDir() });
     for (const [target, capacity] of [
@@ -70,6 +75,17 @@ probes:
       const load = outcome.summary.targets[target]!.load!;
       for (const step of search.steps) assert.equal(load[step.stage]!.targetRate, step.rate);
     }
+    // The claims read from the searches: 90/s held on one; 150/s broke there; 200/s on two instances is 100/s each.
+    assert.deepEqual(
+      outcome.summary.verdicts.map((v) => [v.title, v.status]),
+      [
+        ['one holds 90/s within its SLO', 'pass'],
+        ['one holds 150/s within its SLO', 'fail'],
+        ['two holds 90/s per instance within its SLO', 'pass'],
+      ],
+    );
+    assert.match(outcome.summary.verdicts[1]!.detail, /it held 100\/s, and 1\d\d\/s broke its SLO/);
+    assert.equal(outcome.exitCode, 1);
     assert.match(renderMarkdownReport(outcome.summary), /## Capacity search\n\n\| target +\| held rate/);
   });
 

@@ -96,6 +96,11 @@ probes:
     slo: { successRate: ">= 90%" }
   - { kind: stream, protocol: sse, request: { method: POST, path: "/api/chat?interval=100" }, connections: 4, hold: 1s }
   - { kind: idleSweep, request: { path: /health }, gaps: [50ms, 150ms], samples: 2 }
+  - kind: load
+    name: capacity
+    request: { path: "/api/work?ms=2" }
+    search: { from: 50/s, maxRate: 100/s, step: 1s, pause: 0s }
+    slo: { p99: "< 1s" }
 verdicts:
   - coldStartReduction: { baseline: cloudrun, candidate: k8s, atLeast: 50% }
   - loadMultiplier: { target: k8s, stage: 10x, baselineStage: baseline, atLeast: 10 }
@@ -163,7 +168,7 @@ verdicts:
     const latency = await panelQuery('coldbench-run', 'Load: p50 / p95 / p99');
     const sum = (values: Array<{ value: number | null }>) => values.reduce((total, v) => total + (v.value ?? 0), 0);
     for (const [target, figures] of Object.entries(summary.targets)) {
-      const stages = Object.values(figures.load!);
+      const stages = ['baseline', '10x'].map((name) => figures.load![name]!);
       const mine = (series: Series[], name: string) => column(series, name).filter((v) => v.tags.target === target);
       assert.equal(
         sum(mine(rates, 'mean')),
@@ -214,6 +219,19 @@ verdicts:
           [gap.coldShare, gap.coldShareLow, gap.coldShareHigh, gap.cold + gap.warm],
         );
       }
+    }
+  });
+
+  it('shows what each capacity search held, per instance, in the run view', async () => {
+    const rows = await panelQuery('coldbench-run', 'Capacity search');
+    for (const [target, figures] of Object.entries(summary.targets)) {
+      const search = figures.capacitySearch!;
+      const row = rows.find((series) => series.tags?.target === target);
+      assert.ok(row && search.heldRate !== null, target);
+      assert.deepEqual(
+        ['held', 'per_instance', 'instances', 'steps'].map((name) => column([row], name)[0]?.value),
+        [search.heldRate, search.rpsPerInstance, search.instances, search.steps.length],
+      );
     }
   });
 

@@ -47,8 +47,8 @@ describe('kind registries', () => {
   test('a verdict kind added to the model fails the build in exactly the maps the architecture doc lists', () => {
     const failing = filesFailingWith(
       'src/model/verdict-specs.ts',
-      '  coldShareAt: ColdShareAtSpec;\n}',
-      '  coldShareAt: ColdShareAtSpec;\n  example: SloVerdictSpec;\n}',
+      '  capacityAtLeast: CapacityAtLeastSpec;\n}',
+      '  capacityAtLeast: CapacityAtLeastSpec;\n  example: SloVerdictSpec;\n}',
     );
     assert.deepEqual(failing, checklist('verdict-kind-maps'));
   });

@@ -286,7 +286,7 @@ const verdict = z.object({
   ci: z.object({ low: z.number(), high: z.number(), confidence: z.number() }).nullable(),
   samples: z.record(z.string(), z.int().nonnegative()).meta({ description: 'Samples behind the verdict, per target' }),
   values: z.record(z.string(), z.number().nullable()).meta({ description: 'The compared statistic per target, in `unit`' }),
-  unit: z.enum(['ms', 'share']).meta({ description: 'Unit of `values`' }),
+  unit: z.enum(['ms', 'share', 'per-second']).meta({ description: 'Unit of `values`' }),
   observedUnit: z.enum(['ratio', 'multiplier', 'per-second', 'share', 'cold-share']).meta({
     description:
       'Unit of `observed` and `threshold`: ratio (candidate ÷ baseline), multiplier (stage rate ÷ baseline stage rate), per-second (achieved rate), share (judged on its lower bound), cold-share (judged on its interval)',

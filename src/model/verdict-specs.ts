@@ -57,6 +57,15 @@ export interface ColdShareAtSpec {
   atMost: number;
 }
 
+/** What a target holds within its SLO, from a capacity search: the whole target's rate, or one instance's. */
+export interface CapacityAtLeastSpec {
+  target: string;
+  /** Requests per second. */
+  atLeast: number;
+  /** Judge the rate one instance held (held rate ÷ its instances) instead of the target's. */
+  perInstance: boolean;
+}
+
 /** Each verdict kind by its key in a scenario's `verdicts:` list. */
 export interface VerdictSpecs {
   coldStartReduction: ColdStartReductionSpec;
@@ -65,6 +74,7 @@ export interface VerdictSpecs {
   streamSurvival: StreamSurvivalSpec;
   flowSlo: FlowSloSpec;
   coldShareAt: ColdShareAtSpec;
+  capacityAtLeast: CapacityAtLeastSpec;
 }
 
 export type VerdictKind = keyof VerdictSpecs;

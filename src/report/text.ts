@@ -5,7 +5,7 @@ import { formatMs, formatRate } from '../model/units.js';
 
 /** benchstat/criterion style: `cold start p50  k8s 41ms  cloudrun 812ms  ratio 0.05 [0.04–0.06] (n=30+30)  PASS: ≥50% lower` */
 export function verdictLine(verdict: VerdictResult): string {
-  const format = (value: number) => (verdict.unit === 'share' ? `${round(value * 100)}%` : formatMs(value));
+  const format = (value: number) => (verdict.unit === 'share' ? `${round(value * 100)}%` : verdict.unit === 'per-second' ? formatRate(value) : formatMs(value));
   const sides = Object.entries(verdict.values).map(([target, value]) => `${target} ${value === null ? 'no data' : format(value)}`);
   const n = `(n=${Object.values(verdict.samples).join('+')})`;
   return `${verdict.metric}  ${sides.join('  ')}  ${OBSERVED[verdict.observedUnit](verdict)} ${n}  ${verdict.status.toUpperCase()}: ${verdict.claim}`;

@@ -474,6 +474,16 @@ const verdictSchemas = {
     .meta({
       description: 'How often a request after `gap` of quiet meets a cold start on one target: passes when the 95% Wilson upper bound is at most `atMost`',
     }),
+  capacityAtLeast: z
+    .strictObject({
+      target: nonEmptyString,
+      atLeast: rate.meta({ description: 'The rate it must hold within its SLO, e.g. 200/s (10x today’s 20/s)' }),
+      perInstance: z.boolean().default(false).meta({ description: 'Judge what one instance held (held rate ÷ its instances)' }),
+    })
+    .meta({
+      description:
+        'What a target holds within its SLO, from its capacity search: passes when a step at or above `atLeast` held, fails when one at or below it broke',
+    }),
 } satisfies { [K in VerdictKind]: z.ZodType<VerdictSpecs[K], unknown> };
 
 export const verdict = z

@@ -28,6 +28,7 @@ const VERDICT_REFERENCES: { [K in VerdictKind]: VerdictReferences<K> } = {
   streamSurvival: { targets: ['target', 'baseline'], needsProbe: 'stream' },
   flowSlo: { targets: ['target'], needsProbe: 'flow' },
   coldShareAt: { targets: ['target'], needsProbe: 'idleSweep' },
+  capacityAtLeast: { targets: ['target'], needsProbe: 'load' },
 };
 
 /** What the names of a verdict are checked against. */

@@ -187,6 +187,21 @@ export function summaryPoints(summary: Summary): InfluxPoint[] {
         timestamp,
       });
     }
+    // What a capacity search found: the highest rate the SLO held at, and per instance.
+    const search = figures.capacitySearch;
+    if (search?.heldRate != null) {
+      points.push({
+        measurement: 'coldbench_summary',
+        tags: { target, probe: search.probe, stage: search.heldStage!, metric: 'capacity' },
+        fields: {
+          value: search.heldRate,
+          count: search.steps.length,
+          ...(search.rpsPerInstance !== null && { per_instance: search.rpsPerInstance, instances: search.instances! }),
+          ...(search.brokenRate !== null && { broken: search.brokenRate }),
+        },
+        timestamp,
+      });
+    }
     const stream = figures.stream;
     if (stream?.survival !== null && stream) {
       points.push({

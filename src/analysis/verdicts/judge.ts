@@ -11,6 +11,7 @@ import { loadMultiplierVerdict, sloVerdict } from './stage-slo.js';
 import { streamSurvivalVerdict } from './stream-survival.js';
 import { flowSloVerdict } from './flow-slo.js';
 import { coldShareAtVerdict } from './cold-share-at.js';
+import { capacityAtLeastVerdict } from './capacity-at-least.js';
 
 /** Judges one verdict from the stored run and the summary's per-target sections. */
 type Judge<K extends VerdictKind> = (spec: VerdictSpecs[K], run: StoredRun, targets: Summary['targets']) => VerdictResult;
@@ -22,6 +23,7 @@ const JUDGES: { [K in VerdictKind]: Judge<K> } = {
   streamSurvival: (spec, _run, targets) => streamSurvivalVerdict(spec, targets),
   flowSlo: (spec, _run, targets) => flowSloVerdict(spec, targets),
   coldShareAt: (spec, _run, targets) => coldShareAtVerdict(spec, targets),
+  capacityAtLeast: (spec, _run, targets) => capacityAtLeastVerdict(spec, targets),
 };
 
 export function judge(spec: VerdictSpec, run: StoredRun, targets: Summary['targets']): VerdictResult {
