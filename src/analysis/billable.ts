@@ -11,7 +11,7 @@ import type { LoadStageSummary } from '../model/summary.js';
 import { round3 } from './stats.js';
 
 /** Cloud Run rounds billable time up to the next 100 ms. */
-export const BILLING_GRANULARITY_MS = 100;
+const BILLING_GRANULARITY_MS = 100;
 
 /** One instance's busy periods, sorted and disjoint, in epoch ms. */
 export interface InstanceBusy {

@@ -30,7 +30,7 @@ const SEED = 0x5eed;
 const EXTRAPOLATION_FACTOR = 3;
 
 /** One load stage's instance time, per instance. */
-export interface StageInstanceTime {
+interface StageInstanceTime {
   stage: string;
   rate: number;
   instances: InstanceTime[];
@@ -39,7 +39,7 @@ export interface StageInstanceTime {
 }
 
 /** What the run measured on one target, for pricing. */
-export interface TargetMeasurements {
+interface TargetMeasurements {
   stages: StageInstanceTime[];
   /** Requests per second one instance holds within the SLO: held (point) up to broken. */
   capacity: { perInstance: number; high: number; instances: number; heldRate: number; assumed?: string } | null;

@@ -3,7 +3,7 @@ import type { SloLimits } from './records.js';
 /** The latency percentiles a load SLO may limit, and the quantile each names. */
 export const LATENCY_SLO_METRICS = ['p50', 'p75', 'p90', 'p95', 'p99', 'p999'] as const;
 
-export type LatencySloMetric = (typeof LATENCY_SLO_METRICS)[number];
+type LatencySloMetric = (typeof LATENCY_SLO_METRICS)[number];
 
 export const quantileOf = (metric: LatencySloMetric): number => (metric === 'p999' ? 0.999 : Number(metric.slice(1)) / 100);
 

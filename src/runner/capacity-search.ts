@@ -29,15 +29,15 @@ const MAX_DROPPED_SHARE = 0.001;
 /** Below the first rate, the search halves (by `growth`) at most this many times before it gives up. */
 const MAX_STEPS_DOWN = 3;
 
-export type StepOutcome = 'held' | 'broke' | 'client';
+type StepOutcome = 'held' | 'broke' | 'client';
 
-export interface SearchState {
+interface SearchState {
   rate: number | null;
   held: number | null;
   broken: number | null;
 }
 
-export interface StepCounts {
+interface StepCounts {
   due: number;
   dropped: number;
   sent: number;
@@ -51,7 +51,7 @@ export interface StepCounts {
 const newCounts = (): StepCounts => ({ due: 0, dropped: 0, sent: 0, successes: 0, latencies: [], bySecond: [] });
 
 /** Whether a step held the SLO or broke it, from the server's side; `clientDelayP99Ms` may say the client lagged instead. */
-export function judgeStep(counts: StepCounts, clientDelayP99Ms: number, slo: NonNullable<LoadProbe['slo']>): StepOutcome {
+function judgeStep(counts: StepCounts, clientDelayP99Ms: number, slo: NonNullable<LoadProbe['slo']>): StepOutcome {
   const tightest = tightestLatencyLimit(slo);
   if (tightest && clientDelayP99Ms > MAX_CLIENT_DELAY_SHARE * tightest.limitMs) return 'client';
   if (counts.due > 0 && counts.dropped / counts.due > MAX_DROPPED_SHARE) return 'broke';
@@ -80,7 +80,7 @@ const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorte
 const roundRate = (rate: number) => (rate >= 10 ? Math.round(rate) : Math.round(rate * 100) / 100);
 
 /** The search after a step: its next rate, or null when it is over. */
-export function nextStep(state: SearchState, outcome: StepOutcome, plan: CapacitySearchPlan): SearchState {
+function nextStep(state: SearchState, outcome: StepOutcome, plan: CapacitySearchPlan): SearchState {
   const rate = state.rate!;
   if (outcome === 'client') return { ...state, rate: null };
   const held = outcome === 'held' ? Math.max(state.held ?? 0, rate) : state.held;
