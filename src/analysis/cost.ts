@@ -141,7 +141,7 @@ function priceCell(
   let stage: StageInstanceTime | undefined;
   if (platform.billing === 'requests' || platform.billing === 'instances') {
     stage = nearestStage(platform, target, meanRate);
-    const field = platform.billing === 'requests' ? 'billedMs' : 'lifetimeMs';
+    const field = BILLED_TIME[platform.billing];
     const price = (instances: readonly InstanceTime[]) => {
       const perRequest = sum(instances, field) / 1000 / sum(instances, 'requests');
       return platform.billing === 'requests'
@@ -203,23 +203,25 @@ const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ?
 const positive = (value: number) => Math.max(0, value);
 const sum = <K extends keyof InstanceTime>(items: readonly InstanceTime[], key: K) => items.reduce((total, item) => total + item[key], 0);
 
-function requestBilledCost(platform: Extract<PlatformPricing, { billing: 'requests' }>, requests: number, secondsPerRequest: number, monthSeconds: number) {
-  const { instance, free, prices, minInstances } = platform;
-  const instanceSeconds = requests * secondsPerRequest + minInstances * monthSeconds;
-  const cost =
-    positive(instanceSeconds * instance.vcpu - free.vcpuSeconds) * prices.vcpuSecond.value +
-    positive(instanceSeconds * instance.memoryGiB - free.gibSeconds) * prices.gibSecond.value +
-    (positive(requests - free.requests) / 1e6) * prices.millionRequests.value;
-  return { cost, sizing: `${Math.round(instanceSeconds).toLocaleString('en')} instance-s` };
-}
+/** Which instance time each serverless billing charges: busy periods rounded up, or whole lifetimes. */
+const BILLED_TIME = { requests: 'billedMs', instances: 'lifetimeMs' } as const;
 
-function instanceBilledCost(platform: Extract<PlatformPricing, { billing: 'instances' }>, requests: number, secondsPerRequest: number, monthSeconds: number) {
-  const { instance, free, prices, minInstances } = platform;
-  const instanceSeconds = Math.max(requests * secondsPerRequest, minInstances * monthSeconds);
+/** Instance-seconds of vCPU and memory past the free tier, as both serverless billings charge them. */
+function resourceCost(platform: Extract<PlatformPricing, { billing: 'requests' | 'instances' }>, instanceSeconds: number) {
+  const { instance, free, prices } = platform;
   const cost =
     positive(instanceSeconds * instance.vcpu - free.vcpuSeconds) * prices.vcpuSecond.value +
     positive(instanceSeconds * instance.memoryGiB - free.gibSeconds) * prices.gibSecond.value;
   return { cost, sizing: `${Math.round(instanceSeconds).toLocaleString('en')} instance-s` };
+}
+
+function requestBilledCost(platform: Extract<PlatformPricing, { billing: 'requests' }>, requests: number, secondsPerRequest: number, monthSeconds: number) {
+  const { cost, sizing } = resourceCost(platform, requests * secondsPerRequest + platform.minInstances * monthSeconds);
+  return { cost: cost + (positive(requests - platform.free.requests) / 1e6) * platform.prices.millionRequests.value, sizing };
+}
+
+function instanceBilledCost(platform: Extract<PlatformPricing, { billing: 'instances' }>, requests: number, secondsPerRequest: number, monthSeconds: number) {
+  return resourceCost(platform, Math.max(requests * secondsPerRequest, platform.minInstances * monthSeconds));
 }
 
 const podsFor = (peak: number, perInstance: number, headroom: number, minPods: number) => Math.max(minPods, Math.ceil(peak / (perInstance * (1 - headroom))));
@@ -241,7 +243,7 @@ function assumptions(platform: PlatformPricing, target: TargetMeasurements, cell
   const out: string[] = [];
   if (platform.billing === 'requests' || platform.billing === 'instances') {
     const what = platform.billing === 'requests' ? 'request-billed instance time (busy periods rounded up to 100 ms)' : 'instance lifetime';
-    const field = platform.billing === 'requests' ? 'billedMs' : 'lifetimeMs';
+    const field = BILLED_TIME[platform.billing];
     for (const stage of new Set(cells.map((c) => c.stage!))) {
       const levels = cells.filter((c) => c.stage === stage);
       const perThousand = round3(sum(stage.instances, field) / sum(stage.instances, 'requests'));

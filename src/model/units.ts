@@ -58,6 +58,11 @@ export function parseRate(text: string): number | undefined {
   return Number(match[1]) * RATE_UNITS_PER_SECOND[match[2]!]!;
 }
 
+/** 0.05 → `5%`, 0.2783 → `27.8%`: a share, to a tenth of a percent. */
+export function formatPercent(share: number): string {
+  return `${Math.round(share * 1000) / 10}%`;
+}
+
 export function formatRate(perSecond: number): string {
   return `${perSecond >= 100 ? Math.round(perSecond) : Number(perSecond.toPrecision(3))}/s`;
 }

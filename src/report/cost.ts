@@ -1,19 +1,18 @@
 /** The cost table as coldbench prints it: Markdown (terminal and CI), and rows for the HTML page. */
 import type { CostReport } from '../model/price-sheet.js';
-import { formatCount } from '../model/units.js';
+import { formatCount, formatPercent } from '../model/units.js';
 import { renderMarkdownTable, type Table } from './text.js';
 
 export function costTable(report: CostReport): Table {
   const money = new Intl.NumberFormat('en', { style: 'currency', currency: report.currency });
   const levels = report.platforms[0]?.cells.map((cell) => `${formatCount(cell.requestsPerMonth)}/month`) ?? [];
-  const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
   return {
-    header: ['platform', 'billing', ...levels, `within ${percent(report.within)}`],
+    header: ['platform', 'billing', ...levels, `within ${formatPercent(report.within)}`],
     rows: report.platforms.map((p) => [
       p.name,
       p.billing,
       ...p.cells.map((c) => `${money.format(c.cost)} (${c.low === null ? 'no interval' : `${money.format(c.low)}–${money.format(c.high!)}`}; ${c.sizing})`),
-      p.spread === null ? 'NO (no interval)' : `${p.predictable ? 'yes' : 'NO'} (±${percent(p.spread)})`,
+      p.spread === null ? 'NO (no interval)' : `${p.predictable ? 'yes' : 'NO'} (±${formatPercent(p.spread)})`,
     ]),
   };
 }

@@ -6,26 +6,25 @@
  */
 import type { ColdShareAtSpec } from '../../model/verdict-specs.js';
 import type { Summary, VerdictResult, VerdictStatus } from '../../model/summary.js';
-import { formatMs } from '../../model/units.js';
+import { formatMs, formatPercent } from '../../model/units.js';
 
 const MIN_CLASSIFIED = 10;
 
 export function coldShareAtVerdict(spec: ColdShareAtSpec, targets: Summary['targets']): VerdictResult {
   const gap = targets[spec.target]?.idleSweep?.gaps.find((g) => g.gapMs === spec.gap);
   const classified = gap ? gap.cold + gap.warm : 0;
-  const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
   const judged = ((): { status: VerdictStatus; detail: string } => {
     if (!gap || classified === 0) return { status: 'no-data', detail: `no request after ${formatMs(spec.gap)} of quiet was classified cold or warm` };
-    const measured = `${gap.cold} cold of ${classified} (${percent(gap.coldShare!)}, 95% Wilson ${percent(gap.coldShareLow!)}–${percent(gap.coldShareHigh!)})`;
+    const measured = `${gap.cold} cold of ${classified} (${formatPercent(gap.coldShare!)}, 95% Wilson ${formatPercent(gap.coldShareLow!)}–${formatPercent(gap.coldShareHigh!)})`;
     if (classified < MIN_CLASSIFIED) return { status: 'insufficient', detail: `${measured}: fewer than ${MIN_CLASSIFIED} classified requests` };
-    if (gap.coldShareHigh! <= spec.atMost) return { status: 'pass', detail: `${measured}: all of the interval at or below ${percent(spec.atMost)}` };
-    if (gap.coldShareLow! > spec.atMost) return { status: 'fail', detail: `${measured}: all of the interval above ${percent(spec.atMost)}` };
-    return { status: 'inconclusive', detail: `${measured}: the interval straddles ${percent(spec.atMost)}; more samples would decide` };
+    if (gap.coldShareHigh! <= spec.atMost) return { status: 'pass', detail: `${measured}: all of the interval at or below ${formatPercent(spec.atMost)}` };
+    if (gap.coldShareLow! > spec.atMost) return { status: 'fail', detail: `${measured}: all of the interval above ${formatPercent(spec.atMost)}` };
+    return { status: 'inconclusive', detail: `${measured}: the interval straddles ${formatPercent(spec.atMost)}; more samples would decide` };
   })();
   return {
     id: 'cold-share-at',
-    title: `${spec.target} meets a cold start after ${formatMs(spec.gap)} of quiet at most ${percent(spec.atMost)} of the time`,
-    claim: `≤${percent(spec.atMost)} cold`,
+    title: `${spec.target} meets a cold start after ${formatMs(spec.gap)} of quiet at most ${formatPercent(spec.atMost)} of the time`,
+    claim: `≤${formatPercent(spec.atMost)} cold`,
     metric: `cold share after ${formatMs(spec.gap)} idle`,
     status: judged.status,
     observed: gap?.coldShare ?? null,
