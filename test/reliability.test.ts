@@ -3,14 +3,15 @@
  * A crash must never read as a failed verdict (exit 1).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { RunManifest } from '../src/model/manifest.js';
-import { coldbench, serve, startCli, storedSamples, tempDir } from './helpers.js';
+import type { Summary } from '../src/model/summary.js';
+import { coldbench, ROOT, serve, startCli, storedSamples, tempDir } from './helpers.js';
 
 describe('reliability', () => {
   it('stops a run whose disk fills up: CB_OUTPUT_FULL, exit 4, what was written kept, the manifest interrupted', async (t) => {
@@ -39,6 +40,47 @@ describe('reliability', () => {
     assert.match(manifest.error ?? '', /^CB_OUTPUT_FULL: /);
     const kept = storedSamples(join(disk, runId!));
     assert.ok(kept.length > 100 && kept.every((s) => s.type === 'sample' && s.kind === 'load'), `${kept.length} samples kept`);
+  });
+
+  it('names a disk too slow for the samples: the stage invalid with writer-backpressure, every sample kept', { timeout: 60_000 }, async (t) => {
+    const backing = tempDir();
+    const disk = tempDir();
+    // A FUSE disk whose every write waits 30 ms (test/fixtures/slow-fs.py): a congested network disk.
+    const fs = spawn('/usr/bin/python3', [join(ROOT, 'test/fixtures/slow-fs.py'), backing, disk, '30'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let fsError = '';
+    fs.stderr.on('data', (chunk: Buffer) => (fsError += chunk.toString()));
+    const exited = new Promise((resolve) => fs.once('exit', resolve));
+    const mounted = () => readFileSync('/proc/mounts', 'utf8').includes(` ${disk} `);
+    for (let waited = 0; !mounted() && fs.exitCode === null && waited < 10_000; waited += 50) await sleep(50);
+    if (!mounted()) {
+      fs.kill();
+      t.skip(`no FUSE mount here (apt-get install python3-fusepy, as root): ${fsError.trim().split('\n').at(-1)}`);
+      return;
+    }
+    t.after(async () => {
+      execFileSync('umount', ['-l', disk]);
+      await exited;
+    });
+    const url = await serve((_req, res) => res.end('ok'));
+    const scenario = join(tempDir(), 'slow-disk.yaml');
+    writeFileSync(
+      scenario,
+      `name: slow-disk\ntargets:\n  t: { url: "${url}" }\nprobes:\n  - kind: load\n    stages: [{ name: s, rate: 200/s, duration: 3s }]\n    slo: { p99: "<1000ms" }\n`,
+    );
+    const { code, stdout, stderr } = await coldbench('run', scenario, '--out', disk, '--json');
+    assert.equal(code, 2, stderr);
+    const summary = JSON.parse(stdout) as Summary;
+    const stage = summary.targets.t!.load!.s!;
+    assert.equal(stage.valid, false);
+    assert.match(
+      stage.invalidReason ?? '',
+      /^writer-backpressure: writes to the run directory held the load generator's loop \S+ of the stage's 3\.00s \(over 1%\)/,
+    );
+    assert.equal(summary.verdicts[0]!.status, 'invalid');
+    const kept = storedSamples(join(backing, summary.runId));
+    assert.equal(kept.length, stage.requests + stage.dropped, 'every request due has its sample');
+    const healthy = await coldbench('run', scenario, '--out', tempDir(), '--json');
+    assert.equal(healthy.code, 0, `the same run on a local disk: ${healthy.stderr}`);
   });
 
   it('exits 5 with one CB_INTERNAL line for an error nothing expected, and shows its stack with --debug', async () => {

@@ -2,7 +2,7 @@
 import { addBusySpan, billableFigures } from './billable.js';
 import type { LoadSample, ProbeAborted, ProbeDeclared, StagePlan, StageStarted, Tick } from '../model/records.js';
 import { shareOf } from '../model/segment.js';
-import { clientLagReason, eventLoopDelay } from './client.js';
+import { clientLagReason, eventLoopDelay, writerBackpressureReason } from './client.js';
 import { tightestLatencyLimit } from '../model/slo-metrics.js';
 import { newReservoir } from './reservoir.js';
 import { stageKey, windowKey, type StoredRun } from './stored-run.js';
@@ -49,10 +49,12 @@ export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: stri
 
     const eventLoopDelayMs = eventLoopDelay(run.histograms, probe.probe, stage.name);
     const tightest = tightestLatencyLimit(probe.slo);
-    // The client's own delay comes first: it may also be why requests were dropped or late.
-    // Schedule lag is not used here: it includes waiting for a new connection's handshake,
-    // which is the server's (or the network's) time, and would blame the client for it.
+    // The client's own delay comes first (what its writes caused, before that): it may also be
+    // why requests were dropped or late. Schedule lag is not used here: it includes waiting for
+    // a new connection's handshake, which is the server's (or the network's) time, and would
+    // blame the client for it.
     const invalidReason =
+      writerBackpressureReason(run.series, probe.probe, stage.name, stage.durationMs) ||
       (tightest && clientLagReason('event-loop delay p99', eventLoopDelayMs?.p99, tightest.limitMs, `the ${tightest.metric} limit`, 'the load generator')) ||
       (due > 0 && dropped / due > MAX_DROPPED_SHARE
         ? `${dropped} of ${due} due requests (${round3((dropped / due) * 100)}%) were dropped at maxInFlight: the load generator was the limit`

@@ -391,6 +391,8 @@ export interface ClientTick {
   endedAt: number;
   /** How late a 10 ms timer ran, µs, HDR encoded, corrected for samples a stall swallowed. */
   loopDelayHistogram: string;
+  /** Ms of the window that writes to the run directory held the loop (store/write-stalls.ts); written by the run directory, absent when none. */
+  writeStallMs?: number;
 }
 
 export type Comparison = '<' | '<=' | '>' | '>=';

@@ -5,6 +5,7 @@
  * `flushMs`. Batching keeps 10k samples a second from costing 10k system calls.
  */
 import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
+import type { WriteStalls } from './write-stalls.js';
 
 export interface AppendLog {
   /** One line, newline included. */
@@ -36,7 +37,11 @@ export function flushAtExit(flush: () => void): () => void {
   };
 }
 
-export function openAppendLog(path: string, onError: (error: unknown) => void, { flushMs = 50, maxBufferBytes = 64 * 1024 } = {}): AppendLog {
+export function openAppendLog(
+  path: string,
+  onError: (error: unknown) => void,
+  { flushMs = 50, maxBufferBytes = 64 * 1024, stalls }: { flushMs?: number; maxBufferBytes?: number; stalls?: WriteStalls } = {},
+): AppendLog {
   const fd = openSync(path, 'a');
   let buffer: string[] = [];
   let bytes = 0;
@@ -54,7 +59,8 @@ export function openAppendLog(path: string, onError: (error: unknown) => void, {
     buffer = [];
     bytes = 0;
     try {
-      writeSync(fd, text);
+      if (stalls) stalls.timed(() => writeSync(fd, text));
+      else writeSync(fd, text);
     } catch (error) {
       failed = true;
       onError(error);

@@ -16,6 +16,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import type { LoadSample, SampleError } from '../model/records.js';
 import { flushAtExit, openAppendLog, type AppendLog } from './append-log.js';
+import type { WriteStalls } from './write-stalls.js';
 
 export const LOAD_SAMPLE_BYTES = 64;
 const HEADER_BYTES = 16;
@@ -39,7 +40,7 @@ export function openLoadSampleLog(
   path: string,
   dictionaryPath: string,
   onError: (error: unknown) => void,
-  { flushMs = 50, records = 1024 } = {},
+  { flushMs = 50, records = 1024, stalls }: { flushMs?: number; records?: number; stalls?: WriteStalls } = {},
 ): LoadSampleLog {
   let failed = false;
   const failOnce = (error: unknown) => {
@@ -47,7 +48,7 @@ export function openLoadSampleLog(
     failed = true;
     onError(error);
   };
-  const dictionary: AppendLog = openAppendLog(dictionaryPath, failOnce, { flushMs });
+  const dictionary: AppendLog = openAppendLog(dictionaryPath, failOnce, { flushMs, stalls });
   const ids = new Map<string, number>();
   const idOf = (value: DictionaryValue | undefined): number => {
     if (value === undefined) return 0;
@@ -88,7 +89,8 @@ export function openLoadSampleLog(
     dictionary.flush();
     if (used === 0 || closed || failed) return;
     try {
-      writeSync(fd, buffer, 0, used);
+      if (stalls) stalls.timed(() => writeSync(fd, buffer, 0, used));
+      else writeSync(fd, buffer, 0, used);
     } catch (error) {
       failOnce(error);
     }

@@ -20,6 +20,7 @@ import { newManifest } from './manifest.js';
 import type { CbError } from '../model/errors.js';
 import { makeDirectory, outputError, writeFileAtomic } from './output.js';
 import { sampleLine } from './sample-line.js';
+import { newWriteStalls } from './write-stalls.js';
 
 export interface RunWriter extends Sink {
   readonly runId: string;
@@ -79,10 +80,14 @@ export function createRunWriter(header: RunHeader, options: RunWriterOptions): R
     if (!options.onFailure) throw failure;
     options.onFailure(failure);
   };
-  const log = (name: string) => openAppendLog(join(dir, name), (error) => noteFailure(error, name));
+  const stalls = newWriteStalls();
+  const log = (name: string) => openAppendLog(join(dir, name), (error) => noteFailure(error, name), { stalls });
   const samples = log(RUN_FILES.samples);
-  const loadSamples = openLoadSampleLog(join(dir, RUN_FILES.loadSamples), join(dir, RUN_FILES.dictionary), (error) =>
-    noteFailure(error, RUN_FILES.loadSamples),
+  const loadSamples = openLoadSampleLog(
+    join(dir, RUN_FILES.loadSamples),
+    join(dir, RUN_FILES.dictionary),
+    (error) => noteFailure(error, RUN_FILES.loadSamples),
+    { stalls },
   );
   const series = log(RUN_FILES.series);
   const intervals = log(RUN_FILES.intervals);
@@ -116,9 +121,14 @@ export function createRunWriter(header: RunHeader, options: RunWriterOptions): R
         case 'stage':
         case 'abort':
         case 'stream-tick':
-        case 'client':
           series.append(JSON.stringify(record) + '\n');
           break;
+        case 'client': {
+          // The client's loop delay and what of it this writer caused, side by side.
+          const writeStallMs = Math.round(stalls.within(record.startedAt, record.endedAt));
+          series.append(JSON.stringify(writeStallMs > 0 ? { ...record, writeStallMs } : record) + '\n');
+          break;
+        }
       }
     },
     close({ status, error, endedAt, interrupted = status === 'interrupted', incomplete }) {
