@@ -15,7 +15,7 @@ import { now, toEpochMs } from './http.js';
 import { createLoadTarget, type LoadTarget } from './load-target.js';
 import { runSchedule, type Arrival } from './open-model.js';
 import { rampingArrivals } from './ramping-arrival-rate.js';
-import { withSinkServer } from './warm-up.js';
+import { withSinkWorker } from './warm-up.js';
 import type { Tick } from '../model/records.js';
 import { rotated } from './rotate.js';
 import { startTicker } from './ticker.js';
@@ -29,7 +29,7 @@ const PRECONNECT_MS = 50;
 
 /**
  * The warm-up: REHEARSALS runs of this file's own schedule against a sink server inside
- * coldbench (never a target), each with fresh drivers and a fresh record path. A fresh
+ * coldbench (never a target; on a worker thread, see sink-worker.ts), each with fresh drivers and a fresh record path. A fresh
  * process otherwise compiles the hot path in its first measured seconds, and recompiles
  * whatever met a second instance of a closure there: on a client pinned to one core those
  * background compiles (~250 ms of them, measured with --trace-opt) were the schedule lag's
@@ -70,22 +70,15 @@ export async function rehearseLoad({ probe, targets, signal, rehearse }: ProbeCo
     for (let rehearsal = 0; rehearsal < REHEARSALS && !signal.aborted; rehearsal++) {
       const { emit: rehearsalEmit, end } = await rehearse();
       try {
-        await withSinkServer(
-          (req, res) => {
-            req.resume();
-            res.end('ok');
-          },
-          (url) => {
-            const inFlight = Math.min(REHEARSAL_IN_FLIGHT, probe.connections ?? probe.maxInFlight, probe.maxInFlight);
-            const rehearsed = { ...probe, connections: inFlight, maxInFlight: inFlight };
-            const stages = [
-              { name: 'warm-up', offsetMs: 0, durationMs: REHEARSAL_MS, fromRate: REHEARSAL_RATE, toRate: REHEARSAL_RATE, targetRate: REHEARSAL_RATE },
-            ];
-            const drivers = [createLoadTarget('warm-up', { ...target, url }, rehearsed, 'warm-up', rehearsalEmit)];
-            return drive(rehearsed, 'warm-up', stages, drivers, rehearsalEmit, signal, WHOLE);
-          },
-          target.http.version === 2,
-        );
+        await withSinkWorker((url) => {
+          const inFlight = Math.min(REHEARSAL_IN_FLIGHT, probe.connections ?? probe.maxInFlight, probe.maxInFlight);
+          const rehearsed = { ...probe, connections: inFlight, maxInFlight: inFlight };
+          const stages = [
+            { name: 'warm-up', offsetMs: 0, durationMs: REHEARSAL_MS, fromRate: REHEARSAL_RATE, toRate: REHEARSAL_RATE, targetRate: REHEARSAL_RATE },
+          ];
+          const drivers = [createLoadTarget('warm-up', { ...target, url }, rehearsed, 'warm-up', rehearsalEmit)];
+          return drive(rehearsed, 'warm-up', stages, drivers, rehearsalEmit, signal, WHOLE);
+        }, target.http.version === 2);
       } finally {
         await end();
       }

@@ -13,6 +13,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type { StreamProbe, Target } from '../scenario/schema.js';
 import type { StreamAdapter } from './http-stream.js';
 import { now } from './http.js';
@@ -84,11 +85,11 @@ export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapt
 }
 
 /**
- * A loopback server inside coldbench for a warm-up to send to, closed when `use` is done. It
+ * A loopback server inside coldbench for a stream warm-up to send to, closed when `use` is done. It
  * speaks HTTP/2 by prior knowledge (h2c) for a target that asked for HTTP/2, so the warm-up
  * runs the same client code as the measured run.
  */
-export async function withSinkServer(handler: RequestListener, use: (url: string, server: Server) => Promise<void>, http2 = false): Promise<void> {
+async function withSinkServer(handler: RequestListener, use: (url: string, server: Server) => Promise<void>, http2 = false): Promise<void> {
   if (http2) {
     const sink = createHttp2Server(handler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
     const sessions = new Set<ServerHttp2Session>();
@@ -109,5 +110,19 @@ export async function withSinkServer(handler: RequestListener, use: (url: string
   } finally {
     sink.closeAllConnections();
     sink.close();
+  }
+}
+
+/** A sink answering "ok" to every request, on a worker thread (sink-worker.ts says why), for `use`; h2c when `http2`. */
+export async function withSinkWorker(use: (url: string) => Promise<void>, http2 = false): Promise<void> {
+  const worker = new Worker(new URL('./sink-worker.js', import.meta.url), { workerData: { http2 } });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await use(`http://127.0.0.1:${port}`);
+  } finally {
+    await worker.terminate();
   }
 }
