@@ -54,7 +54,7 @@ export function summarizeLoad(run: StoredRun, probe: ProbeDeclared, target: stri
     // a new connection's handshake, which is the server's (or the network's) time, and would
     // blame the client for it.
     const invalidReason =
-      writerBackpressureReason(run.series, probe.probe, stage.name, stage.durationMs) ||
+      writerBackpressureReason(series, probe.probe, stage.name, stage.durationMs) ||
       (tightest && clientLagReason('event-loop delay p99', eventLoopDelayMs?.p99, tightest.limitMs, `the ${tightest.metric} limit`, 'the load generator')) ||
       (due > 0 && dropped / due > MAX_DROPPED_SHARE
         ? `${dropped} of ${due} due requests (${round3((dropped / due) * 100)}%) were dropped at maxInFlight: the load generator was the limit`

@@ -29,11 +29,11 @@ const PRECONNECT_MS = 50;
 
 /**
  * The warm-up: REHEARSALS runs of this file's own schedule against a sink server inside
- * coldbench (never a target; on a worker thread, see sink-worker.ts), each with fresh drivers and a fresh record path. A fresh
- * process otherwise compiles the hot path in its first measured seconds, and recompiles
- * whatever met a second instance of a closure there: on a client pinned to one core those
- * background compiles (~250 ms of them, measured with --trace-opt) were the schedule lag's
- * p99 of 3–8 ms in the first 1.5 s. Two rehearsals make every call site see two instances
+ * coldbench (never a target; on a worker thread, see sink-worker.ts), each with fresh drivers
+ * and a fresh record path. A fresh process otherwise compiles the hot path in its first
+ * measured seconds, and recompiles whatever met a second instance of a closure there: on a
+ * client pinned to one core those background compiles (~250 ms of them, measured with
+ * --trace-opt) were the schedule lag's p99 of 3–8 ms in the first 1.5 s. Two rehearsals make every call site see two instances
  * before the measured one is its third, so V8's code holds for the measured run too.
  */
 const REHEARSALS = 2;

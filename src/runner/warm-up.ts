@@ -85,9 +85,9 @@ export async function warmUpStreamPath(probe: StreamProbe, target: Target, adapt
 }
 
 /**
- * A loopback server inside coldbench for a stream warm-up to send to, closed when `use` is done. It
- * speaks HTTP/2 by prior knowledge (h2c) for a target that asked for HTTP/2, so the warm-up
- * runs the same client code as the measured run.
+ * A loopback server inside coldbench for a stream warm-up to send to, closed when `use` is
+ * done. It speaks HTTP/2 by prior knowledge (h2c) for a target that asked for HTTP/2, so the
+ * warm-up runs the same client code as the measured run.
  */
 async function withSinkServer(handler: RequestListener, use: (url: string, server: Server) => Promise<void>, http2 = false): Promise<void> {
   if (http2) {

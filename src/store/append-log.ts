@@ -5,7 +5,7 @@
  * `flushMs`. Batching keeps 10k samples a second from costing 10k system calls.
  */
 import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
-import type { WriteStalls } from './write-stalls.js';
+import { UNTIMED, type WriteStalls } from './write-stalls.js';
 
 export interface AppendLog {
   /** One line, newline included. */
@@ -40,7 +40,7 @@ export function flushAtExit(flush: () => void): () => void {
 export function openAppendLog(
   path: string,
   onError: (error: unknown) => void,
-  { flushMs = 50, maxBufferBytes = 64 * 1024, stalls }: { flushMs?: number; maxBufferBytes?: number; stalls?: WriteStalls } = {},
+  { flushMs = 50, maxBufferBytes = 64 * 1024, stalls = UNTIMED }: { flushMs?: number; maxBufferBytes?: number; stalls?: WriteStalls } = {},
 ): AppendLog {
   const fd = openSync(path, 'a');
   let buffer: string[] = [];
@@ -59,8 +59,7 @@ export function openAppendLog(
     buffer = [];
     bytes = 0;
     try {
-      if (stalls) stalls.timed(() => writeSync(fd, text));
-      else writeSync(fd, text);
+      stalls.timed(() => writeSync(fd, text));
     } catch (error) {
       failed = true;
       onError(error);

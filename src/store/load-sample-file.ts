@@ -16,7 +16,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import type { LoadSample, SampleError } from '../model/records.js';
 import { flushAtExit, openAppendLog, type AppendLog } from './append-log.js';
-import type { WriteStalls } from './write-stalls.js';
+import { UNTIMED, type WriteStalls } from './write-stalls.js';
 
 export const LOAD_SAMPLE_BYTES = 64;
 const HEADER_BYTES = 16;
@@ -40,7 +40,7 @@ export function openLoadSampleLog(
   path: string,
   dictionaryPath: string,
   onError: (error: unknown) => void,
-  { flushMs = 50, records = 1024, stalls }: { flushMs?: number; records?: number; stalls?: WriteStalls } = {},
+  { flushMs = 50, records = 1024, stalls = UNTIMED }: { flushMs?: number; records?: number; stalls?: WriteStalls } = {},
 ): LoadSampleLog {
   let failed = false;
   const failOnce = (error: unknown) => {
@@ -89,8 +89,7 @@ export function openLoadSampleLog(
     dictionary.flush();
     if (used === 0 || closed || failed) return;
     try {
-      if (stalls) stalls.timed(() => writeSync(fd, buffer, 0, used));
-      else writeSync(fd, buffer, 0, used);
+      stalls.timed(() => writeSync(fd, buffer, 0, used));
     } catch (error) {
       failOnce(error);
     }
